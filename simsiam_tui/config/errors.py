@@ -1,0 +1,7 @@
+"""The one exception type for configuration mistakes a user can make."""
+
+from __future__ import annotations
+
+
+class ConfigError(ValueError):
+    """A user-facing configuration error; its message is one line that says what and how to fix."""

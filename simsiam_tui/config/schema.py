@@ -1,0 +1,149 @@
+"""RunConfig: the typed sections of a run's configuration and the allowed values of each key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+METHODS = ("simsiam", "simclr", "instdisc", "moco", "byol")
+PREDICTORS = ("mlp", "none", "fixed-random")
+SIMILARITIES = ("cosine", "cross-entropy")
+STOP_GRAD_AT = ("output", "encoder")
+BACKBONES = ("resnet18-cifar", "resnet50", "resnet-small")
+DATASETS = ("digits", "cifar10", "cifar100", "stl10", "imagefolder")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class MethodConfig:
+    """Which method trains, and the SimSiam ablation switches."""
+
+    name: str = "simsiam"
+    stop_grad: bool = True
+    # "encoder": stop-grad on the target branch's encoder output, which then goes
+    # through a trainable MLP of its own (the sg-encoder-mlp variant).
+    stop_grad_at: str = "output"
+    predictor: str = "mlp"
+    symmetric: bool = True
+    similarity: str = "cosine"
+    temperature: float = 0.5  # simclr / instdisc / moco
+    queue_size: int = 4096  # moco
+    bank_negatives: int = 4096  # instdisc
+    bank_momentum: float = 0.5  # instdisc: v <- m v + (1 - m) f
+    ema_momentum: float = 0.99  # moco key encoder / byol base target momentum
+
+
+@dataclass
+class ModelConfig:
+    """Backbone, projector and predictor shapes."""
+
+    backbone: str = "resnet18-cifar"
+    width: int = 64  # base width of the small digits ResNet
+    dim: int = 2048
+    pred_dim: int = 512
+    proj_layers: int = 2
+
+
+@dataclass
+class DataConfig:
+    """Data set, location, batch and augmentation."""
+
+    name: str = "cifar10"
+    dir: str = "./data"
+    batch_size: int = 512
+    image_size: int = 32
+    workers: int = 4
+    blur: bool = False
+    download: bool = True
+
+
+@dataclass
+class OptimConfig:
+    """SGD with lr = lr x batch/256, cosine decay and optional warm-up."""
+
+    lr: float = 0.03
+    weight_decay: float = 5e-4
+    momentum: float = 0.9
+    fix_pred_lr: bool = True
+    warmup_epochs: int = 0
+
+
+@dataclass
+class TrainConfig:
+    """Length, seed, device and speed options of the loop."""
+
+    epochs: int = 800
+    seed: int = 0
+    device: str = "auto"
+    compile: bool = False
+
+
+@dataclass
+class MonitorConfig:
+    """How often the worker writes each kind of event."""
+
+    log_every: int = 10
+    collapse_every: int = 50
+    knn_every: int = 1
+    knn_k: int = 200
+    knn_t: float = 0.1
+    system_every_s: float = 5.0
+    flush_every_s: float = 1.0
+
+
+@dataclass
+class RunConfig:
+    """One run's whole configuration; `variant` and `scale` name where it came from."""
+
+    variant: str = "simsiam"
+    scale: str = "cifar10"
+    description: str = ""
+    method: MethodConfig = field(default_factory=MethodConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    monitor: MonitorConfig = field(default_factory=MonitorConfig)
+
+
+SECTIONS = {
+    "method": MethodConfig,
+    "model": ModelConfig,
+    "data": DataConfig,
+    "optim": OptimConfig,
+    "train": TrainConfig,
+    "monitor": MonitorConfig,
+}
+TOP_LEVEL_KEYS = ("variant", "scale", "description")
+
+# Allowed values per dotted key: a tuple of choices, or (minimum, maximum, min_inclusive).
+CHOICES: dict[str, tuple[str, ...]] = {
+    "method.name": METHODS,
+    "method.predictor": PREDICTORS,
+    "method.similarity": SIMILARITIES,
+    "method.stop_grad_at": STOP_GRAD_AT,
+    "model.backbone": BACKBONES,
+    "data.name": DATASETS,
+    "train.device": DEVICES,
+}
+POSITIVE = {
+    "method.temperature",
+    "method.queue_size",
+    "method.bank_negatives",
+    "model.width",
+    "model.dim",
+    "model.pred_dim",
+    "model.proj_layers",
+    "data.batch_size",
+    "data.image_size",
+    "optim.lr",
+    "train.epochs",
+    "monitor.log_every",
+    "monitor.collapse_every",
+    "monitor.knn_every",
+    "monitor.knn_k",
+    "monitor.knn_t",
+    "monitor.system_every_s",
+    "monitor.flush_every_s",
+}
+NON_NEGATIVE = {"optim.weight_decay", "optim.momentum", "optim.warmup_epochs", "data.workers", "train.seed"}
+UNIT_INTERVAL = {"method.bank_momentum", "method.ema_momentum", "optim.momentum"}

@@ -1,0 +1,161 @@
+"""Tail events.jsonl by byte offset and keep per-kind columnar series, showing no step twice after a resume."""
+
+from __future__ import annotations
+
+import json
+import math
+from array import array
+from bisect import bisect_right
+from pathlib import Path
+from typing import Any
+
+SERIES_KINDS = ("train", "collapse", "eval", "system")
+
+
+class EventTail:
+    """Incremental reader: each poll returns the complete events appended since the last one."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.offset = 0
+        self._partial = b""
+        self.bad_lines = 0
+        self.last_error: str | None = None
+
+    def poll(self, max_bytes: int = 64 << 20) -> list[dict[str, Any]]:
+        """Read what was appended since the last poll; a partial last line waits for its newline."""
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(0, 2)
+                size = fh.tell()
+                if size < self.offset:  # truncated or replaced: start again
+                    self.offset, self._partial = 0, b""
+                fh.seek(self.offset)
+                chunk = fh.read(max_bytes)
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            self.last_error = f"cannot read {self.path.name}: {exc.strerror}"
+            return []
+        self.offset += len(chunk)
+        data = self._partial + chunk
+        lines = data.split(b"\n")
+        self._partial = lines.pop()
+        events = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                event = json.loads(line)
+            except ValueError:
+                event = None
+            if not isinstance(event, dict) or "kind" not in event:
+                self.bad_lines += 1
+                self.last_error = f"{self.bad_lines} unreadable line(s) in {self.path.name}"
+                continue
+            events.append(event)
+        return events
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return math.nan
+    return float(value)
+
+
+class KindSeries:
+    """Columns (float arrays) of one event kind: step, epoch, time and every numeric field."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, array] = {"step": array("d"), "epoch": array("d"), "time": array("d")}
+
+    def __len__(self) -> int:
+        return len(self.columns["step"])
+
+    def append(self, event: dict[str, Any]) -> None:
+        n = len(self)
+        for key, value in event.items():
+            if key in ("v", "kind") or key in self.columns:
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool) or value is None:
+                self.columns[key] = array("d", [math.nan]) * n
+        for key, column in self.columns.items():
+            column.append(_number(event.get(key)))
+
+    def truncate_after(self, step: float) -> None:
+        """Drop every row logged after `step` (they are redone after a resume from it)."""
+        cut = bisect_right(self.columns["step"], step)
+        for column in self.columns.values():
+            del column[cut:]
+
+    def column(self, name: str) -> array:
+        """A column by name; an empty array if no event had it."""
+        return self.columns.get(name, array("d"))
+
+    def last(self, name: str) -> float | None:
+        """The last finite value of a column, or None."""
+        column = self.columns.get(name)
+        if column is None:
+            return None
+        for value in reversed(column):
+            if not math.isnan(value):
+                return value
+        return None
+
+
+class RunHistory:
+    """Everything known from one run's events, deduplicated across resumes; feed it with apply()."""
+
+    def __init__(self) -> None:
+        self.series = {kind: KindSeries() for kind in SERIES_KINDS}
+        self.starts: list[dict[str, Any]] = []
+        self.checkpoints: list[dict[str, Any]] = []
+        self.end: dict[str, Any] | None = None
+        self.last: dict[str, dict[str, Any]] = {}
+
+    def apply(self, events: list[dict[str, Any]]) -> None:
+        """Add events in file order."""
+        for event in events:
+            kind = event.get("kind")
+            if kind == "start":
+                self._on_start(event)
+            elif kind in self.series:
+                self.series[kind].append(event)
+            elif kind == "checkpoint":
+                self.checkpoints.append(event)
+            elif kind == "end":
+                self.end = event
+            if isinstance(kind, str):
+                self.last[kind] = event
+
+    def _on_start(self, event: dict[str, Any]) -> None:
+        self.starts.append(event)
+        self.end = None
+        resumed = event.get("resumed_from_step")
+        if isinstance(resumed, (int, float)):
+            for series in self.series.values():
+                series.truncate_after(resumed)
+            self.checkpoints = [c for c in self.checkpoints if c.get("step", 0) <= resumed]
+
+
+def dedupe_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop events that a later resume redid: after `start` with resumed_from_step=S, earlier steps > S go."""
+    kept: list[dict[str, Any]] = []
+    for event in events:
+        resumed = event.get("resumed_from_step") if event.get("kind") == "start" else None
+        if isinstance(resumed, (int, float)):
+            kept = [e for e in kept if e.get("kind") in ("start", "end") or e.get("step", 0) <= resumed]
+        kept.append(event)
+    return kept
+
+
+def read_events(path: str | Path) -> list[dict[str, Any]]:
+    """Every complete event of a file, with no step shown twice after a resume."""
+    return dedupe_events(EventTail(path).poll(max_bytes=1 << 40))
+
+
+def read_history(path: str | Path) -> RunHistory:
+    """A RunHistory of a whole events file."""
+    history = RunHistory()
+    history.apply(EventTail(path).poll(max_bytes=1 << 40))
+    return history
