@@ -1,0 +1,60 @@
+"""Shared CLI plumbing: user errors as one line and exit code 2, consoles, JSON output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from simsiam_tui.config import ConfigError
+from simsiam_tui.store import StoreError
+
+console = Console()
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UserError(ValueError):
+    """A mistake in a command's input, reported as one line."""
+
+
+def user_error_types() -> tuple[type[BaseException], ...]:
+    """Exception types whose message is meant for the user: config, store, launch and worker errors."""
+    types: list[type[BaseException]] = [ConfigError, StoreError, UserError]
+    launch_errors = sys.modules.get("simsiam_tui.launch.errors")
+    if launch_errors is not None:
+        types.append(launch_errors.LaunchError)
+    train_errors = sys.modules.get("simsiam_tui.train.errors")
+    if train_errors is not None:
+        types.append(train_errors.UserFacingError)
+    return tuple(types)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print `error: message` on stderr and return the Exit to raise."""
+    err_console.print(f"error: {message}", markup=False)
+    return typer.Exit(code=code)
+
+
+def user_errors(func: F) -> F:
+    """Turn user-facing exceptions into one line on stderr and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except user_error_types() as exc:
+            raise fail(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout, one document."""
+    sys.stdout.write(json.dumps(data, indent=1, default=str) + "\n")
+    sys.stdout.flush()

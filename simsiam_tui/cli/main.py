@@ -1,0 +1,44 @@
+"""The `simsiam-tui` entry point: registers every command group."""
+
+from __future__ import annotations
+
+import typer
+
+from simsiam_tui import __version__
+from simsiam_tui.cli import launch_cmd, presets_cmd, runs_cmd, train_cmd
+
+app = typer.Typer(
+    name="simsiam-tui",
+    help="Launch SimSiam-style self-supervised runs and watch, live and side by side, which learn and which collapse.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    invoke_without_command=True,
+)
+app.add_typer(presets_cmd.app, name="presets")
+app.add_typer(runs_cmd.app, name="runs")
+app.command("launch")(launch_cmd.launch)
+app.command("train")(train_cmd.train)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"simsiam-tui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    runs: str | None = typer.Option(None, "--runs", help="Runs root for the app (default $SIMSIAM_TUI_RUNS or ./runs)."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """With no command, open the dashboard of every run under the runs root."""
+    if ctx.invoked_subcommand is None:
+        from simsiam_tui.cli import ui_cmd
+
+        ui_cmd.open_dashboard([runs] if runs else None)
+
+
+def main() -> None:
+    """Console script entry point."""
+    app()

@@ -1,0 +1,39 @@
+"""`simsiam-tui train`: the worker in the foreground (a shell, sbatch or torchrun calls this)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from simsiam_tui.cli.common import console, fail, user_errors
+from simsiam_tui.config import resolve_config
+from simsiam_tui.store import create_run, runs_root
+
+
+@user_errors
+def train(
+    preset: str | None = typer.Option(None, "--preset", help="Preset to train (creates a new run directory)."),
+    run_dir: Path | None = typer.Option(None, "--run-dir", help="Start or resume the run held in this directory."),
+    scale: str | None = typer.Option(None, "--scale", help="digits | cifar10 | imagenet, or a scale file."),
+    overrides: list[str] = typer.Option([], "--set", help="KEY=VALUE override, repeatable."),
+    name: str | None = typer.Option(None, "--name", help="Run name (letters, digits, . _ -)."),
+    seed: int | None = typer.Option(None, "--seed", help="Shorthand for --set train.seed=N."),
+    runs: str | None = typer.Option(None, "--runs", help="Runs root (default $SIMSIAM_TUI_RUNS or ./runs)."),
+    presets: str | None = typer.Option(None, "--presets", help="Extra presets folder."),
+) -> None:
+    """Train in the foreground: a new run from --preset, or the run in --run-dir (resuming its checkpoint)."""
+    if (preset is None) == (run_dir is None):
+        raise fail("give exactly one of --preset NAME or --run-dir DIR")
+    if run_dir is None:
+        extra = [f"train.seed={seed}"] if seed is not None else []
+        cfg = resolve_config(preset, scale, [*overrides, *extra], presets)
+        run_dir = create_run(runs_root(runs), cfg, name).dir
+        console.print(f"run {run_dir.name} in {run_dir}", highlight=False)
+    elif not (run_dir / "config.json").is_file():
+        raise fail(f"'{run_dir}' holds no run (no config.json); create one with `simsiam-tui train --preset NAME`")
+    from simsiam_tui.train.worker import run_worker  # torch loads only here
+
+    code = run_worker(run_dir)
+    if code:
+        raise typer.Exit(code=code)
