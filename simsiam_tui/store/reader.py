@@ -22,7 +22,7 @@ class EventTail:
         self.bad_lines = 0
         self.last_error: str | None = None
 
-    def poll(self, max_bytes: int = 64 << 20) -> list[dict[str, Any]]:
+    def poll(self, max_bytes: int | None = 64 << 20) -> list[dict[str, Any]]:
         """Read what was appended since the last poll; a partial last line waits for its newline."""
         try:
             with self.path.open("rb") as fh:
@@ -31,7 +31,7 @@ class EventTail:
                 if size < self.offset:  # truncated or replaced: start again
                     self.offset, self._partial = 0, b""
                 fh.seek(self.offset)
-                chunk = fh.read(max_bytes)
+                chunk = fh.read(-1 if max_bytes is None else max_bytes)
         except FileNotFoundError:
             return []
         except OSError as exc:
@@ -151,11 +151,11 @@ def dedupe_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def read_events(path: str | Path) -> list[dict[str, Any]]:
     """Every complete event of a file, with no step shown twice after a resume."""
-    return dedupe_events(EventTail(path).poll(max_bytes=1 << 40))
+    return dedupe_events(EventTail(path).poll(max_bytes=None))
 
 
 def read_history(path: str | Path) -> RunHistory:
     """A RunHistory of a whole events file."""
     history = RunHistory()
-    history.apply(EventTail(path).poll(max_bytes=1 << 40))
+    history.apply(EventTail(path).poll(max_bytes=None))
     return history

@@ -1,0 +1,86 @@
+"""The command line through typer's CliRunner: help, version, presets, runs ls, launch --dry-run, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from simsiam_tui import __version__
+from simsiam_tui.cli.main import app
+
+runner = CliRunner()
+
+
+def test_help_and_version():
+    assert runner.invoke(app, ["--help"]).exit_code == 0
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.stdout
+
+
+def test_presets_ls_and_show():
+    result = runner.invoke(app, ["presets", "ls", "--json"])
+    data = json.loads(result.stdout)
+    assert "no-stop-grad" in data["presets"] and data["suites"]["stop-grad"] == ["simsiam", "no-stop-grad"]
+    shown = runner.invoke(app, ["presets", "show", "no-predictor", "--scale", "cifar10"])
+    assert shown.exit_code == 0 and '"predictor": "none"' in shown.stdout
+
+
+def test_launch_dry_run_resolves_suite(tmp_path):
+    result = runner.invoke(
+        app, ["launch", "--suite", "stop-grad", "--scale", "digits", "--set", "train.epochs=3", "--dry-run", "--json", "--runs", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    configs = json.loads(result.stdout)
+    assert [c["variant"] for c in configs] == ["simsiam", "no-stop-grad"]
+    assert all(c["train"]["epochs"] == 3 for c in configs)
+    assert list(tmp_path.iterdir()) == []  # a dry run starts nothing
+
+
+def test_runs_ls_json_empty_root(tmp_path):
+    result = runner.invoke(app, ["runs", "ls", "--json", "--runs", str(tmp_path / "none")])
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["launch", "--preset", "nope", "--dry-run"], "unknown preset 'nope'; available:"),
+        (["launch", "--suite", "nope", "--dry-run"], "unknown suite 'nope'; available:"),
+        (["launch", "--preset", "simsiam", "--set", "optim.lr=-1", "--dry-run"], "invalid value -1.0 for 'optim.lr'"),
+        (["launch", "--preset", "simsiam", "--set", "optm.lr=1", "--dry-run"], "did you mean 'optim.lr'"),
+        (["launch", "--preset", "simsiam", "--name", "../escape", "--dry-run"], "would leave the runs folder"),
+        (["launch", "--preset", "simsiam", "--scale", "huge", "--dry-run"], "unknown scale 'huge'"),
+        (["presets", "show", "nope"], "unknown preset 'nope'"),
+    ],
+)
+def test_bad_input_one_line_exit_2(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_runs_folder_that_is_a_file(tmp_path):
+    afile = tmp_path / "runs"
+    afile.write_text("")
+    result = runner.invoke(app, ["runs", "ls", "--runs", str(afile)])
+    assert result.exit_code == 2 and "is a file" in result.stderr
+
+
+def test_cli_import_does_not_import_torch():
+    code = "import sys, simsiam_tui.cli.main; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_console_script_bad_input_no_traceback():
+    out = subprocess.run(
+        [sys.executable, "-m", "simsiam_tui.cli", "launch", "--preset", "nope", "--dry-run"], capture_output=True, text=True
+    )
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: unknown preset 'nope'") and "Traceback" not in out.stderr

@@ -1,0 +1,53 @@
+"""Run names never escape the runs root; ids are unique; ids resolve by prefix with clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from simsiam_tui.config import resolve_config
+from simsiam_tui.store import StoreError, check_name, create_run, resolve_run, runs_root
+
+
+@pytest.mark.parametrize("name", ["../x", "..", ".", "/etc/passwd", "a/b", "a\x00b", "", "-rf", "x" * 65])
+def test_bad_names_are_rejected(name):
+    with pytest.raises(StoreError):
+        check_name(name)
+
+
+def test_good_names_pass():
+    assert check_name("sg_ablation-2.v1") == "sg_ablation-2.v1"
+
+
+def test_create_run_layout_and_unique_ids(tmp_path):
+    cfg = resolve_config("simsiam", "digits")
+    a = create_run(tmp_path, cfg)
+    b = create_run(tmp_path, cfg)
+    assert a.run_id != b.run_id and a.dir.parent == b.dir.parent == tmp_path
+    assert a.config.is_file() and a.status.is_file() and a.checkpoints.is_dir()
+    assert "-simsiam-" in a.run_id
+
+
+def test_resolve_run_by_prefix_and_name(tmp_path):
+    cfg = resolve_config("simsiam", "digits")
+    a = create_run(tmp_path, cfg, name="alpha")
+    create_run(tmp_path, cfg, name="beta")
+    assert resolve_run(tmp_path, a.run_id) == a
+    assert resolve_run(tmp_path, "alpha") == a
+    with pytest.raises(StoreError, match="ambiguous"):
+        resolve_run(tmp_path, a.run_id[:4])
+    with pytest.raises(StoreError, match=r"no run 'gamma' .*runs there: .*alpha"):
+        resolve_run(tmp_path, "gamma")
+    with pytest.raises(StoreError, match="leave the runs folder"):
+        resolve_run(tmp_path, "../" + a.run_id)
+
+
+def test_runs_root_order(tmp_path, monkeypatch):
+    monkeypatch.delenv("SIMSIAM_TUI_RUNS", raising=False)
+    assert str(runs_root()) == "runs"
+    monkeypatch.setenv("SIMSIAM_TUI_RUNS", str(tmp_path))
+    assert runs_root() == tmp_path
+    assert runs_root(tmp_path / "x") == tmp_path / "x"
+    afile = tmp_path / "file"
+    afile.write_text("")
+    with pytest.raises(StoreError, match="is a file"):
+        runs_root(afile)
