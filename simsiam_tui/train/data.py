@@ -1,0 +1,104 @@
+"""Batch sources: seeded per-epoch order, resumable mid-epoch, device-resident uint8 or a CPU DataLoader."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+
+from simsiam_tui.train.datasets import FolderSet, ImageSet
+
+
+def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """The order of the train set in `epoch`: a function of (seed, epoch) only, so a resume replays it."""
+    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(n, generator=g)
+
+
+class MemorySource:
+    """A uint8 image set held on the device; yields index-selected batches (no copies through the CPU)."""
+
+    def __init__(self, images: ImageSet, device: torch.device) -> None:
+        self.images = images.images.to(device)  # N x 3 x H x W uint8
+        self.labels = images.labels.to(device)
+        self.device = device
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def steps_per_epoch(self, batch_size: int, world: int = 1) -> int:
+        """Full batches per epoch across all ranks (the last partial batch is dropped)."""
+        return len(self) // (batch_size * world)
+
+    def epoch_batches(
+        self, epoch: int, seed: int, batch_size: int, start: int = 0, rank: int = 0, world: int = 1
+    ) -> Iterator[torch.Tensor]:
+        """uint8 batches of `epoch` for this rank, beginning at batch index `start`."""
+        perm = epoch_permutation(len(self), seed, epoch).to(self.device)
+        steps = self.steps_per_epoch(batch_size, world)
+        for i in range(start, steps):
+            base = i * batch_size * world + rank * batch_size
+            yield self.images[perm[base : base + batch_size]]
+
+    def ordered(self, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """(images, labels) in storage order, for feature extraction."""
+        for i in range(0, len(self), batch_size):
+            yield self.images[i : i + batch_size], self.labels[i : i + batch_size]
+
+
+class FolderSource:
+    """Images decoded on CPU workers (resize + center crop to a fixed size, uint8), sent to the device."""
+
+    def __init__(self, folder: FolderSet, device: torch.device, workers: int) -> None:
+        from torchvision import datasets as tvd
+        from torchvision import transforms as T
+
+        tf = T.Compose([T.Resize(folder.decode_size), T.CenterCrop(folder.decode_size), T.PILToTensor()])
+        self.ds = tvd.ImageFolder(str(folder.root), transform=tf)
+        self.device = device
+        self.workers = workers
+
+    def __len__(self) -> int:
+        return len(self.ds)
+
+    def steps_per_epoch(self, batch_size: int, world: int = 1) -> int:
+        """Full batches per epoch across all ranks."""
+        return len(self) // (batch_size * world)
+
+    def _loader(self, indices: list[int], batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        loader = torch.utils.data.DataLoader(
+            torch.utils.data.Subset(self.ds, indices),
+            batch_size=batch_size,
+            num_workers=self.workers,
+            pin_memory=self.device.type == "cuda",
+            persistent_workers=False,
+        )
+        for x, y in loader:
+            yield x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+
+    def epoch_batches(
+        self, epoch: int, seed: int, batch_size: int, start: int = 0, rank: int = 0, world: int = 1
+    ) -> Iterator[torch.Tensor]:
+        """uint8 batches of `epoch` for this rank, beginning at batch index `start`."""
+        perm = epoch_permutation(len(self), seed, epoch)
+        steps = self.steps_per_epoch(batch_size, world)
+        idx: list[int] = []
+        for i in range(start, steps):
+            base = i * batch_size * world + rank * batch_size
+            idx += perm[base : base + batch_size].tolist()
+        for x, _ in self._loader(idx, batch_size):
+            yield x
+
+    def ordered(self, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """(images, labels) in storage order, for feature extraction."""
+        return self._loader(list(range(len(self))), batch_size)
+
+
+Source = MemorySource | FolderSource
+
+
+def make_source(images: ImageSet | FolderSet, device: torch.device, workers: int = 4) -> Source:
+    """A device-resident source for in-memory sets, a DataLoader-backed one for folders."""
+    if isinstance(images, ImageSet):
+        return MemorySource(images, device)
+    return FolderSource(images, device, workers)

@@ -1,0 +1,67 @@
+"""Weighted kNN top-1 (InstDisc style) on backbone features, chunked matrix products on the device."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+
+@torch.no_grad()
+def extract_features(
+    encode: Callable[[torch.Tensor], torch.Tensor],
+    images: torch.Tensor,
+    prepare: Callable[[torch.Tensor], torch.Tensor],
+    batch_size: int = 512,
+) -> torch.Tensor:
+    """L2-normalized features (N x C) of `images` (uint8 N x C x H x W) via prepare -> encode, in batches."""
+    feats = []
+    for i in range(0, images.shape[0], batch_size):
+        x = prepare(images[i : i + batch_size])
+        feats.append(F.normalize(encode(x).float(), dim=1))
+    return torch.cat(feats)
+
+
+@torch.no_grad()
+def knn_predict(
+    queries: torch.Tensor,
+    bank: torch.Tensor,
+    bank_labels: torch.Tensor,
+    num_classes: int,
+    k: int = 200,
+    t: float = 0.1,
+    chunk: int = 1024,
+) -> torch.Tensor:
+    """Predicted class per query: sum over the k most cosine-similar bank items of exp(sim/t) per class.
+
+    queries: Q x C, bank: B x C (both l2-normalized), bank_labels: B. Never builds more than
+    chunk x B similarities at a time.
+    """
+    k = min(k, bank.shape[0])
+    preds = []
+    for i in range(0, queries.shape[0], chunk):
+        sim = queries[i : i + chunk] @ bank.T  # q x B
+        top_sim, top_idx = sim.topk(k, dim=1)  # q x k
+        weights = (top_sim / t).exp()  # q x k
+        labels = bank_labels[top_idx]  # q x k
+        scores = torch.zeros(sim.shape[0], num_classes, device=sim.device, dtype=weights.dtype)
+        scores.scatter_add_(1, labels, weights)  # q x classes
+        preds.append(scores.argmax(dim=1))
+    return torch.cat(preds)
+
+
+@torch.no_grad()
+def knn_top1(
+    queries: torch.Tensor,
+    query_labels: torch.Tensor,
+    bank: torch.Tensor,
+    bank_labels: torch.Tensor,
+    num_classes: int,
+    k: int = 200,
+    t: float = 0.1,
+    chunk: int = 1024,
+) -> float:
+    """Top-1 accuracy of the weighted kNN classifier with the bank as training set."""
+    pred = knn_predict(queries, bank, bank_labels, num_classes, k, t, chunk)
+    return float((pred == query_labels.to(pred.device)).float().mean())

@@ -1,0 +1,252 @@
+"""The training loop: views, SimSiam step, monitors, kNN eval, checkpoints, resume, divergence and stop."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from simsiam_tui.train import dist
+from simsiam_tui.train.augment import AugmentSpec, DeviceAugment
+from simsiam_tui.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from simsiam_tui.train.data import make_source
+from simsiam_tui.train.datasets import load_dataset
+from simsiam_tui.train.knn import extract_features, knn_top1
+from simsiam_tui.train.methods import build_method
+from simsiam_tui.train.monitors import effective_rank, std_quantiles, z_std, z_std_ref
+from simsiam_tui.train.optim import CosineSchedule, build_optimizer
+from simsiam_tui.train.runtime import SafeEvents, faults, seed_everything, select_device
+
+if TYPE_CHECKING:
+    from simsiam_tui.config.schema import RunConfig
+
+
+@dataclass
+class Outcome:
+    """How a run ended: a terminal state and the reason."""
+
+    state: str  # finished | stopped | diverged
+    reason: str
+
+
+class StopFlag:
+    """Set from a signal handler; the loop checkpoints and stops at the next step boundary."""
+
+    def __init__(self) -> None:
+        self.signal_name: str | None = None
+
+    def request(self, name: str) -> None:
+        """Ask the loop to stop (called from a signal handler)."""
+        self.signal_name = name
+
+    @property
+    def requested(self) -> bool:
+        return self.signal_name is not None
+
+
+class Trainer:
+    """Builds everything a run needs from its config and trains it, resuming from last.pt when present."""
+
+    def __init__(self, cfg: RunConfig, checkpoint: Path, events: SafeEvents, stop: StopFlag) -> None:
+        self.cfg, self.checkpoint_path, self.events, self.stop = cfg, checkpoint, events, stop
+        self.faults = faults()
+        self.device = select_device(cfg.train.device, dist.local_rank())
+        dist.maybe_init(self.device)
+        self.rank, self.world = dist.rank(), dist.world_size()
+        seed_everything(cfg.train.seed + self.rank)
+        bundle = load_dataset(cfg.data.name, cfg.data.dir, cfg.data.image_size, cfg.data.download)
+        self.num_classes = bundle.num_classes
+        self.train_src = make_source(bundle.train, self.device, cfg.data.workers)
+        self.bank_src = self.train_src if bundle.bank is bundle.train else make_source(bundle.bank, self.device)
+        self.query_src = make_source(bundle.queries, self.device, cfg.data.workers)
+        self.batch = cfg.data.batch_size  # per process
+        self.steps_per_epoch = self.train_src.steps_per_epoch(self.batch, self.world)
+        if self.steps_per_epoch < 1:
+            raise ValueError(f"data.batch_size {self.batch} x {self.world} exceeds the {len(self.train_src)} images")
+        self.total_steps = self.steps_per_epoch * cfg.train.epochs
+        self.cuda = self.device.type == "cuda"
+        method = build_method(cfg).to(self.device)
+        if self.cuda:
+            method = method.to(memory_format=torch.channels_last)
+        self.method = method
+        self.forward = torch.compile(method) if cfg.train.compile else method
+        self.optimizer = build_optimizer(method, cfg, self.batch * self.world)
+        self.schedule = CosineSchedule(
+            self.total_steps, cfg.optim.warmup_epochs * self.steps_per_epoch, cfg.optim.fix_pred_lr
+        )
+        self.aug_gen = torch.Generator(device=self.device).manual_seed(cfg.train.seed * 7919 + 1 + self.rank)
+        spec = AugmentSpec(
+            size=cfg.data.image_size, mean=bundle.mean, std=bundle.std, blur_p=0.5 if cfg.data.blur else 0.0
+        )
+        self.augment = DeviceAugment(spec, self.aug_gen)
+        self.step = 0
+        self.resumed_from: int | None = None
+
+    # -- position -----------------------------------------------------------------------------
+    @property
+    def epoch_float(self) -> float:
+        """Epochs done, fractional (the `epoch` field of events)."""
+        return self.step / self.steps_per_epoch
+
+    def position(self) -> tuple[int, float]:
+        """(step, epoch) for events written by the heartbeat thread."""
+        return self.step, self.epoch_float
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        return torch.autocast("cuda", dtype=torch.bfloat16) if self.cuda else contextlib.nullcontext()
+
+    # -- checkpoints ----------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """Everything needed to resume exactly at the current step boundary."""
+        return {
+            "model": self.method.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "step": self.step,
+            "epoch": self.epoch_float,
+            "steps_per_epoch": self.steps_per_epoch,
+            "schedule": {"total_steps": self.schedule.total_steps, "warmup_steps": self.schedule.warmup_steps},
+            "rng": rng_state({"augment": self.aug_gen}),
+        }
+
+    def save(self, reason: str) -> None:
+        """Write last.pt atomically (rank 0), then a `checkpoint` event, flushed and fsynced."""
+        if dist.is_main():
+            t0 = time.perf_counter()
+            save_checkpoint(self.checkpoint_path, self.state())
+            self.events.emit(
+                "checkpoint", step=self.step, epoch=self.epoch_float, path=str(self.checkpoint_path.name),
+                reason=reason, seconds=round(time.perf_counter() - t0, 4),
+            )
+            self.events.flush(fsync=True)
+        dist.barrier()
+
+    def maybe_resume(self) -> None:
+        """Load last.pt if it exists: weights, optimizer, step and every RNG state."""
+        ckpt = load_checkpoint(self.checkpoint_path, map_location=self.device)
+        if ckpt is None:
+            return
+        if ckpt["steps_per_epoch"] != self.steps_per_epoch:
+            raise ValueError(
+                f"checkpoint has {ckpt['steps_per_epoch']} steps per epoch, this config {self.steps_per_epoch}"
+            )
+        self.method.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.step = int(ckpt["step"])
+        set_rng_state(ckpt["rng"], {"augment": self.aug_gen})
+        self.resumed_from = self.step
+
+    # -- monitors -------------------------------------------------------------------------------
+    @torch.no_grad()
+    def evaluate(self) -> None:
+        """kNN top-1 of backbone features: bank = train split, queries = test split."""
+        t0 = time.perf_counter()
+        self.method.eval()
+
+        def encode(x: torch.Tensor) -> torch.Tensor:
+            if self.cuda:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with self._autocast():
+                return self.method.features(x)
+
+        def feats(src: Any) -> tuple[torch.Tensor, torch.Tensor]:
+            fs, ys = [], []
+            for images, labels in src.ordered(512):
+                fs.append(extract_features(encode, images, self.augment.prepare_eval, 512))
+                ys.append(labels)
+            return torch.cat(fs), torch.cat(ys)
+
+        bank, bank_y = feats(self.bank_src)
+        queries, query_y = feats(self.query_src)
+        labeled = bank_y >= 0
+        acc = knn_top1(
+            queries, query_y, bank[labeled], bank_y[labeled], self.num_classes, self.cfg.monitor.knn_k,
+            self.cfg.monitor.knn_t,
+        )
+        self.method.train()
+        self.events.emit(
+            "eval", step=self.step, epoch=self.epoch_float, knn_top1=acc, knn_k=self.cfg.monitor.knn_k,
+            seconds=round(time.perf_counter() - t0, 4),
+        )
+
+    def _log_train(self, loss: float, lr: float, z: torch.Tensor, images: int, wall: float, wait: float) -> None:
+        self.events.emit(
+            "train", step=self.step, epoch=self.epoch_float, loss=loss, lr=lr, z_std=z_std(z),
+            z_std_ref=z_std_ref(z.shape[1]), img_per_s=images / max(wall, 1e-9),
+            data_wait=min(1.0, wait / max(wall, 1e-9)),
+        )
+
+    # -- the loop -------------------------------------------------------------------------------
+    def train_step(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
+        """One SimSiam step on a uint8 batch: two views, loss, backward, SGD; returns (loss, z, lr)."""
+        x1, x2 = self.augment(images)  # N x 3 x S x S each
+        if self.cuda:
+            x1 = x1.contiguous(memory_format=torch.channels_last)
+            x2 = x2.contiguous(memory_format=torch.channels_last)
+        lr = self.schedule.apply(self.optimizer, self.step)
+        with self._autocast():
+            out = self.forward(x1, x2)
+        loss = out.loss.float()
+        if self.faults.get("nan_at_step") == self.step + 1:
+            loss = loss * float("nan")
+        return loss, out.z, lr
+
+    def run(self) -> Outcome:
+        """Train to `train.epochs`, logging monitors; return how the run ended."""
+        cfg, mon = self.cfg, self.cfg.monitor
+        self.method.train()
+        win_t, win_wait, win_images = time.perf_counter(), 0.0, 0
+        first_epoch = self.step // self.steps_per_epoch
+        for epoch in range(first_epoch, cfg.train.epochs):
+            start = self.step - epoch * self.steps_per_epoch
+            batches = iter(self.train_src.epoch_batches(epoch, cfg.train.seed, self.batch, start, self.rank, self.world))
+            while True:
+                t0 = time.perf_counter()
+                images = next(batches, None)
+                if images is None:
+                    break
+                win_wait += time.perf_counter() - t0
+                if self.faults.get("raise_at_step") == self.step + 1:
+                    raise RuntimeError(f"injected fault at step {self.step + 1}")
+                loss, z, lr = self.train_step(images)
+                if not bool(torch.isfinite(loss)):  # one sync per step; keeps last.pt the last good state
+                    self.events.emit("train", step=self.step + 1, epoch=self.epoch_float, loss=math.nan, lr=lr)
+                    return Outcome("diverged", f"loss is {float(loss)} at step {self.step + 1}")
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                self.method.after_step(self.step, self.total_steps)
+                self.step += 1
+                win_images += images.shape[0] * self.world
+                if self.step % mon.log_every == 0:
+                    loss_value = float(dist.all_reduce_mean(loss.detach()))
+                    now = time.perf_counter()
+                    self._log_train(loss_value, lr, z, win_images, now - win_t, win_wait)
+                    win_t, win_wait, win_images = now, 0.0, 0
+                if self.step % mon.collapse_every == 0:
+                    self.events.emit(
+                        "collapse", step=self.step, epoch=self.epoch_float, std_quantiles=std_quantiles(z),
+                        effective_rank=effective_rank(z), dim=z.shape[1],
+                    )
+                if self.stop.requested:
+                    self.save(reason=f"signal {self.stop.signal_name}")
+                    return Outcome("stopped", f"{self.stop.signal_name} at step {self.step}")
+            self.save(reason="epoch")
+            if (epoch + 1) % mon.knn_every == 0 or epoch + 1 == cfg.train.epochs:
+                self.evaluate()
+            win_t, win_wait, win_images = time.perf_counter(), 0.0, 0
+            self._maybe_hold(epoch + 1)
+            if self.stop.requested:
+                return Outcome("stopped", f"{self.stop.signal_name} at step {self.step}")
+        return Outcome("finished", f"{cfg.train.epochs} epochs, {self.step} steps")
+
+    def _maybe_hold(self, epochs_done: int) -> None:
+        """Test hook: after the checkpoint of epoch N, flush and sleep (the test SIGKILLs us)."""
+        if self.faults.get("hold_after_epoch") == epochs_done:
+            self.events.flush(fsync=True)
+            while not self.stop.requested:
+                time.sleep(0.05)

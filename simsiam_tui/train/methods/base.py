@@ -1,0 +1,50 @@
+"""The Method interface every self-supervised method implements, and the output it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+
+@dataclass
+class MethodOutput:
+    """What one training forward pass returns: the scalar loss and the online projector output."""
+
+    loss: torch.Tensor  # scalar, differentiable
+    z: torch.Tensor  # N x d online projector output of view 1 (detached), for the monitors
+    extras: dict[str, float] = field(default_factory=dict)  # optional scalars to log
+
+
+class Method(nn.Module):
+    """A self-supervised method: two views in, a loss out.
+
+    Subclasses set `self.backbone` (the encoder whose features the kNN monitor evaluates)
+    and `self.out_dim` (d of z). Every piece of state that must survive a resume (momentum
+    encoders, queues, memory banks) lives in parameters or registered buffers, so
+    `state_dict()` checkpoints it.
+    """
+
+    backbone: nn.Module
+    out_dim: int
+
+    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> MethodOutput:  # N x C x H x W each
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Backbone features used by the kNN monitor (N x C)."""
+        return self.backbone(x)
+
+    def param_groups(self) -> list[dict[str, Any]]:
+        """Optimizer parameter groups; a group with `fix_lr=True` keeps its lr when fix_pred_lr is on.
+
+        Frozen parameters (requires_grad False) must not appear in any group.
+        """
+        params = [p for p in self.parameters() if p.requires_grad]
+        return [{"name": "all", "params": params, "fix_lr": False}]
+
+    def after_step(self, step: int, total_steps: int) -> None:
+        """Hook run after every optimizer step (momentum updates of target encoders)."""

@@ -1,0 +1,169 @@
+"""run_worker(run_dir): status transitions, signals, start/end events and error reporting around the loop."""
+
+from __future__ import annotations
+
+import os
+import platform
+import signal
+import socket
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from simsiam_tui.train.errors import UserFacingError
+
+EXIT_CODES = {"finished": 0, "stopped": 0, "failed": 1, "diverged": 3}
+STOP_SIGNALS = ("SIGTERM", "SIGUSR1", "SIGINT")
+
+
+def _versions() -> dict[str, str]:
+    import torch
+
+    out = {"python": platform.python_version(), "torch": torch.__version__}
+    try:
+        import torchvision
+
+        out["torchvision"] = torchvision.__version__
+    except ImportError:
+        pass
+    try:
+        from importlib.metadata import version
+
+        out["simsiam_tui"] = version("simsiam-tui")
+    except Exception:
+        pass
+    return out
+
+
+def _load_config(paths: Any) -> Any:
+    from simsiam_tui.config import ConfigError, load_config_file
+
+    if not paths.dir.is_dir():
+        raise UserFacingError(f"run folder '{paths.dir}' does not exist; create a run with `simsiam-tui train --preset NAME`")
+    if not paths.config.is_file():
+        raise UserFacingError(f"'{paths.dir}' holds no run (no config.json); create one with `simsiam-tui train --preset NAME`")
+    try:
+        return load_config_file(paths.config)
+    except ConfigError as err:
+        raise UserFacingError(str(err)) from None
+
+
+def _install_signals(stop: Any) -> dict[int, Any]:
+    """Route stop signals to `stop.request`; a second SIGINT interrupts at once."""
+    previous: dict[int, Any] = {}
+
+    def handler(signum: int, _frame: Any) -> None:
+        name = signal.Signals(signum).name
+        if name == "SIGINT" and stop.requested:
+            raise KeyboardInterrupt
+        stop.request(name)
+
+    for name in STOP_SIGNALS:
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            try:
+                previous[sig] = signal.signal(sig, handler)
+            except ValueError:  # not the main thread
+                pass
+    return previous
+
+
+def _last_line(err: BaseException) -> str:
+    lines = traceback.format_exception_only(type(err), err)
+    return lines[-1].strip() if lines else type(err).__name__
+
+
+def run_worker(run_dir: Path | str) -> int:
+    """Start or resume the run in `run_dir`; return its exit code (0 finished/stopped, 1 failed, 3 diverged).
+
+    A user error (bad run dir, missing data set) is recorded as `failed` and re-raised as
+    UserFacingError so that the caller prints one line and exits 2.
+    """
+    from simsiam_tui.store import EventWriter, RunPaths
+
+    from simsiam_tui.train import dist
+    from simsiam_tui.train.loop import Outcome, StopFlag, Trainer
+    from simsiam_tui.train.runtime import Heartbeat, SafeEvents, StatusFile
+
+    paths = RunPaths(Path(run_dir))
+    main = int(os.environ.get("RANK", "0")) == 0
+    status = StatusFile(paths.status if main and paths.dir.is_dir() else None)
+    try:
+        cfg = _load_config(paths)
+    except UserFacingError as err:
+        if paths.status.exists():
+            status.update(state="failed", message=str(err), exit_code=2)
+        raise
+    from simsiam_tui.config import config_digest
+
+    status.update(
+        state="starting", pid=os.getpid(), pgid=os.getpgrp(), host=socket.gethostname(),
+        gpus=os.environ.get("CUDA_VISIBLE_DEVICES"), slurm_job_id=os.environ.get("SLURM_JOB_ID"),
+        heartbeat=time.time(), exit_code=None, message="",
+    )
+    events = SafeEvents(EventWriter(paths.events, cfg.monitor.flush_every_s) if main else None)
+    stop = StopFlag()
+    previous = _install_signals(stop)
+    trainer: Trainer | None = None
+    heartbeat: Heartbeat | None = None
+    outcome: Outcome
+    try:
+        paths.checkpoints.mkdir(parents=True, exist_ok=True)
+        trainer = Trainer(cfg, paths.checkpoint, events, stop)
+        trainer.maybe_resume()
+        had_events = paths.events.exists() and paths.events.stat().st_size > 0
+        resumed = trainer.resumed_from if trainer.resumed_from is not None else (0 if had_events else None)
+        import torch
+
+        events.emit(
+            "start", step=trainer.step, epoch=trainer.epoch_float, host=socket.gethostname(), pid=os.getpid(),
+            device=str(trainer.device),
+            devices=[torch.cuda.get_device_name(trainer.device)] if trainer.cuda else ["cpu"],
+            world_size=trainer.world, rank=trainer.rank, versions=_versions(), config_digest=config_digest(cfg),
+            resumed_from_step=resumed, steps_per_epoch=trainer.steps_per_epoch, total_steps=trainer.total_steps,
+            train_images=len(trainer.train_src), variant=cfg.variant, scale=cfg.scale,
+            threads=torch.get_num_threads(),
+        )
+        events.flush()
+        status.update(state="running", heartbeat=time.time())
+        heartbeat = Heartbeat(events, status, cfg.monitor.system_every_s, trainer.position)
+        heartbeat.start()
+        outcome = trainer.run()
+    except UserFacingError as err:
+        _finish(events, status, heartbeat, trainer, "failed", str(err), 2)
+        _restore(previous)
+        raise
+    except BaseException as err:  # a crash: traceback to stderr (worker.log), last line to status
+        traceback.print_exc(file=sys.stderr)
+        sys.stderr.flush()
+        _finish(events, status, heartbeat, trainer, "failed", _last_line(err), EXIT_CODES["failed"])
+        _restore(previous)
+        return EXIT_CODES["failed"]
+    code = EXIT_CODES[outcome.state]
+    _finish(events, status, heartbeat, trainer, outcome.state, outcome.reason, code)
+    _restore(previous)
+    dist.shutdown()
+    return code
+
+
+def _finish(events: Any, status: Any, heartbeat: Any, trainer: Any, state: str, reason: str, code: int) -> None:
+    """Stop the heartbeat, write the `end` event and the terminal status."""
+    if heartbeat is not None:
+        heartbeat.stop()
+    step, epoch = trainer.position() if trainer is not None else (0, 0.0)
+    try:
+        events.emit("end", step=step, epoch=epoch, state=state, reason=reason, exit_code=code)
+        events.close()
+    except Exception:
+        traceback.print_exc(file=sys.stderr)
+    status.update(state=state, message=reason, exit_code=code, heartbeat=time.time(), ended=time.time())
+
+
+def _restore(previous: dict[int, Any]) -> None:
+    for sig, handler in previous.items():
+        try:
+            signal.signal(sig, handler)
+        except (ValueError, TypeError):
+            pass
