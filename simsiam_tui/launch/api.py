@@ -1,0 +1,172 @@
+"""The launcher's public operations: launch, stop, resume and remove runs (the CLI and the app call these)."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simsiam_tui.launch.errors import LaunchError
+from simsiam_tui.launch.procs import hostname, is_alive, kill_group, signal_process
+from simsiam_tui.launch.scheduler import root_lock, submit
+from simsiam_tui.launch.slots import Request, make_request
+from simsiam_tui.launch.state import refresh_state
+from simsiam_tui.store import RESUMABLE_STATES, RunPaths, check_name, create_run, read_status, runs_root, update_status
+
+
+@dataclass(frozen=True)
+class Action:
+    """What an operation did to one run, in words (for the CLI and the app's notifications)."""
+
+    run_id: str
+    action: str
+    state: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.run_id, "action": self.action, "state": self.state}
+
+
+def _root(root: str | Path) -> Path:
+    path = runs_root(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def launch_runs(
+    configs: Sequence[Any],
+    root: str | Path,
+    gpus: list[int] | None = None,
+    per_gpu: int | None = None,
+    name: str | None = None,
+) -> list[RunPaths]:
+    """Create one run per config and start each as a detached worker where a slot is free; queue the rest.
+
+    gpus: allowed GPU indices (None: every visible GPU; []: the CPU). per_gpu: runs sharing a GPU, or, on the
+    CPU, runs at once on this machine (default max(2, cores // 4)). Returns at once; a detached queue runner
+    starts queued runs later, even after the caller exits.
+    """
+    if not configs:
+        raise LaunchError("nothing to launch: give at least one preset or a suite")
+    if name is not None:
+        check_name(name)
+    requests = [make_request(gpus, per_gpu, getattr(getattr(c, "train", None), "device", "auto")) for c in configs]
+    path = _root(root)
+    created: list[RunPaths] = []
+    with root_lock(path):  # created and marked queued before any scheduling pass sees half of them
+        for cfg, request in zip(configs, requests, strict=True):
+            label = name if name and len(configs) == 1 else (f"{name}-{cfg.variant}" if name else None)
+            paths = create_run(path, cfg, label)
+            update_status(paths.status, request=request.to_dict())
+            created.append(paths)
+    submit(path)
+    return created
+
+
+def stop_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
+    """SIGTERM each live worker (it checkpoints and ends `stopped`); force: SIGKILL its process group at once.
+
+    A queued run is marked `stopped` without a process. Runs on another host raise LaunchError.
+    """
+    actions: list[Action] = []
+    for paths in runs:
+        state = refresh_state(paths)
+        status = read_status(paths.status) or {}
+        if state == "queued":
+            with root_lock(paths.dir.parent):
+                if (read_status(paths.status) or {}).get("state") == "queued":
+                    update_status(paths.status, state="stopped", message="stopped before it started", ended=time.time())
+                    actions.append(Action(paths.run_id, "unqueued", "stopped"))
+                    continue
+            state = refresh_state(paths)
+            status = read_status(paths.status) or {}
+        if state not in ("starting", "running"):
+            actions.append(Action(paths.run_id, f"not running ({state})", state))
+            continue
+        if status.get("host") and status["host"] != hostname():
+            raise LaunchError(f"run {paths.run_id} runs on host {status['host']}; stop it there")
+        pid, pgid = status.get("pid"), status.get("pgid") or status.get("pid")
+        if force:
+            kill_group(pgid, pid)
+            update_status(paths.status, state="stopped", message="killed (--force)", ended=time.time(), exit_code=-9)
+            actions.append(Action(paths.run_id, "killed", "stopped"))
+        elif pid and signal_process(pid, signal.SIGTERM):
+            actions.append(Action(paths.run_id, "signalled (SIGTERM): checkpoints, then stops", state))
+        else:
+            actions.append(Action(paths.run_id, "worker already gone", refresh_state(paths)))
+    return actions
+
+
+def wait_for_end(runs: Sequence[RunPaths], timeout: float, poll_s: float = 0.5) -> dict[str, str]:
+    """Wait until no run is live (or timeout); return {run_id: state}."""
+    deadline = time.monotonic() + timeout
+    while True:
+        states = {p.run_id: refresh_state(p) for p in runs}
+        if all(s not in ("queued", "starting", "running") for s in states.values()) or time.monotonic() > deadline:
+            return states
+        time.sleep(poll_s)
+
+
+def resume_runs(runs: Sequence[RunPaths], gpus: list[int] | None = None, per_gpu: int | None = None) -> list[Action]:
+    """Queue stopped, failed, lost or diverged runs again (they resume from checkpoints/last.pt) and start them.
+
+    gpus/per_gpu replace the run's original request when given.
+    """
+    for paths in runs:
+        state = refresh_state(paths)
+        if state not in RESUMABLE_STATES:
+            hint = (
+                "it is still live"
+                if state in ("queued", "starting", "running")
+                else "only stopped, failed, lost or diverged runs resume"
+            )
+            raise LaunchError(f"run {paths.run_id} is {state}; {hint}")
+        status = read_status(paths.status) or {}
+        if status.get("host") and status["host"] != hostname():
+            raise LaunchError(f"run {paths.run_id} ran on host {status['host']}; resume it there")
+    actions: list[Action] = []
+    roots: list[Path] = []
+    for paths in runs:
+        status = read_status(paths.status) or {}
+        pid = status.get("pid")
+        if pid and is_alive(pid):  # a hung worker that was marked lost: make sure it is gone
+            kill_group(status.get("pgid") or pid, pid)
+        request = Request.from_dict(status.get("request"))
+        if gpus is not None or per_gpu is not None:
+            request = make_request(gpus if gpus is not None else (request.gpus or None), per_gpu)
+        had_checkpoint = paths.checkpoint.exists()
+        with root_lock(paths.dir.parent):
+            update_status(paths.status, state="queued", request=request.to_dict(), message="", resumed=time.time())
+        actions.append(
+            Action(paths.run_id, "resumed from checkpoint" if had_checkpoint else "restarted (no checkpoint)", "queued")
+        )
+        if paths.dir.parent not in roots:
+            roots.append(paths.dir.parent)
+    for root in roots:
+        submit(root)
+    return [
+        Action(a.run_id, a.action, (read_status(RunPaths(r.dir).status) or {}).get("state", a.state))
+        for a, r in zip(actions, runs, strict=True)
+    ]
+
+
+def remove_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
+    """Delete run directories; a live run is refused unless force, which kills its process group first."""
+    for paths in runs:
+        state = refresh_state(paths)
+        if state in ("queued", "starting", "running") and not force:
+            raise LaunchError(f"run {paths.run_id} is {state}; stop it first (`simsiam-tui runs stop`) or pass --force")
+    actions = []
+    for paths in runs:
+        status = read_status(paths.status) or {}
+        with root_lock(paths.dir.parent):
+            if status.get("state") in ("starting", "running"):
+                if status.get("host") and status["host"] != hostname():
+                    raise LaunchError(f"run {paths.run_id} runs on host {status['host']}; stop it there first")
+                kill_group(status.get("pgid") or status.get("pid"), status.get("pid"))
+            shutil.rmtree(paths.dir)
+        actions.append(Action(paths.run_id, "removed", "removed"))
+    return actions

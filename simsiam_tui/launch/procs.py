@@ -1,0 +1,123 @@
+"""Worker processes: spawn detached, check liveness (zombie- and pid-reuse-safe), signal, reap our children."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from simsiam_tui.probe import process_alive
+
+WORKER_ENV = "SIMSIAM_TUI_WORKER"  # optional override of the worker command (e.g. a wrapper); {run_dir} is filled in
+
+_children: dict[int, subprocess.Popen] = {}
+_children_lock = threading.Lock()
+
+
+def hostname() -> str:
+    """This machine's name, as recorded in status.json."""
+    return socket.gethostname()
+
+
+def worker_command(run_dir: Path) -> list[str]:
+    """The argv that runs one worker: `python -m simsiam_tui.train RUN_DIR` (or $SIMSIAM_TUI_WORKER)."""
+    override = os.environ.get(WORKER_ENV)
+    if override:
+        import shlex
+
+        return [part.replace("{run_dir}", str(run_dir)) for part in shlex.split(override)]
+    return [sys.executable, "-m", "simsiam_tui.train", str(run_dir)]
+
+
+def spawn_detached(argv: list[str], log_path: Path, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
+    """Start argv in its own session and process group, stdout+stderr appended to log_path, stdin closed."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab", buffering=0) as log:
+        log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} on {hostname()}: {' '.join(argv)}\n".encode())
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+            env=env,
+            cwd=cwd,
+        )
+    with _children_lock:
+        _children[proc.pid] = proc
+    reap()
+    return proc
+
+
+def reap() -> dict[int, int]:
+    """Collect exit codes of our own finished children (so they never linger as zombies); {pid: code}."""
+    done: dict[int, int] = {}
+    with _children_lock:
+        for pid, proc in list(_children.items()):
+            code = proc.poll()
+            if code is not None:
+                done[pid] = code
+                del _children[pid]
+                _exit_codes[pid] = code
+    return done
+
+
+_exit_codes: dict[int, int] = {}
+
+
+def exit_code_of(pid: int) -> int | None:
+    """The exit code of a child this process started and reaped, else None."""
+    reap()
+    return _exit_codes.get(pid)
+
+
+def is_alive(pid: int | None, create_time: float | None = None) -> bool:
+    """True while pid runs and is not a zombie; with create_time, only if it is still the same process."""
+    if not pid or pid <= 0:
+        return False
+    reap()
+    alive = process_alive(pid, create_time)
+    if alive is not None:
+        return alive
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def signal_process(pid: int, sig: int) -> bool:
+    """Send sig to one process; False when it is already gone."""
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def signal_group(pgid: int, sig: int) -> bool:
+    """Send sig to a whole process group; False when the group is gone."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def kill_group(pgid: int | None, pid: int | None, timeout: float = 5.0) -> None:
+    """SIGKILL a worker's process group (or just its pid) and wait until the pid is gone."""
+    if pgid:
+        signal_group(pgid, signal.SIGKILL)
+    elif pid:
+        signal_process(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while pid and is_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)

@@ -1,0 +1,162 @@
+"""The queue: start queued runs where slots are free, under a per-root lock, and a detached runner for the rest."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from simsiam_tui.launch.procs import hostname, spawn_detached, worker_command
+from simsiam_tui.launch.slots import Request, pick_slot
+from simsiam_tui.launch.state import refresh_state
+from simsiam_tui.probe import process_create_time
+from simsiam_tui.store import RunPaths, list_runs, read_status, update_status
+
+SCHED_LOCK = ".queue.lock"  # held briefly around every scheduling pass
+RUNNER_LOCK = ".queue-runner.lock"  # held by the one queue runner of a root for its whole life
+RUNNER_LOG = ".queue.log"
+
+
+@contextlib.contextmanager
+def root_lock(root: Path, name: str = SCHED_LOCK, blocking: bool = True) -> Iterator[int | None]:
+    """An fcntl lock on root/name; yields the fd, or None when non-blocking and already held."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / name, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield None
+            return
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def slot_of(status: dict[str, Any]) -> tuple[bool, int | None]:
+    """(has_slot, gpu) for a live run: the launcher's `slot` record (None = the CPU)."""
+    if "slot" not in status:
+        return True, None  # started outside the launcher (e.g. `simsiam-tui train`): count it on the CPU
+    slot = status["slot"]
+    return True, slot if isinstance(slot, int) else None
+
+
+def occupancy(root: Path, runs: list[RunPaths] | None = None) -> dict[int | None, int]:
+    """How many live (starting/running) runs of this host use each GPU, and the CPU (key None)."""
+    used: dict[int | None, int] = {}
+    me = hostname()
+    for paths in list_runs(root) if runs is None else runs:
+        state = refresh_state(paths)
+        if state not in ("starting", "running"):
+            continue
+        status = read_status(paths.status) or {}
+        if status.get("host") not in (None, me):
+            continue
+        _, gpu = slot_of(status)
+        used[gpu] = used.get(gpu, 0) + 1
+    return used
+
+
+def worker_env(request: Request, gpu: int | None) -> dict[str, str]:
+    """The worker's environment: CUDA_VISIBLE_DEVICES for its GPU (empty for the CPU), CPU threads."""
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    if gpu is None:
+        env["CUDA_VISIBLE_DEVICES"] = ""
+        if request.threads:
+            for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+                env.setdefault(key, str(request.threads))
+    else:
+        env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+    return env
+
+
+def start_worker(paths: RunPaths, request: Request, gpu: int | None) -> int:
+    """Start one run's worker detached on `gpu` (None: CPU); record pid, pgid, host and slot; return the pid."""
+    now = time.time()
+    update_status(
+        paths.status,
+        state="starting",
+        slot=gpu,
+        gpus=[] if gpu is None else [gpu],
+        host=hostname(),
+        launched=now,
+        heartbeat=now,
+        pid=None,
+        pgid=None,
+        exit_code=None,
+        message="",
+        request=request.to_dict(),
+    )
+    try:
+        proc = spawn_detached(worker_command(paths.dir), paths.log, worker_env(request, gpu), cwd=paths.dir.parent)
+    except OSError as exc:
+        update_status(paths.status, state="failed", message=f"cannot start the worker: {exc}", ended=time.time())
+        return 0
+    status = read_status(paths.status) or {}
+    fields: dict[str, Any] = {"proc": {"pid": proc.pid, "create_time": process_create_time(proc.pid)}}
+    if status.get("pid") in (None, proc.pid):  # the worker may already have written its own
+        fields.update(pid=proc.pid, pgid=proc.pid)
+    update_status(paths.status, **fields)
+    return proc.pid
+
+
+def schedule(root: Path) -> list[RunPaths]:
+    """One pass under the root lock: start every queued run (oldest first) that fits a free slot; return them."""
+    started: list[RunPaths] = []
+    with root_lock(root):
+        runs = list_runs(root)
+        used = occupancy(root, runs)
+        for paths in runs:
+            status = read_status(paths.status) or {}
+            if status.get("state") != "queued":
+                continue
+            request = Request.from_dict(status.get("request"))
+            fits, gpu = pick_slot(request, used)
+            if not fits:
+                continue
+            if start_worker(paths, request, gpu):
+                used[gpu] = used.get(gpu, 0) + 1
+                started.append(paths)
+    return started
+
+
+def queued_runs(root: Path) -> list[RunPaths]:
+    """Runs of this root still waiting for a slot."""
+    return [p for p in list_runs(root) if (read_status(p.status) or {}).get("state") == "queued"]
+
+
+def runner_alive(root: Path) -> bool:
+    """True when a queue runner holds this root's runner lock."""
+    with root_lock(root, RUNNER_LOCK, blocking=False) as fd:
+        return fd is None
+
+
+def ensure_runner(root: Path) -> bool:
+    """Start a detached queue runner for `root` if runs are queued and none runs; True when one was started.
+
+    Call under no lock. The runner decides to exit under the scheduling lock and frees its runner lock
+    before that lock, so a check made under the scheduling lock never misses a runner about to leave.
+    """
+    with root_lock(root):
+        if not queued_runs(root) or runner_alive(root):
+            return False
+        spawn_detached(
+            [sys.executable, "-m", "simsiam_tui.launch.queue", str(root)],
+            root / RUNNER_LOG,
+            dict(os.environ),
+            cwd=root,
+        )
+        return True
+
+
+def submit(root: Path) -> list[RunPaths]:
+    """Start what fits now and leave a runner in charge of the rest; return the runs started now."""
+    started = schedule(root)
+    ensure_runner(root)
+    return started

@@ -1,0 +1,100 @@
+"""A run's true state: status.json checked against its process and heartbeat, marking dead workers `lost`."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from simsiam_tui.launch.procs import exit_code_of, hostname, is_alive
+from simsiam_tui.store import RunPaths, read_status, update_status
+from simsiam_tui.store.reader import EventTail
+
+STALE_ENV = "SIMSIAM_TUI_STALE_S"
+DEFAULT_STALE_S = 300.0  # a live pid whose heartbeat is older than this is hung: `lost`
+START_GRACE_S = 60.0  # a `starting` run with no pid recorded after this long is `lost`
+END_STATES = ("finished", "failed", "stopped", "diverged")
+
+
+def stale_after_s() -> float:
+    """Seconds without a heartbeat after which a running worker counts as lost ($SIMSIAM_TUI_STALE_S)."""
+    try:
+        return float(os.environ.get(STALE_ENV, DEFAULT_STALE_S))
+    except ValueError:
+        return DEFAULT_STALE_S
+
+
+def last_end_event(paths: RunPaths) -> dict[str, Any] | None:
+    """The `end` event of the run's latest attempt (after its last `start`), or None."""
+    end = None
+    for event in EventTail(paths.events).poll(max_bytes=1 << 40):
+        kind = event.get("kind")
+        if kind == "start":
+            end = None
+        elif kind == "end":
+            end = event
+    return end
+
+
+def _log_tail(paths: RunPaths, limit: int = 300) -> str:
+    try:
+        with paths.log.open("rb") as fh:
+            fh.seek(0, 2)
+            fh.seek(max(0, fh.tell() - 4096))
+            lines = [ln.strip() for ln in fh.read().decode(errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    lines = [ln for ln in lines if not ln.startswith("--- ")]
+    return lines[-1][:limit] if lines else ""
+
+
+def diagnose(paths: RunPaths, status: dict[str, Any] | None = None, now: float | None = None) -> tuple[str, str | None]:
+    """(state, reason): the run's state after checking its worker; reason says why a live state is not live."""
+    status = read_status(paths.status) if status is None else status
+    if status is None:
+        return "lost", "status.json is missing or unreadable"
+    state = status.get("state", "lost")
+    if state not in ("starting", "running"):
+        return state, None
+    if status.get("host") and status["host"] != hostname():
+        return state, None  # another machine's worker: only its own host (or Slurm) can tell
+    now = time.time() if now is None else now
+    pid = status.get("pid")
+    heartbeat = status.get("heartbeat") or status.get("launched") or status.get("created") or 0
+    if not pid:
+        if now - heartbeat > START_GRACE_S:
+            return "lost", "no worker pid was recorded"
+        return state, None
+    proc = status.get("proc") if isinstance(status.get("proc"), dict) else {}
+    if is_alive(pid, proc.get("create_time") if proc.get("pid") == pid else None):
+        if state == "running" and status.get("heartbeat") and now - status["heartbeat"] > stale_after_s():
+            return "lost", f"no heartbeat for {now - status['heartbeat']:.0f}s (worker pid {pid} hangs)"
+        return state, None
+    end = last_end_event(paths)
+    end_state = (end or {}).get("state") or (end or {}).get("status")
+    if end_state in END_STATES:
+        return end_state, (end or {}).get("reason")
+    code = exit_code_of(pid)
+    detail = f" with exit code {code}" if code is not None else ""
+    tail = _log_tail(paths)
+    if state == "starting":
+        return "failed", f"worker exited{detail} before it started" + (f": {tail}" if tail else "; see worker.log")
+    return "lost", f"worker pid {pid} is gone{detail} without an end event" + (f" (log: {tail})" if tail else "")
+
+
+def refresh_state(paths: RunPaths) -> str:
+    """The run's state, writing `lost` (or the real end) into status.json when a live run's worker is gone."""
+    status = read_status(paths.status)
+    state, reason = diagnose(paths, status)
+    if status is not None and state != status.get("state"):
+        fields: dict[str, Any] = {"state": state, "message": reason, "ended": time.time()}
+        code = exit_code_of(status.get("pid") or 0)
+        if code is not None:
+            fields["exit_code"] = code
+        # re-check right before writing: the worker may have written its own end meanwhile
+        latest = read_status(paths.status) or {}
+        if latest.get("state") == status.get("state") and latest.get("pid") == status.get("pid"):
+            update_status(paths.status, **fields)
+        else:
+            return latest.get("state", state)
+    return state

@@ -1,0 +1,25 @@
+"""GPU (pynvml) and host (psutil) snapshots; empty results, never exceptions, where a probe is unavailable."""
+
+from __future__ import annotations
+
+from simsiam_tui.probe.host import host_snapshot, process_alive, process_create_time
+from simsiam_tui.probe.nvml import gpu_fields, gpu_for_pid, gpu_snapshot, nvml_error
+
+
+def system_fields(pid: int | None = None) -> dict:
+    """Flat fields for a worker's `system` event: host CPU/memory, the process's RSS and its GPU's use."""
+    out = dict(host_snapshot(pid))
+    out.update(gpu_fields(pid))
+    return out
+
+
+__all__ = [
+    "gpu_fields",
+    "gpu_for_pid",
+    "gpu_snapshot",
+    "host_snapshot",
+    "nvml_error",
+    "process_alive",
+    "process_create_time",
+    "system_fields",
+]
