@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 
 import typer
+from rich.live import Live
 
-from simsiam_tui.cli.common import console, fail, print_json, user_errors
+from simsiam_tui.cli.common import console, err_console, fail, print_json, user_errors
 from simsiam_tui.config import RunConfig, config_to_dict, load_suite, resolve_config
-from simsiam_tui.store import check_name
+from simsiam_tui.launch import launch_runs, parse_gpus, run_summary
+from simsiam_tui.store import LIVE_STATES, EventTail, RunHistory, RunPaths, check_name, runs_root
 
 
 def resolve_launch(
@@ -41,6 +44,15 @@ def launch(
     overrides: list[str] = typer.Option([], "--set", help="KEY=VALUE override, repeatable."),
     name: str | None = typer.Option(None, "--name", help="Run name prefix (letters, digits, . _ -)."),
     seed: int | None = typer.Option(None, "--seed", help="Shorthand for --set train.seed=N."),
+    gpus: str | None = typer.Option(
+        None, "--gpus", help="GPU indices to use, e.g. 0,2 ('cpu' for none; default: all)."
+    ),
+    per_gpu: int | None = typer.Option(
+        None, "--per-gpu", help="Runs sharing one GPU (default 1); on the CPU, runs at once (default max(2, cores/4))."
+    ),
+    follow: bool = typer.Option(
+        False, "--follow", "-f", help="Show a live table until every run ends (Ctrl-C detaches)."
+    ),
     runs: str | None = typer.Option(None, "--runs", help="Runs root (default $SIMSIAM_TUI_RUNS or ./runs)."),
     presets_dir: str | None = typer.Option(None, "--presets", help="Extra presets folder."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved configs and start nothing."),
@@ -58,4 +70,41 @@ def launch(
                 console.rule(f"{cfg.variant} @ {cfg.scale}")
                 console.print_json(json.dumps(config_to_dict(cfg)))
         return
-    raise fail("starting runs needs the launcher (issue 4); use --dry-run or `simsiam-tui train --preset`", code=1)
+    gpu_list = parse_gpus(gpus)
+    root = runs_root(runs)
+    started = launch_runs(configs, root, gpus=gpu_list, per_gpu=per_gpu, name=name)
+    if as_json:
+        print_json([{"id": p.run_id, "dir": str(p.dir), "state": run_summary(p)["state"]} for p in started])
+    else:
+        for paths in started:
+            console.print(f"{run_summary(paths)['state']:8} {paths.run_id}  {paths.dir}", highlight=False)
+        if not follow:
+            console.print(
+                "runs continue in the background: `simsiam-tui runs ls`, `runs logs RUN -f`, `runs compare`",
+                highlight=False,
+            )
+    if follow:
+        follow_runs(started)
+
+
+def follow_runs(runs: list[RunPaths], poll_s: float = 1.0) -> None:
+    """A live table of `runs` until every one has ended; Ctrl-C detaches and leaves them running."""
+    from simsiam_tui.cli.runs_cmd import summary_table
+
+    readers = {p.run_id: (EventTail(p.events), RunHistory()) for p in runs}
+    try:
+        with Live(console=console, auto_refresh=False, transient=False) as live:
+            while True:
+                rows = []
+                for paths in runs:
+                    if not paths.dir.is_dir():
+                        continue
+                    tail, history = readers[paths.run_id]
+                    history.apply(tail.poll())
+                    rows.append(run_summary(paths, history))
+                live.update(summary_table(rows, "launched runs (Ctrl-C detaches)"), refresh=True)
+                if all(r["state"] not in LIVE_STATES for r in rows):
+                    break
+                time.sleep(poll_s)
+    except KeyboardInterrupt:
+        err_console.print("detached; the runs keep going (`simsiam-tui runs ls`)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from simsiam_tui import __version__
-from simsiam_tui.cli import launch_cmd, presets_cmd, runs_cmd, train_cmd
+from simsiam_tui.cli import gpus_cmd, launch_cmd, presets_cmd, runs_cmd, train_cmd
 
 app = typer.Typer(
     name="simsiam-tui",
@@ -18,6 +18,7 @@ app.add_typer(presets_cmd.app, name="presets")
 app.add_typer(runs_cmd.app, name="runs")
 app.command("launch")(launch_cmd.launch)
 app.command("train")(train_cmd.train)
+app.command("gpus")(gpus_cmd.gpus)
 
 
 def _version(value: bool) -> None:

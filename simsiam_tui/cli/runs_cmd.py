@@ -1,25 +1,69 @@
-"""`simsiam-tui runs ...`: list and inspect runs under a runs root."""
+"""`simsiam-tui runs ...`: list, inspect, follow logs, stop, resume, remove, compare and export runs."""
 
 from __future__ import annotations
 
+import csv
+import json
 import time
+from pathlib import Path
+from typing import Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
-from simsiam_tui.cli.common import console, print_json, user_errors
-from simsiam_tui.store import list_runs, read_config_dict, read_status, runs_root
+from simsiam_tui.cli.common import console, err_console, fail, print_json, user_errors
+from simsiam_tui.launch import (
+    export_columns,
+    export_rows,
+    parse_gpus,
+    refresh_state,
+    remove_runs,
+    resume_runs,
+    run_summary,
+    stop_runs,
+    wait_for_end,
+)
+from simsiam_tui.store import LIVE_STATES, list_runs, read_config_dict, read_status, resolve_run, runs_root
 
 app = typer.Typer(help="List, inspect, stop, resume, compare and export runs.", no_args_is_help=True)
 
 RunsOption = typer.Option(None, "--runs", help="Runs root (default $SIMSIAM_TUI_RUNS or ./runs).")
 JsonOption = typer.Option(False, "--json", help="Print JSON.")
+RunArgs = typer.Argument(..., help="Run ids (a unique prefix or a unique name is enough).")
+
+STATE_STYLE = {
+    "running": "green",
+    "starting": "green",
+    "queued": "cyan",
+    "finished": "bold",
+    "stopped": "yellow",
+    "failed": "red",
+    "diverged": "red",
+    "lost": "magenta",
+}
+VERDICT_STYLE = {"healthy": "green", "collapsing": "yellow", "collapsed": "bold red", "unknown": "dim"}
+
+
+def table_console() -> Console:
+    """The console for tables: the terminal's, or a wide one when piped so ids and numbers are never cut."""
+    return console if console.is_terminal else Console(width=220, highlight=False)
+
+
+def _fmt(value: Any, spec: str = ".3f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _root(runs: str | None) -> Path:
+    """The runs root, which must exist for commands that act on runs."""
+    return runs_root(runs, must_exist=True)
 
 
 def run_rows(root: str | None) -> list[dict]:
-    """One summary dict per run: id, variant, scale, state, epochs."""
+    """One summary dict per run: id, variant, scale, state (refreshed: dead workers show `lost`), epochs."""
     rows = []
     for paths in list_runs(runs_root(root)):
+        state = refresh_state(paths)
         status = read_status(paths.status) or {}
         cfg = read_config_dict(paths)
         rows.append(
@@ -27,9 +71,10 @@ def run_rows(root: str | None) -> list[dict]:
                 "id": paths.run_id,
                 "variant": cfg.get("variant"),
                 "scale": cfg.get("scale"),
-                "state": status.get("state", "unknown"),
+                "state": state,
                 "epochs": (cfg.get("train") or {}).get("epochs"),
                 "created": status.get("created"),
+                "message": status.get("message") or None,
                 "dir": str(paths.dir),
             }
         )
@@ -46,9 +91,246 @@ def runs_ls(runs: str | None = RunsOption, as_json: bool = JsonOption) -> None:
         print_json(rows)
         return
     table = Table(title=f"runs in {runs_root(runs)}")
-    for col in ("id", "variant", "scale", "state", "epochs", "created"):
+    for col in ("id", "variant", "scale", "state", "epochs", "created", "message"):
         table.add_column(col)
     for row in rows:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created"])) if row["created"] else ""
-        table.add_row(row["id"], str(row["variant"]), str(row["scale"]), row["state"], str(row["epochs"]), created)
-    console.print(table)
+        state = f"[{STATE_STYLE.get(row['state'], '')}]{row['state']}[/]"
+        table.add_row(
+            row["id"], str(row["variant"]), str(row["scale"]), state, str(row["epochs"]), created, row["message"] or ""
+        )
+    table_console().print(table)
+
+
+def summary_table(rows: list[dict[str, Any]], title: str) -> Table:
+    """A rich table of run summaries: losses, z_std/ref, kNN, img/s, epochs, state and the collapse verdict."""
+    table = Table(title=title)
+    for col, justify in (
+        ("run", "left"),
+        ("variant", "left"),
+        ("state", "left"),
+        ("epoch", "right"),
+        ("loss last", "right"),
+        ("loss best", "right"),
+        ("z_std/ref", "right"),
+        ("kNN top-1", "right"),
+        ("img/s", "right"),
+        ("verdict", "left"),
+    ):
+        table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for row in rows:
+        epochs = f"{row['epoch']:.1f}/{row['epochs']}" if row.get("epochs") else f"{row['epoch']:.1f}"
+        table.add_row(
+            row["id"],
+            str(row["variant"]),
+            f"[{STATE_STYLE.get(row['state'], '')}]{row['state']}[/]",
+            epochs,
+            _fmt(row["loss_last"], ".4f"),
+            _fmt(row["loss_best"], ".4f"),
+            _fmt(row["z_std_ratio"], ".2f"),
+            _fmt(row["knn_top1_last"], ".3f"),
+            _fmt(row["img_per_s"], ".0f"),
+            f"[{VERDICT_STYLE.get(row['verdict'], '')}]{row['verdict']}[/]",
+        )
+    return table
+
+
+@app.command("show")
+@user_errors
+def runs_show(
+    run: str = typer.Argument(..., help="Run id or unique prefix."),
+    runs: str | None = RunsOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """One run: state, last metrics, verdict, paths and config."""
+    paths = resolve_run(_root(runs), run)
+    summary = run_summary(paths)
+    info = {
+        "summary": summary,
+        "status": read_status(paths.status) or {},
+        "paths": {
+            "dir": str(paths.dir),
+            "config": str(paths.config),
+            "events": str(paths.events),
+            "status": str(paths.status),
+            "log": str(paths.log),
+            "checkpoint": str(paths.checkpoint) if paths.checkpoint.exists() else None,
+        },
+        "config": read_config_dict(paths),
+    }
+    if as_json:
+        print_json(info)
+        return
+    table_console().print(summary_table([summary], paths.run_id))
+    status = info["status"]
+    console.print(f"verdict: {summary['verdict']} ({summary['verdict_reason']})", highlight=False)
+    if summary["message"]:
+        console.print(f"message: {summary['message']}", highlight=False)
+    console.print(
+        f"host {status.get('host')}  pid {status.get('pid')}  gpus {status.get('gpus')}  exit code {status.get('exit_code')}",
+        highlight=False,
+    )
+    for key, value in info["paths"].items():
+        console.print(f"{key:10} {value or '-'}", highlight=False)
+    console.rule("config")
+    console.print_json(json.dumps(info["config"]))
+
+
+@app.command("logs")
+@user_errors
+def runs_logs(
+    run: str = typer.Argument(..., help="Run id or unique prefix."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until the run ends (Ctrl-C stops)."),
+    lines: int = typer.Option(0, "--lines", "-n", help="Only the last N lines (0: all)."),
+    runs: str | None = RunsOption,
+) -> None:
+    """Print the worker's log (stdout and stderr); -f follows it while the run is live."""
+    paths = resolve_run(_root(runs), run)
+    offset = 0
+    try:
+        data = paths.log.read_bytes()
+    except FileNotFoundError:
+        data = b""
+        if not follow:
+            err_console.print(f"no worker.log yet for {paths.run_id} (state {refresh_state(paths)})")
+    text = data.decode(errors="replace")
+    if lines > 0:
+        text = "".join(text.splitlines(keepends=True)[-lines:])
+    typer.echo(text, nl=False)
+    offset = len(data)
+    if not follow:
+        return
+    try:
+        while True:
+            live = refresh_state(paths) in LIVE_STATES
+            try:
+                with paths.log.open("rb") as fh:
+                    fh.seek(offset)
+                    chunk = fh.read()
+            except FileNotFoundError:
+                chunk = b""
+            if chunk:
+                offset += len(chunk)
+                typer.echo(chunk.decode(errors="replace"), nl=False)
+            elif not live:
+                break
+            else:
+                time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+
+
+def _actions_out(actions: list, as_json: bool) -> None:
+    if as_json:
+        print_json([a.to_dict() for a in actions])
+        return
+    for action in actions:
+        console.print(f"{action.run_id}: {action.action} [{action.state}]", highlight=False, markup=False)
+
+
+@app.command("stop")
+@user_errors
+def runs_stop(
+    run: list[str] = RunArgs,
+    force: bool = typer.Option(False, "--force", help="SIGKILL the process group now (no checkpoint)."),
+    wait: bool = typer.Option(False, "--wait", help="Wait until the runs have stopped."),
+    timeout: float = typer.Option(120.0, "--timeout", help="Seconds --wait waits at most."),
+    runs: str | None = RunsOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Stop runs: SIGTERM, so each checkpoints and ends `stopped`; queued runs leave the queue."""
+    root = _root(runs)
+    targets = [resolve_run(root, r) for r in run]
+    actions = stop_runs(targets, force=force)
+    if wait:
+        states = wait_for_end(targets, timeout)
+        actions = [type(a)(a.run_id, a.action, states.get(a.run_id, a.state)) for a in actions]
+    _actions_out(actions, as_json)
+
+
+@app.command("resume")
+@user_errors
+def runs_resume(
+    run: list[str] = RunArgs,
+    gpus: str | None = typer.Option(None, "--gpus", help="GPU indices for the resumed runs (default: as launched)."),
+    per_gpu: int | None = typer.Option(None, "--per-gpu", help="Runs sharing a GPU (CPU: runs at once)."),
+    runs: str | None = RunsOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Resume stopped, failed, lost or diverged runs from their last checkpoint (detached, queued if no slot)."""
+    root = _root(runs)
+    targets = [resolve_run(root, r) for r in run]
+    _actions_out(resume_runs(targets, gpus=parse_gpus(gpus), per_gpu=per_gpu), as_json)
+
+
+@app.command("rm")
+@user_errors
+def runs_rm(
+    run: list[str] = RunArgs,
+    force: bool = typer.Option(False, "--force", help="Also remove live runs (their workers are killed)."),
+    runs: str | None = RunsOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Delete runs; a live run is refused unless --force."""
+    root = _root(runs)
+    targets = [resolve_run(root, r) for r in run]
+    _actions_out(remove_runs(targets, force=force), as_json)
+
+
+@app.command("compare")
+@user_errors
+def runs_compare(
+    run: list[str] = typer.Argument(None, help="Run ids or prefixes (default: every run)."),
+    runs: str | None = RunsOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Side by side: last and best loss, z_std/ref, kNN top-1, img/s, epochs, state and the collapse verdict."""
+    root = _root(runs)
+    targets = [resolve_run(root, r) for r in run] if run else list_runs(root)
+    rows = [run_summary(p) for p in targets]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print(f"no runs in {root}", highlight=False)
+        return
+    table_console().print(summary_table(rows, f"compare ({len(rows)} runs)"))
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    return "" if value is None else value
+
+
+@app.command("export")
+@user_errors
+def runs_export(
+    run: list[str] = typer.Argument(None, help="Run ids or prefixes (default: every run)."),
+    csv_file: Path | None = typer.Option(None, "--csv", help="Write one row per metric event to this CSV file."),
+    json_file: Path | None = typer.Option(None, "--json", help="Write the rows as a JSON list to this file."),
+    runs: str | None = RunsOption,
+) -> None:
+    """Every metric series (train, collapse, eval, system) of the runs, one row per event, as CSV or JSON."""
+    if (csv_file is None) == (json_file is None):
+        raise fail("give exactly one of --csv FILE or --json FILE")
+    root = _root(runs)
+    targets = [resolve_run(root, r) for r in run] if run else list_runs(root)
+    rows = export_rows(targets)
+    out = csv_file or json_file
+    assert out is not None
+    if out.is_dir():
+        raise fail(f"'{out}' is a folder; give a file name")
+    try:
+        if csv_file is not None:
+            columns = export_columns(rows)
+            with csv_file.open("w", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=columns)
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow({k: _cell(row.get(k)) for k in columns})
+        else:
+            Path(out).write_text(json.dumps(rows, indent=None, separators=(",", ":")) + "\n")
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc.strerror}") from None
+    err_console.print(f"wrote {len(rows)} rows from {len(targets)} run(s) to {out}")
