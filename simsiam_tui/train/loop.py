@@ -213,9 +213,9 @@ class Trainer:
                 if self.faults.get("raise_at_step") == self.step + 1:
                     raise RuntimeError(f"injected fault at step {self.step + 1}")
                 loss, z, lr = self.train_step(images)
-                if not bool(torch.isfinite(loss)):  # one sync per step; keeps last.pt the last good state
+                if not bool(torch.isfinite(loss.detach())):  # one sync per step; keeps last.pt the last good state
                     self.events.emit("train", step=self.step + 1, epoch=self.epoch_float, loss=math.nan, lr=lr)
-                    return Outcome("diverged", f"loss is {float(loss)} at step {self.step + 1}")
+                    return Outcome("diverged", f"loss is {float(loss.detach())} at step {self.step + 1}")
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()
@@ -232,6 +232,8 @@ class Trainer:
                         "collapse", step=self.step, epoch=self.epoch_float, std_quantiles=std_quantiles(z),
                         effective_rank=effective_rank(z), dim=z.shape[1],
                     )
+                if self.faults.get("hold_at_step") == self.step:
+                    self._hold()
                 if self.stop.requested:
                     self.save(reason=f"signal {self.stop.signal_name}")
                     return Outcome("stopped", f"{self.stop.signal_name} at step {self.step}")
@@ -245,8 +247,12 @@ class Trainer:
         return Outcome("finished", f"{cfg.train.epochs} epochs, {self.step} steps")
 
     def _maybe_hold(self, epochs_done: int) -> None:
-        """Test hook: after the checkpoint of epoch N, flush and sleep (the test SIGKILLs us)."""
+        """Test hook: after the checkpoint of epoch N, flush and wait (the test SIGKILLs or SIGTERMs us)."""
         if self.faults.get("hold_after_epoch") == epochs_done:
-            self.events.flush(fsync=True)
-            while not self.stop.requested:
-                time.sleep(0.05)
+            self._hold()
+
+    def _hold(self) -> None:
+        """Flush events and sleep until a stop signal (fault injection for the resume tests)."""
+        self.events.flush(fsync=True)
+        while not self.stop.requested:
+            time.sleep(0.05)
