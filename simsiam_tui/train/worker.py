@@ -82,7 +82,6 @@ def run_worker(run_dir: Path | str) -> int:
     UserFacingError so that the caller prints one line and exits 2.
     """
     from simsiam_tui.store import EventWriter, RunPaths
-
     from simsiam_tui.train import dist
     from simsiam_tui.train.loop import Outcome, StopFlag, Trainer
     from simsiam_tui.train.runtime import Heartbeat, SafeEvents, StatusFile

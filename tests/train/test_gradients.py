@@ -50,7 +50,7 @@ def test_stop_grad_blocks_target_branch_and_without_it_gradients_flow() -> None:
         seen: list[torch.Tensor] = []
         orig = m.projector.forward
 
-        def spy(h: torch.Tensor, orig: object = orig) -> torch.Tensor:
+        def spy(h: torch.Tensor, orig: object = orig, seen: list = seen) -> torch.Tensor:
             z = orig(h)  # type: ignore[operator]
             z.retain_grad()
             seen.append(z)
