@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from simsiam_tui import __version__
-from simsiam_tui.cli import gpus_cmd, launch_cmd, presets_cmd, runs_cmd, train_cmd
+from simsiam_tui.cli import gpus_cmd, launch_cmd, presets_cmd, runs_cmd, train_cmd, ui_cmd
 
 app = typer.Typer(
     name="simsiam-tui",
@@ -19,6 +19,7 @@ app.add_typer(runs_cmd.app, name="runs")
 app.command("launch")(launch_cmd.launch)
 app.command("train")(train_cmd.train)
 app.command("gpus")(gpus_cmd.gpus)
+ui_cmd.register(app)
 
 
 def _version(value: bool) -> None:

@@ -2,15 +2,61 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from simsiam_tui.cli.common import fail
+from simsiam_tui.cli.common import fail, user_errors
+from simsiam_tui.store import runs_root
 
 
-def open_dashboard(roots: list[str] | None) -> None:
+def open_dashboard(roots: list[str] | None, presets_dir: str | None = None) -> None:
     """Open the app on the given run roots (default: the runs root)."""
-    raise fail("the dashboard comes with the Textual app issue; use `simsiam-tui runs ls` for now", code=1)
+    paths = [runs_root(r) for r in roots] if roots else [runs_root(None)]
+    for path in paths:
+        if path.exists() and not path.is_dir():
+            raise fail(f"runs folder '{path}' is a file, not a folder")
+    from simsiam_tui.ui import run_app  # textual loads only here
+
+    run_app(paths, presets_dir=presets_dir)
+
+
+@user_errors
+def watch(
+    dirs: list[Path] = typer.Argument(
+        ..., help="Run roots to watch (e.g. a shared filesystem); new runs appear on their own."
+    ),
+) -> None:
+    """Open the app on other run roots; runs started elsewhere (another terminal, Slurm) appear on their own."""
+    missing = [str(d) for d in dirs if not d.is_dir()]
+    if missing:
+        raise fail(f"no such folder: {', '.join(missing)}; `watch` takes existing run roots")
+    open_dashboard([str(d) for d in dirs])
+
+
+@user_errors
+def demo(
+    runs: str | None = typer.Option(None, "--runs", help="Runs root (default $SIMSIAM_TUI_RUNS or ./runs)."),
+    suite: str = typer.Option("stop-grad", "--suite", help="Suite to launch."),
+    scale: str = typer.Option("digits", "--scale", help="Scale (digits runs on a laptop CPU in minutes)."),
+    overrides: list[str] = typer.Option([], "--set", help="KEY=VALUE override, repeatable."),
+    no_launch: bool = typer.Option(False, "--no-launch", help="Only open the app (runs already launched)."),
+) -> None:
+    """Launch the stop-grad suite at the digits scale and open the app on it: watch one run collapse."""
+    from simsiam_tui.config import load_suite, resolve_config
+
+    root = runs_root(runs)
+    if not no_launch:
+        loaded = load_suite(suite)
+        configs = [resolve_config(name, scale, [*loaded.overrides, *overrides]) for name in loaded.presets]
+        from simsiam_tui.launch.api import launch_runs
+
+        created = launch_runs(configs, root)
+        typer.echo(f"launched {len(created)} run(s) in {root}: {', '.join(p.run_id for p in created)}")
+    open_dashboard([str(root)])
 
 
 def register(app: typer.Typer) -> None:
     """Add `watch` and `demo` to the root app."""
+    app.command("watch")(watch)
+    app.command("demo")(demo)

@@ -1,0 +1,153 @@
+"""The app's one binding to the launcher and the probe: launch, stop, resume, remove, refresh, GPU snapshots.
+
+Everything here is a plain function so that tests can swap in fakes (see `Backend`).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simsiam_tui.config import ConfigError, RunConfig, load_suite, parse_override, resolve_config
+from simsiam_tui.store import RunPaths, StoreError, check_name
+
+
+class ActionError(ValueError):
+    """An action the user asked for could not be done; the message is one line for a notification."""
+
+
+@dataclass
+class LaunchRequest:
+    """What the launch dialog asks for, before validation."""
+
+    suite: str | None = None
+    presets: list[str] = field(default_factory=list)
+    scale: str | None = None
+    gpus: str = ""
+    per_gpu: str = ""
+    overrides: str = ""
+    name: str = ""
+
+
+@dataclass
+class LaunchPlan:
+    """A validated launch: the configs and how to place them."""
+
+    configs: list[RunConfig]
+    gpus: list[int] | None
+    per_gpu: int | None
+    name: str | None
+
+
+def parse_gpus(text: str) -> list[int] | None:
+    """`0,1` -> [0, 1]; empty -> None (every visible GPU); `cpu` -> [] (no GPU)."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.lower() == "cpu":
+        return []
+    try:
+        gpus = [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise ActionError(f"--gpus expects GPU indices like 0,1 (or cpu), got '{text}'") from None
+    if any(g < 0 for g in gpus):
+        raise ActionError(f"--gpus expects GPU indices like 0,1 (or cpu), got '{text}'")
+    return gpus
+
+
+def plan_launch(req: LaunchRequest, presets_dir: str | None = None) -> LaunchPlan:
+    """Validate a launch request with the CLI's rules and messages; raises ConfigError, StoreError or ActionError."""
+    names = list(req.presets)
+    scale = req.scale or None
+    suite_overrides: list[str] = []
+    if req.suite:
+        suite = load_suite(req.suite, presets_dir)
+        names = suite.presets + [n for n in names if n not in suite.presets]
+        scale = scale or suite.scale
+        suite_overrides = suite.overrides
+    if not names:
+        raise ActionError("pick a suite or at least one preset")
+    try:
+        overrides = shlex.split(req.overrides)
+    except ValueError as exc:
+        raise ActionError(f"--set: {exc}") from None
+    for text in overrides:
+        parse_override(text)  # same message as `--set` on the command line
+    configs = [resolve_config(n, scale, [*suite_overrides, *overrides], presets_dir) for n in names]
+    gpus = parse_gpus(req.gpus)
+    per_gpu = None
+    if req.per_gpu.strip():
+        try:
+            per_gpu = int(req.per_gpu)
+        except ValueError:
+            raise ActionError(f"--per-gpu expects a positive integer, got '{req.per_gpu}'") from None
+        if per_gpu < 1:
+            raise ActionError(f"--per-gpu expects a positive integer, got '{req.per_gpu}'")
+    name = req.name.strip() or None
+    if name:
+        check_name(name)
+    return LaunchPlan(configs, gpus, per_gpu, name)
+
+
+USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, StoreError, ActionError)
+
+
+def _launch_api() -> Any:
+    try:
+        from simsiam_tui.launch import api, errors
+    except ImportError as exc:  # the launcher is optional for watching
+        raise ActionError(f"the launcher is not available ({exc})") from None
+    global USER_ERRORS
+    USER_ERRORS = (ConfigError, StoreError, ActionError, errors.LaunchError)
+    return api
+
+
+def _actions_text(actions: Sequence[Any]) -> str:
+    return "; ".join(f"{a.run_id}: {a.action}" for a in actions) or "nothing to do"
+
+
+class Backend:
+    """Launcher and probe calls; the app holds one, tests pass a fake."""
+
+    def launch(self, plan: LaunchPlan, root: Path) -> list[RunPaths]:
+        """Create and start the runs of a plan under `root`."""
+        return list(_launch_api().launch_runs(plan.configs, root, gpus=plan.gpus, per_gpu=plan.per_gpu, name=plan.name))
+
+    def stop(self, runs: Sequence[RunPaths]) -> str:
+        """Ask workers to checkpoint and stop."""
+        return _actions_text(_launch_api().stop_runs(runs))
+
+    def resume(self, runs: Sequence[RunPaths]) -> str:
+        """Queue stopped/failed/lost runs again from their checkpoints."""
+        return _actions_text(_launch_api().resume_runs(runs))
+
+    def remove(self, runs: Sequence[RunPaths]) -> str:
+        """Delete run directories (live runs are refused)."""
+        return _actions_text(_launch_api().remove_runs(runs))
+
+    def refresh(self, paths: RunPaths) -> None:
+        """Mark a live run whose worker died as lost (the launcher's check)."""
+        try:
+            from simsiam_tui.launch.state import refresh_state
+        except ImportError:
+            return
+        refresh_state(paths)
+
+    def gpus(self) -> tuple[list[dict[str, Any]], str | None]:
+        """Local GPUs ([] when none) and why there are none."""
+        try:
+            from simsiam_tui.probe import gpu_snapshot, nvml_error
+        except ImportError as exc:
+            return [], f"probe unavailable ({exc})"
+        return gpu_snapshot(), nvml_error()
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """Whether an exception carries a one-line message meant for the user."""
+    return isinstance(exc, USER_ERRORS) or type(exc).__name__ == "LaunchError"
+
+
+ActionFn = Callable[[Sequence[RunPaths]], str]

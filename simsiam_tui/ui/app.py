@@ -1,0 +1,439 @@
+"""SimsiamApp: the runs table, overlaid charts, GPU panel and run details, updated live from the run directories."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header
+
+from simsiam_tui.store import RunPaths
+from simsiam_tui.ui.actions import Backend, LaunchPlan, is_user_error
+from simsiam_tui.ui.export import export_csv
+from simsiam_tui.ui.model import LOCAL_HOST, Catalog, RunModel
+from simsiam_tui.ui.poller import Changes, Poller
+from simsiam_tui.ui.screens.confirm import ConfirmScreen
+from simsiam_tui.ui.screens.help import HelpScreen
+from simsiam_tui.ui.screens.launch import LaunchScreen
+from simsiam_tui.ui.series import X_AXES
+from simsiam_tui.ui.widgets.charts import PALETTE, ChartRun, ChartsPanel
+from simsiam_tui.ui.widgets.details import DetailsPanel
+from simsiam_tui.ui.widgets.gpu_panel import GpuPanel, render_gpus
+from simsiam_tui.ui.widgets.runs_table import RunsTable, cells
+
+AUTO_COMPARE = 6  # until the user picks, up to this many runs are compared automatically
+NARROW_WIDTH, SHORT_HEIGHT = 110, 30
+REDRAW_MIN_S = 0.5  # charts redraw at most twice a second while events stream in
+
+CSS = """
+Screen { layout: vertical; }
+#runs { height: auto; max-height: 40%; min-height: 3; }
+#body { height: 1fr; }
+#charts { width: 1fr; }
+#side { width: 46; border-left: vkey $foreground 20%; }
+#gpu { border-bottom: hkey $foreground 20%; }
+Screen.narrow #side { display: none; }
+Screen.narrow.show-side #side { display: block; width: 1fr; border-left: none; }
+Screen.narrow.show-side #charts { display: none; }
+Screen.short #runs { max-height: 35%; }
+"""
+
+
+class PollerChanged(Message):
+    """The poller read something new (posted from its thread)."""
+
+    def __init__(self, changes: Changes) -> None:
+        super().__init__()
+        self.changes = changes
+
+
+class SimsiamApp(App[None]):
+    """The Textual app on one or more run roots."""
+
+    TITLE = "simsiam-tui"
+    CSS = CSS
+    BINDINGS = [
+        Binding("l", "launch", "Launch"),
+        Binding("s", "stop", "Stop"),
+        Binding("r", "resume", "Resume"),
+        Binding("d", "delete", "Delete"),
+        Binding("e", "export", "Export CSV"),
+        Binding("m", "toggle_smoothing", "Smooth"),
+        Binding("x", "cycle_x_axis", "X-axis"),
+        Binding("p", "toggle_panels", "Panels", show=False),
+        Binding("question_mark,f1", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    smooth: reactive[bool] = reactive(True)
+    x_axis: reactive[str] = reactive("step")
+
+    def __init__(
+        self,
+        roots: Sequence[str | Path],
+        backend: Backend | None = None,
+        poll_interval: float = 0.5,
+        export_dir: Path | None = None,
+        presets_dir: str | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__()
+        self.roots = [Path(r) for r in roots] or [Path("runs")]
+        self.backend = backend or Backend()
+        self.catalog = Catalog(self.roots)
+        self.poller = Poller(self.catalog, self.backend, self._from_poller, interval=poll_interval)
+        self.export_dir = export_dir or Path.cwd()
+        self.presets_dir = presets_dir
+        self.clock = clock or time.time
+        self.run_colors: dict[str, tuple[int, int, int]] = {}
+        self.auto_select = True
+        self.chart_keys: list[str] = []
+        self.redraws = 0
+        self._redraw_pending = False
+        self._last_redraw = 0.0
+        self.sub_title = "  ".join(str(r) for r in self.roots)
+        self.closing = False
+
+    # -- layout -----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◧")
+        yield RunsTable(id="runs")
+        with Horizontal(id="body"):
+            yield ChartsPanel(id="charts")
+            with Vertical(id="side"):
+                yield GpuPanel(id="gpu")
+                yield DetailsPanel(id="details")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # widgets by reference: while a dialog is open, queries would search the dialog's screen
+        self.table = self.query_one(RunsTable)
+        self.charts_panel = self.query_one(ChartsPanel)
+        self.gpu_panel = self.query_one(GpuPanel)
+        self.details = self.query_one(DetailsPanel)
+        self.main_screen = self.screen
+        self.table.focus()
+        self._layout_for(self.size.width, self.size.height)
+        self.poller.start()
+        self.set_interval(1.0, self._tick)
+        self._refresh_gpus()
+
+    def on_unmount(self) -> None:
+        self.closing = True
+        self.poller.stop()
+
+    def on_resize(self, event: Any) -> None:
+        self._layout_for(event.size.width, event.size.height)
+
+    def _layout_for(self, width: int, height: int) -> None:
+        screen = getattr(self, "main_screen", None)
+        if screen is None:
+            return
+        screen.set_class(width < NARROW_WIDTH, "narrow")
+        screen.set_class(height < SHORT_HEIGHT, "short")
+
+    # -- live data --------------------------------------------------------------------------------
+    def _from_poller(self, changes: Changes) -> None:
+        """Called on the poller thread: hand the changes to the UI thread."""
+        self.post_message(PollerChanged(changes))
+
+    def on_poller_changed(self, message: PollerChanged) -> None:
+        if self.closing or not hasattr(self, "table"):
+            return
+        changes = message.changes
+        table = self.table
+        for key in changes.new:
+            self.run_colors.setdefault(key, PALETTE[len(self.run_colors) % len(PALETTE)])
+            if self.auto_select and len(table.selected) < AUTO_COMPARE and key not in table.selected:
+                table.selected.append(key)
+        labels = self._labels()
+        for key in [*changes.new, *changes.runs]:
+            self._update_row(key, labels)
+        if changes.new:
+            self._update_all_marks(labels)
+        if changes.new or set(changes.runs) & set(self.chart_keys) or not self.chart_keys:
+            self.request_redraw()
+        if changes.gpus or changes.runs:
+            self._refresh_gpus()
+        cursor = table.cursor_key
+        if cursor and (cursor in changes.runs or changes.log or cursor in changes.new):
+            self._refresh_details()
+
+    def _labels(self) -> dict[str, str]:
+        """A short label per run: its name, with the id's suffix when two runs share a name."""
+        names: dict[str, str] = {}
+        for model in self.catalog.models():
+            summary = model.summary
+            names[model.key] = summary.name if summary else model.paths.run_id
+        counts: dict[str, int] = {}
+        for name in names.values():
+            counts[name] = counts.get(name, 0) + 1
+        return {
+            key: name if counts[name] == 1 else f"{name}-{Path(key).name.rsplit('-', 1)[-1]}"
+            for key, name in names.items()
+        }
+
+    def _update_row(self, key: str, labels: dict[str, str]) -> None:
+        model = self.catalog.get(key)
+        if model is None or model.summary is None:
+            return
+        table = self.table
+        selected = key in table.selected
+        table.upsert(key, cells(model.summary, labels.get(key, key), selected, self._hex(key), self.clock()))
+
+    def _update_all_marks(self, labels: dict[str, str] | None = None) -> None:
+        labels = labels or self._labels()
+        for model in self.catalog.models():
+            self._update_row(model.key, labels)
+
+    def _hex(self, key: str) -> str | None:
+        rgb = self.run_colors.get(key)
+        return "#{:02x}{:02x}{:02x}".format(*rgb) if rgb else None
+
+    def _tick(self) -> None:
+        """Once a second: elapsed and ETA of live runs move on."""
+        if self.closing:
+            return
+        labels = None
+        for model in self.catalog.models():
+            if model.summary is not None and model.summary.live:
+                labels = labels or self._labels()
+                self._update_row(model.key, labels)
+
+    # -- charts -----------------------------------------------------------------------------------
+    def charted(self) -> list[str]:
+        """Runs on the charts: the selection, else the run under the cursor."""
+        table = self.table
+        keys = [k for k in table.selected if self.catalog.get(k) is not None]
+        if not keys and table.cursor_key:
+            keys = [table.cursor_key]
+        return keys
+
+    def request_redraw(self) -> None:
+        """Redraw the charts soon, at most every REDRAW_MIN_S."""
+        if self._redraw_pending:
+            return
+        wait = REDRAW_MIN_S - (time.monotonic() - self._last_redraw)
+        if wait <= 0:
+            self.redraw_charts()
+        else:
+            self._redraw_pending = True
+            self.set_timer(wait, self._deferred_redraw)
+
+    def _deferred_redraw(self) -> None:
+        self._redraw_pending = False
+        self.redraw_charts()
+
+    def redraw_charts(self) -> None:
+        """Draw the charted runs now."""
+        self._last_redraw = time.monotonic()
+        labels = self._labels()
+        runs, locks = [], {}
+        for key in self.charted():
+            model = self.catalog.get(key)
+            if model is None or model.summary is None:
+                continue
+            color = self.run_colors.setdefault(key, PALETTE[len(self.run_colors) % len(PALETTE)])
+            runs.append(ChartRun(key, labels.get(key, key), color, model.summary.verdict, model.shown))
+            locks[key] = model.lock
+        self.chart_keys = [r.key for r in runs]
+        self.charts_panel.draw(runs, self.x_axis, self.smooth, locks)
+        self.redraws += 1
+
+    def on_charts_panel_needs_redraw(self, message: ChartsPanel.NeedsRedraw) -> None:
+        self.request_redraw()
+
+    def watch_smooth(self) -> None:
+        if self.is_mounted:
+            self.redraw_charts()
+
+    def watch_x_axis(self) -> None:
+        if self.is_mounted:
+            self.redraw_charts()
+
+    # -- side panels ------------------------------------------------------------------------------
+    def _refresh_gpus(self) -> None:
+        remote = []
+        for model in self.catalog.models():
+            summary = model.summary
+            if summary is None or not summary.live or not summary.host or summary.host == LOCAL_HOST:
+                continue
+            with model.lock:
+                system = model.shown.series["system"]
+                last = model.shown.last.get("system") or {}
+                utils = list(system.column("gpu_util_pct"))[-120:]
+            if last:
+                remote.append((self._labels().get(model.key, summary.name), summary.host, last, utils))
+        panel = self.gpu_panel
+        width = max(20, (panel.size.width or 44) - 2)
+        panel.update(render_gpus(self.poller.gpus, self.poller.gpu_note, self.poller.gpus_probed, remote, width))
+
+    def _refresh_details(self) -> None:
+        table = self.table
+        key = table.cursor_key
+        model = self.catalog.get(key) if key else None
+        details = self.details
+        if model is None:
+            details.show_run(None, None, {})
+            details.show_log(None, [])
+            return
+        details.show_run(model.summary, model.status, model.config)
+        details.show_log(key, model.log_lines)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value if event.row_key else None
+        self.poller.focus = key
+        self.poller.wake()
+        self._refresh_details()
+        if not self.table.selected:
+            self.request_redraw()
+
+    def on_runs_table_selection_changed(self, message: RunsTable.SelectionChanged) -> None:
+        self.auto_select = False
+        self._update_all_marks()
+        self.redraw_charts()
+
+    # -- actions ----------------------------------------------------------------------------------
+    def targets(self) -> list[RunModel]:
+        """The runs an action applies to: the selection, else the run under the cursor."""
+        table = self.table
+        keys = list(table.selected) or ([table.cursor_key] if table.cursor_key else [])
+        return [m for m in (self.catalog.get(k) for k in keys) if m is not None]
+
+    def action_toggle_smoothing(self) -> None:
+        """Smoothing (EMA) on or off."""
+        self.smooth = not self.smooth
+
+    def action_cycle_x_axis(self) -> None:
+        """x-axis: step, epoch, wall time."""
+        self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
+        self.notify(f"x-axis: {self.x_axis}", timeout=1.5)
+
+    def action_toggle_panels(self) -> None:
+        """On a narrow terminal: show the GPU, log and config panels instead of the charts, or back."""
+        self.main_screen.toggle_class("show-side")
+        if not self.main_screen.has_class("narrow"):
+            self.notify("the terminal is wide enough: every panel is already shown", timeout=2)
+
+    def action_help(self) -> None:
+        """Show the keys and the collapse rule."""
+        self.push_screen(HelpScreen())
+
+    def action_launch(self) -> None:
+        """Open the launch dialog."""
+        self.push_screen(LaunchScreen(self.presets_dir), self._launch_chosen)
+
+    def _launch_chosen(self, plan: LaunchPlan | None) -> None:
+        if plan is not None:
+            self._launch(plan)
+
+    @work(thread=True, exclusive=False, group="actions")
+    def _launch(self, plan: LaunchPlan) -> None:
+        try:
+            created = self.backend.launch(plan, self.roots[0])
+        except Exception as exc:
+            self._report(exc, "launch")
+            return
+        self.call_from_thread(self.notify, f"launched {len(created)} run(s) in {self.roots[0]}")
+        self.poller.wake(rescan=True)
+
+    def _confirm(self, verb: str, method: Callable[[Sequence[RunPaths]], str], danger: bool = False) -> None:
+        runs = self.targets()
+        if not runs:
+            self.notify(f"no run to {verb}: move the cursor to one or select some with space", severity="warning")
+            return
+        labels = self._labels()
+        names = "\n".join(f"  {labels.get(m.key, m.key)}  ({m.paths.run_id})" for m in runs[:10])
+        more = f"\n  … and {len(runs) - 10} more" if len(runs) > 10 else ""
+        question = f"{verb.capitalize()} {len(runs)} run(s)?\n{names}{more}"
+        if verb == "delete":
+            question += "\nTheir directories (events, checkpoints, logs) are removed for good."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run_action(verb, method, runs)
+
+        self.push_screen(ConfirmScreen(question, yes=verb.capitalize(), danger=danger), answered)
+
+    @work(thread=True, exclusive=False, group="actions")
+    def _run_action(self, verb: str, method: Callable[[Sequence[RunPaths]], str], runs: list[RunModel]) -> None:
+        try:
+            result = method([m.paths for m in runs])
+        except Exception as exc:
+            self._report(exc, verb)
+            return
+        if verb == "delete":
+            self.call_from_thread(self._forget, [m.key for m in runs])
+        self.call_from_thread(self.notify, f"{verb}: {result}", timeout=6)
+        self.poller.wake(rescan=True)
+
+    def _forget(self, keys: Iterable[str]) -> None:
+        table = self.table
+        for key in keys:
+            self.catalog.forget(key)
+            table.drop(key)
+        self.redraw_charts()
+        self._refresh_details()
+
+    def _report(self, exc: BaseException, what: str) -> None:
+        message = str(exc) if is_user_error(exc) else f"{what} failed: {exc!r}"
+        self.call_from_thread(self.notify, message, severity="error", timeout=10)
+
+    def action_stop(self) -> None:
+        """Stop the selected runs (asks first)."""
+        self._confirm("stop", self.backend.stop)
+
+    def action_resume(self) -> None:
+        """Resume the selected runs (asks first)."""
+        self._confirm("resume", self.backend.resume)
+
+    def action_delete(self) -> None:
+        """Delete the selected runs (asks first)."""
+        self._confirm("delete", self.backend.remove, danger=True)
+
+    def action_export(self) -> None:
+        """Export the selected runs to CSV."""
+        runs = self.targets()
+        if not runs:
+            self.notify("no run to export", severity="warning")
+            return
+        self._export([m.paths for m in runs])
+
+    @work(thread=True, exclusive=False, group="actions")
+    def _export(self, runs: list[RunPaths]) -> None:
+        try:
+            path, rows = export_csv(runs, self.export_dir)
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"export failed: {exc}", severity="error")
+            return
+        self.call_from_thread(self.notify, f"exported {rows} rows of {len(runs)} run(s) to {path}", timeout=8)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Launch runs", "Pick a suite or presets, scale, GPUs and --set overrides", self.action_launch
+        )
+        yield SystemCommand("Stop runs", "Stop the selected runs (asks first)", self.action_stop)
+        yield SystemCommand("Resume runs", "Resume the selected runs from their checkpoints", self.action_resume)
+        yield SystemCommand("Delete runs", "Delete the selected runs' directories (asks first)", self.action_delete)
+        yield SystemCommand("Export CSV", "Write the selected runs' events to a CSV file", self.action_export)
+        yield SystemCommand(
+            "Toggle smoothing", "EMA on/off; raw points stay faint behind", self.action_toggle_smoothing
+        )
+        yield SystemCommand("Switch x-axis", "step -> epoch -> wall time", self.action_cycle_x_axis)
+        yield SystemCommand("Toggle panels", "Narrow terminals: charts or GPU/log/config", self.action_toggle_panels)
+        yield SystemCommand("Help", "Keys and the collapse rule", self.action_help)
+
+
+def run_app(roots: Sequence[str | Path], **kwargs: Any) -> None:
+    """Open the app on these run roots and block until it quits."""
+    SimsiamApp(roots, **kwargs).run()

@@ -1,0 +1,364 @@
+"""The app's view of the run roots: one RunModel per run directory, read incrementally (no textual here)."""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simsiam_tui.store import (
+    LIVE_STATES,
+    EventTail,
+    RunHistory,
+    RunPaths,
+    Verdict,
+    judge,
+    list_runs,
+    num_classes_for,
+    read_config_dict,
+    read_status,
+)
+from simsiam_tui.ui.fastread import PREVIEW_MIN_BYTES, parse_lines, preview_events
+
+CHUNK_BYTES = 4 << 20  # one poll reads at most this much of one run, so every run gets its turn
+VERDICT_HEAD, VERDICT_TAIL = 4, 64  # rows handed to the verdict: the first few and the last few
+LOCAL_HOST = socket.gethostname()
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What the runs table shows for one run; an immutable snapshot swapped in by the poller."""
+
+    key: str
+    run_id: str
+    root: str
+    name: str
+    variant: str
+    scale: str
+    state: str
+    problem: str | None
+    epoch: float | None
+    epochs: int | None
+    step: float | None
+    total_steps: float | None
+    loss: float | None
+    z_ratio: float | None
+    knn: float | None
+    img_per_s: float | None
+    gpus: str
+    host: str
+    started: float | None
+    last_time: float | None
+    ended: bool
+    eta_s: float | None
+    verdict: Verdict
+    loading: bool = False
+
+    @property
+    def live(self) -> bool:
+        return self.state in LIVE_STATES
+
+    def elapsed(self, now: float | None = None) -> float | None:
+        """Seconds from the first start to the last event (finished runs) or to now (live runs)."""
+        if self.started is None:
+            return None
+        if self.live and not self.ended and self.state == "running":
+            return max(0.0, (now if now is not None else time.time()) - self.started)
+        end = self.last_time if self.last_time is not None else self.started
+        return max(0.0, end - self.started)
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _view(history: RunHistory) -> RunHistory:
+    """A small copy of a history (first and last rows of each series) for the verdict: same rule, less work."""
+    view = RunHistory()
+    for kind, series in history.series.items():
+        n = len(series)
+        rows = list(range(min(n, VERDICT_HEAD))) + list(range(max(VERDICT_HEAD, n - VERDICT_TAIL), n))
+        target = view.series[kind]
+        for name, column in series.columns.items():
+            target.columns[name] = column.__class__("d", (column[i] for i in rows))
+    return view
+
+
+@dataclass
+class RunModel:
+    """One run directory: its tail reader, history, status and config, guarded by a lock."""
+
+    paths: RunPaths
+    root: Path
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    history: RunHistory = field(default_factory=RunHistory)
+    preview: RunHistory | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    status: dict[str, Any] | None = None
+    problem: str | None = None
+    version: int = 0
+    caught_up: bool = False
+    log_lines: list[str] = field(default_factory=list)
+    summary: RunSummary | None = None
+
+    def __post_init__(self) -> None:
+        self.tail = EventTail(self.paths.events)
+        self._preview_tail: EventTail | None = None
+        self._status_stamp: tuple[int, int] | None = None
+        self._log_stamp: tuple[int, int] | None = None
+        self._gone = False
+
+    @property
+    def key(self) -> str:
+        return str(self.paths.dir)
+
+    @property
+    def shown(self) -> RunHistory:
+        """The history to draw: the quick preview until the full read has caught up."""
+        return self.history if self.caught_up or self.preview is None else self.preview
+
+    # -- reading (poller thread) ------------------------------------------------------------------
+    def poll(self, budget: int = CHUNK_BYTES) -> bool:
+        """Read what changed since the last poll; True when anything the UI shows changed."""
+        if not self.paths.dir.is_dir():
+            if not self._gone:
+                self._gone = True
+                self.problem = "run directory deleted"
+                self._summarize()
+                return True
+            return False
+        changed = self._gone
+        self._gone = False
+        if not self.config:
+            self.config = read_config_dict(self.paths)
+            changed |= bool(self.config)
+        changed |= self._poll_status()
+        if not self.caught_up and self.preview is None and self.tail.offset == 0:
+            changed |= self._make_preview()
+        changed |= self._poll_events(budget)
+        if changed or self.summary is None:
+            self._summarize()
+            self.version += 1
+            return True
+        return False
+
+    def _poll_status(self) -> bool:
+        try:
+            st = self.paths.status.stat()
+            stamp = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if stamp == self._status_stamp and self.summary is not None:
+            return False
+        self._status_stamp = stamp
+        self.status = read_status(self.paths.status) if stamp else None
+        return True
+
+    def _make_preview(self) -> bool:
+        try:
+            size = self.paths.events.stat().st_size
+        except OSError:
+            return False
+        if size < PREVIEW_MIN_BYTES:
+            return False
+        events, end = preview_events(self.paths.events, size)
+        preview = RunHistory()
+        preview.apply(events)
+        with self.lock:
+            self.preview = preview
+        self._preview_tail = EventTail(self.paths.events)
+        self._preview_tail.offset = end
+        return True
+
+    def _poll_events(self, budget: int) -> bool:
+        before = self.tail.offset
+        raw, more = self._read_chunk(budget)
+        events = parse_lines(raw, self.tail) if raw else []
+        if events:
+            with self.lock:
+                self.history.apply(events)
+        if not self.caught_up and not more:
+            with self.lock:
+                self.caught_up = True
+                self.preview = None
+            self._preview_tail = None
+            return True
+        if not self.caught_up and self._preview_tail is not None and self.preview is not None:
+            fresh = self._preview_tail.poll()
+            if fresh:
+                with self.lock:
+                    self.preview.apply(fresh)
+                return True
+        return bool(events) or self.tail.offset != before
+
+    def _read_chunk(self, budget: int) -> tuple[bytes, bool]:
+        """Complete lines appended since the last read (up to `budget` bytes) and whether more waits."""
+        tail = self.tail
+        try:
+            with tail.path.open("rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                if size < tail.offset:  # truncated or replaced: read it again from the start
+                    tail.offset, tail._partial = 0, b""
+                    with self.lock:
+                        self.history = RunHistory()
+                fh.seek(tail.offset)
+                chunk = fh.read(budget)
+        except FileNotFoundError:
+            return b"", False
+        except OSError as exc:
+            tail.last_error = f"cannot read {tail.path.name}: {exc.strerror}"
+            return b"", False
+        tail.offset += len(chunk)
+        data = tail._partial + chunk
+        cut = data.rfind(b"\n") + 1
+        tail._partial = data[cut:]
+        return data[:cut], tail.offset < size
+
+    def poll_log(self, max_lines: int = 200, max_bytes: int = 64 << 10) -> bool:
+        """Re-read the end of worker.log when it changed; True when it did."""
+        try:
+            st = self.paths.log.stat()
+            stamp = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            if self._log_stamp is not None or not self.log_lines:
+                self._log_stamp = None
+                self.log_lines = ["(no worker.log yet)"]
+                return True
+            return False
+        if stamp == self._log_stamp:
+            return False
+        self._log_stamp = stamp
+        try:
+            with self.paths.log.open("rb") as fh:
+                fh.seek(max(0, st.st_size - max_bytes))
+                data = fh.read(max_bytes)
+        except OSError as exc:
+            self.log_lines = [f"(cannot read worker.log: {exc.strerror})"]
+            return True
+        lines = data.decode("utf-8", "replace").splitlines()
+        if st.st_size > max_bytes and lines:
+            lines = lines[1:]  # the first line is cut
+        self.log_lines = lines[-max_lines:]
+        return True
+
+    # -- summarizing ------------------------------------------------------------------------------
+    def _summarize(self) -> None:
+        with self.lock:
+            history = self.shown
+            self.summary = self._build_summary(history)
+
+    def _build_summary(self, history: RunHistory) -> RunSummary:
+        cfg = self.config
+        status = self.status or {}
+        train = history.series["train"]
+        z, ref = train.last("z_std"), train.last("z_std_ref")
+        starts = history.starts
+        first_start = starts[0] if starts else None
+        last_start = starts[-1] if starts else {}
+        last_times = [s.last("time") for s in history.series.values()]
+        last_times += [e.get("time") for e in (history.end, *history.checkpoints[-1:]) if e]
+        last_time = max((t for t in last_times if isinstance(t, (int, float))), default=None)
+        epochs = (cfg.get("train") or {}).get("epochs")
+        epoch = _finite(train.last("epoch"))
+        step = _finite(train.last("step"))
+        total_steps = last_start.get("total_steps") if isinstance(last_start.get("total_steps"), (int, float)) else None
+        problem = self.problem if self._gone else None
+        state = str(status.get("state") or "")
+        if self._gone:
+            state = "unreadable"
+        elif not cfg:
+            state, problem = "unreadable", "config.json missing or not JSON"
+        elif self.status is None:
+            state, problem = "unreadable", "status.json missing or not JSON"
+        if self.tail.last_error and not problem:
+            problem = self.tail.last_error
+            if not any(len(s) for s in history.series.values()) and not starts:
+                state = "unreadable"
+        if history.end and state in LIVE_STATES:
+            state = str(history.end.get("state") or state)
+        verdict = judge(_view(history), num_classes_for((cfg.get("data") or {}).get("name")))
+        gpus = status.get("gpus")
+        if isinstance(gpus, (list, tuple)):
+            gpus = ",".join(str(g) for g in gpus)
+        devices = last_start.get("devices") if isinstance(last_start.get("devices"), list) else None
+        if not gpus:
+            gpus = "cpu" if devices == ["cpu"] or last_start.get("device") == "cpu" else ""
+        host = str(status.get("host") or last_start.get("host") or "")
+        return RunSummary(
+            key=self.key,
+            run_id=self.paths.run_id,
+            root=str(self.root),
+            name=str(status.get("name") or cfg.get("variant") or self.paths.run_id),
+            variant=str(cfg.get("variant") or status.get("variant") or "?"),
+            scale=str(cfg.get("scale") or ""),
+            state=state or "unknown",
+            problem=problem,
+            epoch=epoch,
+            epochs=epochs if isinstance(epochs, int) else None,
+            step=step,
+            total_steps=total_steps,
+            loss=_finite(train.last("loss")),
+            z_ratio=z / ref if z is not None and ref else None,
+            knn=_finite(history.series["eval"].last("knn_top1")),
+            img_per_s=_finite(train.last("img_per_s")),
+            gpus=str(gpus or ""),
+            host=host,
+            started=first_start.get("time") if first_start else None,
+            last_time=last_time,
+            ended=history.end is not None,
+            eta_s=self._eta(history, epoch, epochs, state),
+            verdict=verdict,
+            loading=not self.caught_up,
+        )
+
+    @staticmethod
+    def _eta(history: RunHistory, epoch: float | None, epochs: Any, state: str) -> float | None:
+        if state not in LIVE_STATES or epoch is None or not isinstance(epochs, int) or not history.starts:
+            return None
+        train = history.series["train"]
+        start = history.starts[-1]
+        t0, e0 = start.get("time"), start.get("epoch", 0.0)
+        t1 = train.last("time")
+        if not isinstance(t0, (int, float)) or not isinstance(e0, (int, float)) or t1 is None or epoch <= e0:
+            return None
+        rate = (epoch - e0) / max(t1 - t0, 1e-9)
+        return max(0.0, (epochs - epoch) / rate)
+
+
+class Catalog:
+    """Every run under a set of roots; scan() finds new run directories, models read them."""
+
+    def __init__(self, roots: list[Path]) -> None:
+        self.roots = [Path(r) for r in roots]
+        self.runs: dict[str, RunModel] = {}
+        self._lock = threading.Lock()
+
+    def scan(self) -> list[str]:
+        """Add run directories that appeared; returns the new keys."""
+        new = []
+        for root in self.roots:
+            for paths in list_runs(root):
+                key = str(paths.dir)
+                if key not in self.runs:
+                    with self._lock:
+                        self.runs[key] = RunModel(paths, root)
+                    new.append(key)
+        return new
+
+    def forget(self, key: str) -> None:
+        """Drop a run (after the app deleted it)."""
+        with self._lock:
+            self.runs.pop(key, None)
+
+    def models(self) -> list[RunModel]:
+        """The runs, oldest first within each root (ids sort by creation time)."""
+        with self._lock:
+            return list(self.runs.values())
+
+    def get(self, key: str) -> RunModel | None:
+        return self.runs.get(key)

@@ -1,0 +1,157 @@
+"""The background reader: scans roots, tails every run's files by byte offset and samples local GPUs, off the UI thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from simsiam_tui.store import LIVE_STATES
+from simsiam_tui.ui.actions import Backend
+from simsiam_tui.ui.model import LOCAL_HOST, Catalog
+
+HISTORY_POINTS = 120  # sparkline length per GPU
+
+
+@dataclass
+class GpuTrace:
+    """One local GPU: its last snapshot and recent utilization and memory (percent)."""
+
+    index: int
+    name: str
+    last: dict[str, Any]
+    util: deque = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
+    mem: deque = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
+
+
+@dataclass
+class Changes:
+    """What one poll pass changed: run keys (new or updated), whether GPUs or the focused log did."""
+
+    runs: set[str] = field(default_factory=set)
+    new: list[str] = field(default_factory=list)
+    gpus: bool = False
+    log: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.runs or self.new or self.gpus or self.log)
+
+
+class Poller:
+    """Reads the catalog on a thread every `interval` seconds and reports each change through `notify`."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        backend: Backend,
+        notify: Callable[[Changes], None],
+        interval: float = 0.5,
+        scan_every: float = 2.0,
+        gpu_every: float = 2.0,
+        refresh_every: float = 10.0,
+    ) -> None:
+        self.catalog, self.backend, self.notify = catalog, backend, notify
+        self.interval, self.scan_every, self.gpu_every, self.refresh_every = (
+            interval,
+            scan_every,
+            gpu_every,
+            refresh_every,
+        )
+        self.focus: str | None = None
+        self.gpus: list[GpuTrace] = []
+        self.gpu_note: str | None = None
+        self.gpus_probed = False
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last = {"scan": 0.0, "gpu": 0.0, "refresh": 0.0}
+        self.passes = 0
+
+    def start(self) -> None:
+        """Start the thread (daemon: it never keeps the process alive)."""
+        self._thread = threading.Thread(target=self._run, name="simsiam-tui-poller", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and wait briefly for it."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    def wake(self, rescan: bool = False) -> None:
+        """Poll now (after an action, or when the focused run changes)."""
+        if rescan:
+            self._last["scan"] = 0.0
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            busy = False
+            try:
+                changes, busy = self.poll_once()
+                if changes:
+                    self.notify(changes)
+            except Exception as exc:  # a reader bug must never kill live updates silently
+                self.notify(Changes())
+                self.gpu_note = f"reader error: {exc!r}"
+            if not busy:
+                self._wake.wait(self.interval)
+                self._wake.clear()
+
+    def poll_once(self) -> tuple[Changes, bool]:
+        """One pass over every run; returns the changes and whether some run still has unread bytes."""
+        now = time.monotonic()
+        changes = Changes()
+        if now - self._last["scan"] >= self.scan_every:
+            self._last["scan"] = now
+            changes.new = self.catalog.scan()
+        refresh = now - self._last["refresh"] >= self.refresh_every
+        if refresh:
+            self._last["refresh"] = now
+        busy = False
+        for model in self.catalog.models():
+            if refresh and model.status and model.status.get("state") in LIVE_STATES:
+                if model.status.get("host") in (None, "", LOCAL_HOST):
+                    try:
+                        self.backend.refresh(model.paths)
+                    except Exception:  # a refresh failure leaves status.json as it is
+                        pass
+            if model.poll():
+                changes.runs.add(model.key)
+            busy |= not model.caught_up
+        focus = self.catalog.get(self.focus) if self.focus else None
+        if focus is not None and focus.poll_log():
+            changes.log = True
+        if now - self._last["gpu"] >= self.gpu_every:
+            self._last["gpu"] = now
+            changes.gpus = self._probe()
+        self.passes += 1
+        return changes, busy
+
+    def _probe(self) -> bool:
+        try:
+            snapshot, note = self.backend.gpus()
+        except Exception as exc:
+            snapshot, note = [], f"probe failed: {exc}"
+        self.gpu_note = note
+        self.gpus_probed = True
+        by_index = {g.index: g for g in self.gpus}
+        traces = []
+        for gpu in snapshot:
+            index = int(gpu.get("index", len(traces)))
+            trace = by_index.get(index) or GpuTrace(index, str(gpu.get("name") or f"GPU {index}"), gpu)
+            trace.last = gpu
+            trace.util.append(_num(gpu.get("util_pct")))
+            used, total = _num(gpu.get("mem_used_mb")), _num(gpu.get("mem_total_mb"))
+            trace.mem.append(100.0 * used / total if used is not None and total else None)
+            traces.append(trace)
+        self.gpus = traces
+        return True
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -1,0 +1,1 @@
+"""The app's modal screens: launch dialog, confirmation, help."""

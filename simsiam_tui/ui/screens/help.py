@@ -1,0 +1,75 @@
+"""Help: the keys, what the charts show, and the collapse rule with its thresholds."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from simsiam_tui.store import verdict as rule
+
+KEYS = (
+    ("space", "select / unselect the run under the cursor for the charts"),
+    ("a", "select every run, or none"),
+    ("l", "launch runs: a suite or presets, scale, GPUs, --set overrides"),
+    ("s", "stop the selected runs (asks first)"),
+    ("r", "resume the selected runs from their checkpoints (asks first)"),
+    ("d", "delete the selected runs' directories (asks first)"),
+    ("e", "export the selected runs' events to CSV"),
+    ("m", "smoothing (EMA) on/off; raw points stay faint behind"),
+    ("x", "x-axis: step -> epoch -> wall time"),
+    ("p", "panels: charts <-> GPUs/log/config (narrow terminals)"),
+    ("ctrl+p", "command palette: every action by name"),
+    ("?", "this help"),
+    ("q", "quit (runs keep going)"),
+)
+
+
+def help_text() -> Table:
+    """The help as a rich table."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    for key, what in KEYS:
+        table.add_row(key, what)
+    table.add_row("", "")
+    table.add_row(
+        "charts",
+        "loss; z_std/(1/sqrt d) with the healthy reference at 1; kNN top-1; effective rank of z. "
+        "Selected runs overlay, one colour each (legend above the charts). "
+        "With nothing selected the run under the cursor is drawn.",
+    )
+    table.add_row(
+        "collapse",
+        Text.assemble(
+            ("COLLAPSED", "bold white on #c0392b"),
+            f": z_std/ref < {rule.COLLAPSED_Z_STD_RATIO} or kNN within {rule.COLLAPSED_KNN_MARGIN:.2f} of chance.  ",
+            ("collapsing", "bold #ffb000"),
+            f": effective rank < {rule.COLLAPSING_RANK_FRACTION} x its first value, or z_std/ref < "
+            f"{rule.COLLAPSING_Z_STD_RATIO}.  Judged on the median of the last {rule.WINDOW} points.",
+        ),
+    )
+    table.add_row("state!", "a trailing ! means part of the run could not be read; the Run tab says why")
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """Press escape, q or ? to close."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 96; max-width: 98%; height: auto; max-height: 95%; border: thick $primary; background: $surface;
+        padding: 1 2;
+    }
+    """
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text("simsiam-tui", style="bold"))
+            yield Static(help_text())

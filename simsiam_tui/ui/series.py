@@ -1,0 +1,122 @@
+"""Chart series: pick x and y columns from a history, downsample to min/max per column, smooth with an EMA."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simsiam_tui.store import RunHistory
+
+X_AXES = ("step", "epoch", "wall")
+X_LABELS = {"step": "step", "epoch": "epoch", "wall": "wall time (min)"}
+SMOOTH_FRACTION = 0.05  # EMA time constant, as a fraction of the drawn points of a series
+SMOOTH_MIN = 1.5
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One chart: the event kind it reads, the y column (or ratio of two), and how to title it."""
+
+    key: str
+    title: str
+    kind: str
+    column: str
+    divide_by: str | None = None
+    reference: float | None = None
+
+
+METRICS = (
+    Metric("loss", "loss", "train", "loss"),
+    Metric("z_ratio", "z_std / (1/sqrt d)", "train", "z_std", divide_by="z_std_ref", reference=1.0),
+    Metric("knn", "kNN top-1", "eval", "knn_top1"),
+    Metric("rank", "effective rank of z", "collapse", "effective_rank"),
+)
+
+
+@dataclass
+class Line:
+    """Points to draw for one run on one chart: the raw envelope and, when smoothing, the EMA."""
+
+    x: list[float]
+    y: list[float]
+    smooth_x: list[float] | None = None
+    smooth_y: list[float] | None = None
+
+
+def extract(history: RunHistory, metric: Metric, x_axis: str) -> tuple[np.ndarray, np.ndarray]:
+    """Copy the (x, y) columns of one metric out of a history; the caller holds the run's lock."""
+    series = history.series[metric.kind]
+    y = np.array(series.column(metric.column), dtype=float)
+    if metric.divide_by:
+        ref = np.array(series.column(metric.divide_by), dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = y / np.where(ref > 0, ref, np.nan)
+    if x_axis == "wall":
+        x = np.array(series.column("time"), dtype=float)
+        origin = _origin(history)
+        x = (x - (origin if origin is not None else (x[0] if len(x) else 0.0))) / 60.0
+    else:
+        x = np.array(series.column(x_axis), dtype=float)
+    n = min(len(x), len(y))
+    x, y = x[:n], y[:n]
+    keep = np.isfinite(x) & np.isfinite(y)
+    return x[keep], y[keep]
+
+
+def _origin(history: RunHistory) -> float | None:
+    for start in history.starts[:1]:
+        t = start.get("time")
+        if isinstance(t, (int, float)):
+            return float(t)
+    return None
+
+
+def downsample(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Bucket a series into at most `buckets` groups: (x of each bucket, min, max, mean)."""
+    n = len(x)
+    if n <= buckets or buckets <= 0:
+        return x, y, y, y
+    edges = np.linspace(0, n, buckets + 1).astype(int)
+    starts = edges[:-1]
+    counts = np.diff(edges)
+    ymin = np.minimum.reduceat(y, starts)
+    ymax = np.maximum.reduceat(y, starts)
+    ymean = np.add.reduceat(y, starts) / counts
+    xmid = np.add.reduceat(x, starts) / counts
+    return xmid, ymin, ymax, ymean
+
+
+def ema(values: np.ndarray, alpha: float) -> np.ndarray:
+    """Exponential moving average, debiased at the start like TensorBoard's smoothing."""
+    out = np.empty_like(values)
+    acc, weight = 0.0, 0.0
+    for i, v in enumerate(values.tolist()):
+        acc = acc * (1 - alpha) + alpha * v
+        weight = weight * (1 - alpha) + alpha
+        out[i] = acc / weight
+    return out
+
+
+def smoothing_alpha(points: int) -> float:
+    """EMA weight per drawn point: a time constant of SMOOTH_FRACTION of the series, at least SMOOTH_MIN points."""
+    tau = max(SMOOTH_MIN, SMOOTH_FRACTION * points)
+    return 1.0 - float(np.exp(-1.0 / tau))
+
+
+def line(history: RunHistory, metric: Metric, x_axis: str, width: int, smooth: bool) -> Line | None:
+    """The drawable line of one run on one chart, at most about 2 points per screen column."""
+    x, y = extract(history, metric, x_axis)
+    if not len(x):
+        return None
+    buckets = max(8, width)
+    xs, lo, hi, mean = downsample(x, y, buckets)
+    if len(xs) < len(x):  # envelope: down to the min, up to the max, in every column
+        env_x = np.repeat(xs, 2).tolist()
+        env_y = np.column_stack([lo, hi]).ravel().tolist()
+    else:
+        env_x, env_y = xs.tolist(), mean.tolist()
+    result = Line(env_x, env_y)
+    if smooth:
+        result.smooth_x, result.smooth_y = xs.tolist(), ema(mean, smoothing_alpha(len(xs))).tolist()
+    return result

@@ -1,0 +1,1 @@
+"""The app's panels: runs table, charts, GPU panel, run details."""
