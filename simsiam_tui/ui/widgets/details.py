@@ -84,17 +84,21 @@ class DetailsPanel(Vertical):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._log_key: tuple[str | None, int] = (None, 0)
+        # held by reference: tab panes mount after the first updates may arrive
+        self.log_view = Log(id="log", highlight=False, max_lines=500)
+        self.config_view = Static(id="config")
+        self.info_view = Static(id="info")
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="tab-log"):
             with TabPane("Log", id="tab-log"):
-                yield Log(id="log", highlight=False, max_lines=500)
+                yield self.log_view
             with TabPane("Config", id="tab-config"):
                 with VerticalScroll():
-                    yield Static(id="config")
+                    yield self.config_view
             with TabPane("Run", id="tab-run"):
                 with VerticalScroll():
-                    yield Static(id="info")
+                    yield self.info_view
 
     def show_log(self, key: str | None, lines: list[str]) -> None:
         """Replace the log view when the run or its lines changed."""
@@ -102,11 +106,11 @@ class DetailsPanel(Vertical):
         if stamp == self._log_key:
             return
         self._log_key = stamp
-        log = self.query_one("#log", Log)
+        log = self.log_view
         log.clear()
         log.write_lines(lines)
 
     def show_run(self, summary: RunSummary | None, status: dict[str, Any] | None, config: dict[str, Any]) -> None:
         """Update the config and info tabs."""
-        self.query_one("#config", Static).update(config_text(config))
-        self.query_one("#info", Static).update(info_text(summary, status))
+        self.config_view.update(config_text(config))
+        self.info_view.update(info_text(summary, status))
