@@ -23,6 +23,8 @@ def run_queue(root: Path, poll_s: float = POLL_S) -> int:
     except BlockingIOError:
         os.close(fd)
         return 0
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())  # who holds the lock, for people and test teardown
     print(f"{time.strftime('%H:%M:%S')} queue runner pid {os.getpid()} for {root}", flush=True)
     stopping = False
 

@@ -7,8 +7,7 @@ import time
 from typing import Any
 
 from simsiam_tui.launch.procs import exit_code_of, hostname, is_alive
-from simsiam_tui.store import RunPaths, read_status, update_status
-from simsiam_tui.store.reader import EventTail
+from simsiam_tui.store import RunPaths, read_events, read_status, update_status
 
 STALE_ENV = "SIMSIAM_TUI_STALE_S"
 DEFAULT_STALE_S = 300.0  # a live pid whose heartbeat is older than this is hung: `lost`
@@ -27,7 +26,7 @@ def stale_after_s() -> float:
 def last_end_event(paths: RunPaths) -> dict[str, Any] | None:
     """The `end` event of the run's latest attempt (after its last `start`), or None."""
     end = None
-    for event in EventTail(paths.events).poll(max_bytes=1 << 40):
+    for event in read_events(paths.events):
         kind = event.get("kind")
         if kind == "start":
             end = None
