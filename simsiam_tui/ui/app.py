@@ -99,9 +99,11 @@ class SimsiamApp(App[None]):
         self.chart_keys: list[str] = []
         self.redraws = 0
         self._redraw_pending = False
+        self._charts_dirty = False
         self._last_redraw = 0.0
         self.sub_title = "  ".join(str(r) for r in self.roots)
         self.closing = False
+        self.seen_versions: dict[str, int] = {}
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -157,6 +159,9 @@ class SimsiamApp(App[None]):
                 table.selected.append(key)
         labels = self._labels()
         for key in [*changes.new, *changes.runs]:
+            model = self.catalog.get(key)
+            if model is not None:
+                self.seen_versions[key] = model.version
             self._update_row(key, labels)
         if changes.new:
             self._update_all_marks(labels)
@@ -218,8 +223,15 @@ class SimsiamApp(App[None]):
             keys = [table.cursor_key]
         return keys
 
+    @property
+    def charts_current(self) -> bool:
+        """True when the table and charts show everything the poller has read (tests wait on this)."""
+        seen = all(self.seen_versions.get(m.key) == m.version for m in self.catalog.models())
+        return seen and not self._redraw_pending and not self._charts_dirty and self.redraws > 0
+
     def request_redraw(self) -> None:
         """Redraw the charts soon, at most every REDRAW_MIN_S."""
+        self._charts_dirty = True
         if self._redraw_pending:
             return
         wait = REDRAW_MIN_S - (time.monotonic() - self._last_redraw)
@@ -236,6 +248,7 @@ class SimsiamApp(App[None]):
     def redraw_charts(self) -> None:
         """Draw the charted runs now."""
         self._last_redraw = time.monotonic()
+        self._charts_dirty = False
         labels = self._labels()
         runs, locks = [], {}
         for key in self.charted():

@@ -101,7 +101,7 @@ def loaded(app: Any, count: int) -> Callable[[], bool]:
             len(models) >= count
             and all(m.caught_up and m.summary is not None for m in models)
             and app.table.row_count >= count
-            and app.redraws > 0
+            and app.charts_current
         )
 
     return check

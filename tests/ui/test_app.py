@@ -181,7 +181,7 @@ async def test_details_show_log_and_config(suite_root, backend):
     app = make_app([suite_root], backend)
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, loaded(app, 3))
-        await wait_until(pilot, lambda: any("epoch 7/10" in line for line in app.query_one("#log").lines))
+        await wait_until(pilot, lambda: any("epoch 7/10" in line for line in app.details.lines))
         config = str(app.query_one("#config", Static).render())
         assert "method.stop_grad" in config and "data.name" in config
         await pilot.press("down")

@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Log, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from simsiam_tui.ui import fmt
 from simsiam_tui.ui.model import RunSummary
@@ -77,22 +77,23 @@ class DetailsPanel(Vertical):
     DetailsPanel { height: 1fr; }
     DetailsPanel TabbedContent { height: 1fr; }
     DetailsPanel TabPane { padding: 0; height: 1fr; }
-    DetailsPanel Log { height: 1fr; }
     DetailsPanel VerticalScroll { height: 1fr; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._log_key: tuple[str | None, int] = (None, 0)
+        self.lines: list[str] = []
         # held by reference: tab panes mount after the first updates may arrive
-        self.log_view = Log(id="log", highlight=False, max_lines=500)
+        self.log_view = Static(id="log", markup=False)
+        self.log_scroll = VerticalScroll(self.log_view, id="log-scroll")
         self.config_view = Static(id="config")
         self.info_view = Static(id="info")
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="tab-log"):
             with TabPane("Log", id="tab-log"):
-                yield self.log_view
+                yield self.log_scroll
             with TabPane("Config", id="tab-config"):
                 with VerticalScroll():
                     yield self.config_view
@@ -106,9 +107,9 @@ class DetailsPanel(Vertical):
         if stamp == self._log_key:
             return
         self._log_key = stamp
-        log = self.log_view
-        log.clear()
-        log.write_lines(lines)
+        self.lines = lines
+        self.log_view.update(Text("\n".join(lines)))
+        self.log_scroll.scroll_end(animate=False)
 
     def show_run(self, summary: RunSummary | None, status: dict[str, Any] | None, config: dict[str, Any]) -> None:
         """Update the config and info tabs."""
