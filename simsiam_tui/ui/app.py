@@ -127,7 +127,7 @@ class SimsiamApp(App[None]):
         self._layout_for(self.size.width, self.size.height)
         self.poller.start()
         self.set_interval(1.0, self._tick)
-        self._refresh_gpus()
+        self.refresh_gpu_panel()
 
     def on_unmount(self) -> None:
         self.closing = True
@@ -168,7 +168,7 @@ class SimsiamApp(App[None]):
         if changes.new or set(changes.runs) & set(self.chart_keys) or not self.chart_keys:
             self.request_redraw()
         if changes.gpus or changes.runs:
-            self._refresh_gpus()
+            self.refresh_gpu_panel()
         cursor = table.cursor_key
         if cursor and (cursor in changes.runs or changes.log or cursor in changes.new):
             self._refresh_details()
@@ -274,7 +274,7 @@ class SimsiamApp(App[None]):
             self.redraw_charts()
 
     # -- side panels ------------------------------------------------------------------------------
-    def _refresh_gpus(self) -> None:
+    def refresh_gpu_panel(self) -> None:
         remote = []
         for model in self.catalog.models():
             summary = model.summary
