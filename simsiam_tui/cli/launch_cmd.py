@@ -77,7 +77,7 @@ def launch(
         print_json([{"id": p.run_id, "dir": str(p.dir), "state": run_summary(p)["state"]} for p in started])
     else:
         for paths in started:
-            console.print(f"{run_summary(paths)['state']:8} {paths.run_id}  {paths.dir}", highlight=False)
+            typer.echo(f"{run_summary(paths)['state']:8} {paths.run_id}  {paths.dir}")
         if not follow:
             console.print(
                 "runs continue in the background: `simsiam-tui runs ls`, `runs logs RUN -f`, `runs compare`",
@@ -89,11 +89,11 @@ def launch(
 
 def follow_runs(runs: list[RunPaths], poll_s: float = 1.0) -> None:
     """A live table of `runs` until every one has ended; Ctrl-C detaches and leaves them running."""
-    from simsiam_tui.cli.runs_cmd import summary_table
+    from simsiam_tui.cli.runs_cmd import summary_table, table_console
 
     readers = {p.run_id: (EventTail(p.events), RunHistory()) for p in runs}
     try:
-        with Live(console=console, auto_refresh=False, transient=False) as live:
+        with Live(console=table_console(), auto_refresh=False, transient=False) as live:
             while True:
                 rows = []
                 for paths in runs:

@@ -145,3 +145,32 @@ def test_queue_never_exceeds_slots_and_finishes_after_launcher_exits(root: Path)
     from simsiam_tui.launch import runner_alive
 
     wait_until(lambda: not runner_alive(root), 10, "the queue runner to exit")
+
+
+def test_follow_shows_live_table_and_ctrl_c_detaches(root: Path) -> None:
+    import subprocess
+
+    from tests.launch.conftest import CLI
+
+    env = dict(os.environ, OMP_NUM_THREADS="1", SIMSIAM_TUI_FAULT="hold_at_step=4")
+    args = [*CLI, "launch", "--preset", "simsiam", *TINY, "--set", "train.epochs=1", "--runs", str(root), "--follow"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        run_dir = wait_until(lambda: next(iter(root.glob("*/status.json")), None), 30, "the run directory").parent
+        wait_until(lambda: 4 in _train_steps(run_dir), 120, "the worker to reach step 4")
+        time.sleep(1.5)  # at least one table refresh with metrics
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "detached" in err
+    assert run_dir.name in out and "running" in out
+    assert status_of(run_dir)["state"] == "running"  # Ctrl-C left the run going
+    stop = run_cli("runs", "stop", run_dir.name, "--wait", "--runs", str(root))
+    assert stop.returncode == 0 and "stopped" in stop.stdout, stop.stderr
+    # a follow on a run that ends returns by itself
+    done = run_cli("launch", "--preset", "simsiam", *TINY, "--set", "train.epochs=1", "--runs", str(root), "--follow")
+    assert done.returncode == 0, done.stderr
+    assert "finished" in done.stdout
