@@ -60,7 +60,7 @@ def launch_runs(
         for cfg, request in zip(configs, requests, strict=True):
             label = name if name and len(configs) == 1 else (f"{name}-{cfg.variant}" if name else None)
             paths = create_run(path, cfg, label)
-            update_status(paths.status, request=request.to_dict())
+            update_status(paths.status, request=request.to_dict(), queued_at=time.time())
             created.append(paths)
     submit(path)
     return created
@@ -139,7 +139,10 @@ def resume_runs(runs: Sequence[RunPaths], gpus: list[int] | None = None, per_gpu
             request = make_request(gpus if gpus is not None else (request.gpus or None), per_gpu)
         had_checkpoint = paths.checkpoint.exists()
         with root_lock(paths.dir.parent):
-            update_status(paths.status, state="queued", request=request.to_dict(), message="", resumed=time.time())
+            now = time.time()
+            update_status(
+                paths.status, state="queued", request=request.to_dict(), message="", resumed=now, queued_at=now
+            )
         actions.append(
             Action(paths.run_id, "resumed from checkpoint" if had_checkpoint else "restarted (no checkpoint)", "queued")
         )

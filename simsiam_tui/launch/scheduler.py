@@ -107,15 +107,15 @@ def start_worker(paths: RunPaths, request: Request, gpu: int | None) -> int:
 
 
 def schedule(root: Path) -> list[RunPaths]:
-    """One pass under the root lock: start every queued run (oldest first) that fits a free slot; return them."""
+    """One pass under the root lock: start every queued run (first queued first) that fits a free slot; return them."""
     started: list[RunPaths] = []
     with root_lock(root):
         runs = list_runs(root)
         used = occupancy(root, runs)
-        for paths in runs:
-            status = read_status(paths.status) or {}
-            if status.get("state") != "queued":
-                continue
+        waiting = [(p, read_status(p.status) or {}) for p in runs]
+        waiting = [(p, s) for p, s in waiting if s.get("state") == "queued"]
+        waiting.sort(key=lambda item: (item[1].get("queued_at") or item[1].get("created") or 0, item[0].run_id))
+        for paths, status in waiting:
             request = Request.from_dict(status.get("request"))
             fits, gpu = pick_slot(request, used)
             if not fits:
