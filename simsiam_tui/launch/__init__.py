@@ -1,6 +1,16 @@
 """The launcher: detached workers on GPUs or CPU slots, a queue, stop/resume/remove and lost-run detection.
 
-Imports config, store and probe only (never torch), so the CLI and the Textual app call it directly.
+Imports config, store and probe only (never torch), so the CLI and the Textual app call it directly:
+
+- launch_runs(configs, root, gpus=None, per_gpu=None, name=None) -> list[RunPaths]: create and start (or queue)
+- stop_runs(runs, force=False), resume_runs(runs, gpus=None, per_gpu=None), remove_runs(runs, force=False)
+  -> list[Action]; LaunchError (one line) for what cannot be done
+- refresh_state(paths) -> state: status.json checked against the worker's pid and heartbeat (writes `lost`)
+- run_summary(paths, history=None) -> dict: last/best metrics, verdict; export_rows(runs) for CSV/JSON
+- wait_for_end(runs, timeout), runner_alive(root), parse_gpus("0,2"), default_cpu_slots()
+
+CPU runs: without GPUs, at most per_gpu runs at once per machine (default max(2, cores // 4), or
+$SIMSIAM_TUI_CPU_SLOTS), each with cores // per_gpu OMP threads.
 """
 
 from __future__ import annotations

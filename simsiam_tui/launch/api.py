@@ -93,7 +93,8 @@ def stop_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
             kill_group(pgid, pid)
             update_status(paths.status, state="stopped", message="killed (--force)", ended=time.time(), exit_code=-9)
             actions.append(Action(paths.run_id, "killed", "stopped"))
-        elif pid and signal_process(pid, signal.SIGTERM):
+        elif pid and is_alive(pid) and signal_process(pid, signal.SIGTERM):
+            update_status(paths.status, stop_requested=time.time())
             actions.append(Action(paths.run_id, "signalled (SIGTERM): checkpoints, then stops", state))
         else:
             actions.append(Action(paths.run_id, "worker already gone", refresh_state(paths)))
@@ -151,8 +152,8 @@ def resume_runs(runs: Sequence[RunPaths], gpus: list[int] | None = None, per_gpu
     for root in roots:
         submit(root)
     return [
-        Action(a.run_id, a.action, (read_status(RunPaths(r.dir).status) or {}).get("state", a.state))
-        for a, r in zip(actions, runs, strict=True)
+        Action(a.run_id, a.action, (read_status(paths.status) or {}).get("state", a.state))
+        for a, paths in zip(actions, runs, strict=True)
     ]
 
 

@@ -91,6 +91,7 @@ def start_worker(paths: RunPaths, request: Request, gpu: int | None) -> int:
         pgid=None,
         exit_code=None,
         message="",
+        stop_requested=None,
         request=request.to_dict(),
     )
     try:

@@ -76,6 +76,8 @@ def diagnose(paths: RunPaths, status: dict[str, Any] | None = None, now: float |
     code = exit_code_of(pid)
     detail = f" with exit code {code}" if code is not None else ""
     tail = _log_tail(paths)
+    if status.get("stop_requested"):
+        return "stopped", "stopped (SIGTERM) before it could checkpoint; resume restarts from the last checkpoint"
     if state == "starting":
         return "failed", f"worker exited{detail} before it started" + (f": {tail}" if tail else "; see worker.log")
     return "lost", f"worker pid {pid} is gone{detail} without an end event" + (f" (log: {tail})" if tail else "")

@@ -130,3 +130,8 @@ def test_runner_lock_and_empty_queue(tmp_path: Path) -> None:
     assert ensure_runner(tmp_path) is False  # nothing queued: no runner
     with root_lock(tmp_path, ".queue-runner.lock"):
         assert runner_alive(tmp_path)
+
+
+def test_worker_gone_after_a_stop_request_is_stopped(tmp_path: Path) -> None:
+    paths = _run(tmp_path, state="starting", pid=_dead_pid(), heartbeat=time.time(), stop_requested=time.time())
+    assert refresh_state(paths) == "stopped"
