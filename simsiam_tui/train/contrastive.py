@@ -1,4 +1,4 @@
-"""Pure contrastive losses (InfoNCE, NT-Xent) and the momentum (EMA) update shared by MoCo and BYOL."""
+"""Losses of the compared architectures (InfoNCE, NT-Xent, BYOL's 2 - 2cos) and the EMA update of MoCo and BYOL."""
 
 from __future__ import annotations
 
@@ -42,6 +42,11 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Ten
     sim = sim.masked_fill(self_mask, float("-inf"))  # an anchor is never its own negative
     targets = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)  # i <-> i + N
     return F.cross_entropy(sim, targets)
+
+
+def normalized_mse(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """BYOL's regression loss: mean_i ||p_i/|p_i| - z_i/|z_i|||^2 = 2 - 2 cos(p_i, z_i); the caller stops z's gradient."""
+    return (2.0 - 2.0 * F.cosine_similarity(p.float(), z.float(), dim=1)).mean()
 
 
 @torch.no_grad()

@@ -15,6 +15,16 @@ def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
     return torch.randperm(n, generator=g)
 
 
+def _epoch_indices(
+    n: int, epoch: int, seed: int, batch_size: int, start: int, rank: int, world: int, device: torch.device
+) -> Iterator[torch.Tensor]:
+    """Index batches of `epoch` for this rank from batch `start` on: rank r takes slice r of each global batch."""
+    perm = epoch_permutation(n, seed, epoch).to(device)
+    for i in range(start, n // (batch_size * world)):
+        base = i * batch_size * world + rank * batch_size
+        yield perm[base : base + batch_size]
+
+
 class MemorySource:
     """A uint8 image set held on the device; yields index-selected batches (no copies through the CPU)."""
 
@@ -34,11 +44,14 @@ class MemorySource:
         self, epoch: int, seed: int, batch_size: int, start: int = 0, rank: int = 0, world: int = 1
     ) -> Iterator[torch.Tensor]:
         """uint8 batches of `epoch` for this rank, beginning at batch index `start`."""
-        perm = epoch_permutation(len(self), seed, epoch).to(self.device)
-        steps = self.steps_per_epoch(batch_size, world)
-        for i in range(start, steps):
-            base = i * batch_size * world + rank * batch_size
-            yield self.images[perm[base : base + batch_size]]
+        for idx in self.epoch_indices(epoch, seed, batch_size, start, rank, world):
+            yield self.images[idx]
+
+    def epoch_indices(
+        self, epoch: int, seed: int, batch_size: int, start: int = 0, rank: int = 0, world: int = 1
+    ) -> Iterator[torch.Tensor]:
+        """The train-set indices of each batch `epoch_batches` yields (for memory-bank methods)."""
+        yield from _epoch_indices(len(self), epoch, seed, batch_size, start, rank, world, self.device)
 
     def ordered(self, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """(images, labels) in storage order, for feature extraction."""
@@ -80,14 +93,17 @@ class FolderSource:
         self, epoch: int, seed: int, batch_size: int, start: int = 0, rank: int = 0, world: int = 1
     ) -> Iterator[torch.Tensor]:
         """uint8 batches of `epoch` for this rank, beginning at batch index `start`."""
-        perm = epoch_permutation(len(self), seed, epoch)
-        steps = self.steps_per_epoch(batch_size, world)
         idx: list[int] = []
-        for i in range(start, steps):
-            base = i * batch_size * world + rank * batch_size
-            idx += perm[base : base + batch_size].tolist()
+        for batch in self.epoch_indices(epoch, seed, batch_size, start, rank, world):
+            idx += batch.tolist()
         for x, _ in self._loader(idx, batch_size):
             yield x
+
+    def epoch_indices(
+        self, epoch: int, seed: int, batch_size: int, start: int = 0, rank: int = 0, world: int = 1
+    ) -> Iterator[torch.Tensor]:
+        """The train-set indices of each batch `epoch_batches` yields (for memory-bank methods)."""
+        yield from _epoch_indices(len(self), epoch, seed, batch_size, start, rank, world, torch.device("cpu"))
 
     def ordered(self, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """(images, labels) in storage order, for feature extraction."""

@@ -45,6 +45,15 @@ def maybe_init(device: torch.device) -> None:
         torch_dist.init_process_group(backend=backend)
 
 
+def wrap_ddp(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """SyncBN + DistributedDataParallel for multi-process training (the paper uses SyncBN)."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    module = torch.nn.SyncBatchNorm.convert_sync_batchnorm(module)
+    ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(module, device_ids=ids)
+
+
 def barrier() -> None:
     """Wait for every process (no-op single-process)."""
     if is_initialized():

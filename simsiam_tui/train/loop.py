@@ -70,11 +70,15 @@ class Trainer:
             raise ValueError(f"data.batch_size {self.batch} x {self.world} exceeds the {len(self.train_src)} images")
         self.total_steps = self.steps_per_epoch * cfg.train.epochs
         self.cuda = self.device.type == "cuda"
-        method = build_method(cfg).to(self.device)
+        method = build_method(cfg)
+        method.bind_data(len(self.train_src))  # a memory bank sizes itself to the train set
+        method = method.to(self.device)
         if self.cuda:
             method = method.to(memory_format=torch.channels_last)
-        self.method = method
-        self.forward = torch.compile(method) if cfg.train.compile else method
+        self.method = method  # the unwrapped module: checkpoints, features, after_step
+        self.forward = dist.wrap_ddp(method, self.device) if self.world > 1 else method
+        if cfg.train.compile:
+            self.forward = torch.compile(self.forward)
         self.optimizer = build_optimizer(method, cfg, self.batch * self.world)
         self.schedule = CosineSchedule(
             self.total_steps, cfg.optim.warmup_epochs * self.steps_per_epoch, cfg.optim.fix_pred_lr
@@ -178,18 +182,22 @@ class Trainer:
             "train", step=self.step, epoch=self.epoch_float, loss=loss, lr=lr, z_std=z_std(z),
             z_std_ref=z_std_ref(z.shape[1]), img_per_s=images / max(wall, 1e-9),
             data_wait=min(1.0, wait / max(wall, 1e-9)),
+            **{k: float(v) for k, v in getattr(self, "extras", {}).items()},
         )
 
     # -- the loop -------------------------------------------------------------------------------
-    def train_step(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
-        """One SimSiam step on a uint8 batch: two views, loss, backward, SGD; returns (loss, z, lr)."""
+    def train_step(
+        self, images: torch.Tensor, index: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, float]:
+        """One SimSiam step on a uint8 batch (train-set `index` for methods that use it); returns (loss, z, lr)."""
         x1, x2 = self.augment(images)  # N x 3 x S x S each
         if self.cuda:
             x1 = x1.contiguous(memory_format=torch.channels_last)
             x2 = x2.contiguous(memory_format=torch.channels_last)
         lr = self.schedule.apply(self.optimizer, self.step)
         with self._autocast():
-            out = self.forward(x1, x2)
+            out = self.forward(x1, x2) if index is None else self.forward(x1, x2, index=index)
+        self.extras = out.extras  # method scalars (tensors allowed), converted only when logged
         loss = out.loss.float()
         if self.faults.get("nan_at_step") == self.step + 1:
             loss = loss * float("nan")
@@ -204,6 +212,10 @@ class Trainer:
         for epoch in range(first_epoch, cfg.train.epochs):
             start = self.step - epoch * self.steps_per_epoch
             batches = iter(self.train_src.epoch_batches(epoch, cfg.train.seed, self.batch, start, self.rank, self.world))
+            indices = (
+                iter(self.train_src.epoch_indices(epoch, cfg.train.seed, self.batch, start, self.rank, self.world))
+                if self.method.uses_index else None
+            )
             while True:
                 t0 = time.perf_counter()
                 images = next(batches, None)
@@ -212,7 +224,8 @@ class Trainer:
                 win_wait += time.perf_counter() - t0
                 if self.faults.get("raise_at_step") == self.step + 1:
                     raise RuntimeError(f"injected fault at step {self.step + 1}")
-                loss, z, lr = self.train_step(images)
+                index = next(indices).to(self.device) if indices is not None else None
+                loss, z, lr = self.train_step(images, index)
                 if not bool(torch.isfinite(loss.detach())):  # one sync per step; keeps last.pt the last good state
                     self.events.emit("train", step=self.step + 1, epoch=self.epoch_float, loss=math.nan, lr=lr)
                     return Outcome("diverged", f"loss is {float(loss.detach())} at step {self.step + 1}")

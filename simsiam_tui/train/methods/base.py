@@ -29,6 +29,7 @@ class Method(nn.Module):
 
     backbone: nn.Module
     out_dim: int
+    uses_index: bool = False  # True: the loop calls forward(x1, x2, index=...) with the batch's train-set indices
 
     def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> MethodOutput:  # N x C x H x W each
         raise NotImplementedError
@@ -45,6 +46,9 @@ class Method(nn.Module):
         """
         params = [p for p in self.parameters() if p.requires_grad]
         return [{"name": "all", "params": params, "fix_lr": False}]
+
+    def bind_data(self, num_images: int) -> None:
+        """Hook run once before training with the train set's size (a memory bank sizes itself here)."""
 
     def after_step(self, step: int, total_steps: int) -> None:
         """Hook run after every optimizer step (momentum updates of target encoders)."""
