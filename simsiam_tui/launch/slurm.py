@@ -39,6 +39,7 @@ from simsiam_tui.launch.errors import LaunchError
 from simsiam_tui.store import RunPaths, read_status, update_status
 
 SIGNAL_LEAD_S = 90
+MIN_TIME_S = 5 * 60  # a time limit must leave room for work after the SIGUSR1 lead
 MAX_REQUEUES = 100  # a run that keeps stopping on SIGUSR1 without finishing is not requeued forever
 # Slurm states in which the job still exists (pending, running or about to run again): never `lost`.
 ACTIVE_STATES = frozenset(
@@ -82,6 +83,13 @@ class SlurmOptions:
             raise LaunchError(f"--cpus-per-task must be 1 or more, not {self.cpus_per_task}")
         if self.time is not None and not _TIME.match(self.time):
             raise LaunchError(f"--time '{self.time}' is not a Slurm time; use MINUTES, HH:MM:SS or D-HH:MM:SS")
+        limit = time_seconds(self.time) if self.time is not None else None
+        if limit is not None and limit < MIN_TIME_S:
+            # Every (re)start gets SIGUSR1 at limit - 90 s: a shorter job would spend its time restarting.
+            raise LaunchError(
+                f"--time '{self.time}' is too short: the job checkpoints {SIGNAL_LEAD_S} s before its limit "
+                f"and requeues; give at least {MIN_TIME_S // 60} minutes"
+            )
         for flag, value in (("--partition", self.partition), ("--account", self.account)):
             if value is not None and not re.fullmatch(r"[A-Za-z0-9_.,-]+", value):
                 raise LaunchError(f"{flag} '{value}' has characters Slurm names do not use")
@@ -96,6 +104,19 @@ class SlurmOptions:
     def world_size(self) -> int:
         """Worker processes in all: one per GPU, or one per node for a CPU job."""
         return self.nodes * max(1, self.gpus_per_node)
+
+
+def time_seconds(text: str) -> int | None:
+    """A Slurm time limit in seconds (MIN, MIN:SEC, H:MIN:SEC, D-H, D-H:MIN, D-H:MIN:SEC); None for UNLIMITED."""
+    if text.upper() in ("UNLIMITED", "INFINITE"):
+        return None
+    days, _, rest = text.rpartition("-")
+    parts = [int(p) for p in rest.split(":")]
+    if days:  # D-H[:M[:S]]
+        h, m, sec = (parts + [0, 0])[:3]
+    else:  # M, M:S or H:M:S
+        h, m, sec = [0, *parts] if len(parts) == 2 else ([0, parts[0], 0] if len(parts) == 1 else parts)
+    return ((int(days or 0) * 24 + h) * 60 + m) * 60 + sec
 
 
 def _safe_path(path: Path) -> str:

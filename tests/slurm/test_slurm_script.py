@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from simsiam_tui.launch.errors import LaunchError
-from simsiam_tui.launch.slurm import SlurmOptions, render_script, requeue_wanted
+from simsiam_tui.launch.slurm import SlurmOptions, render_script, requeue_wanted, time_seconds
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -63,11 +63,33 @@ def test_multi_node_script_uses_torchrun_with_rendezvous_on_first_node(tmp_path:
 
 @pytest.mark.parametrize(
     "opts",
-    [SlurmOptions(nodes=0), SlurmOptions(gpus_per_node=-1), SlurmOptions(time="4h"), SlurmOptions(account="a b")],
+    [
+        SlurmOptions(nodes=0),
+        SlurmOptions(gpus_per_node=-1),
+        SlurmOptions(time="4h"),
+        SlurmOptions(time="2"),  # SIGUSR1 comes 90 s before the limit: too short to train
+        SlurmOptions(account="a b"),
+    ],
 )
 def test_bad_options_are_launch_errors(opts: SlurmOptions, tmp_path: Path) -> None:
     with pytest.raises(LaunchError):
         render_script(tmp_path, opts)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30", 1800),
+        ("5:00", 300),
+        ("1:00:00", 3600),
+        ("2-0", 172800),
+        ("1-2:3", 93780),
+        ("1-2:3:4", 93784),
+        ("UNLIMITED", None),
+    ],
+)
+def test_slurm_time_formats(text: str, seconds: int | None) -> None:
+    assert time_seconds(text) == seconds
 
 
 def test_run_folder_sbatch_cannot_take_is_refused(tmp_path: Path) -> None:
