@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -170,7 +171,10 @@ def test_follow_shows_live_table_and_ctrl_c_detaches(root: Path) -> None:
     assert status_of(run_dir)["state"] == "running"  # Ctrl-C left the run going
     stop = run_cli("runs", "stop", run_dir.name, "--wait", "--runs", str(root))
     assert stop.returncode == 0 and "stopped" in stop.stdout, stop.stderr
-    # a follow on a run that ends returns by itself
-    done = run_cli("launch", "--preset", "simsiam", *TINY, "--set", "train.epochs=1", "--runs", str(root), "--follow")
+    # a follow returns by itself once every run has ended (here a worker that dies at once)
+    env = {"SIMSIAM_TUI_WORKER": f"{sys.executable} -c 'raise SystemExit(3)'"}
+    done = run_cli(
+        "launch", "--preset", "simsiam", "--scale", "digits", "--runs", str(root), "--follow", env=env, timeout=60
+    )
     assert done.returncode == 0, done.stderr
-    assert "finished" in done.stdout
+    assert "failed" in done.stdout
