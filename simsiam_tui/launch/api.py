@@ -69,12 +69,19 @@ def launch_runs(
 def stop_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
     """SIGTERM each live worker (it checkpoints and ends `stopped`); force: SIGKILL its process group at once.
 
-    A queued run is marked `stopped` without a process. Runs on another host raise LaunchError.
+    A queued run is marked `stopped` without a process; a Slurm job is scancelled (its worker gets SIGTERM).
+    Other runs on another host raise LaunchError.
     """
     actions: list[Action] = []
     for paths in runs:
         state = refresh_state(paths)
         status = read_status(paths.status) or {}
+        if status.get("slurm_job_id") and state in ("queued", "starting", "running"):
+            from simsiam_tui.launch.slurm import cancel
+
+            job = cancel(paths)
+            actions.append(Action(paths.run_id, f"cancelled Slurm job {job}", refresh_state(paths)))
+            continue
         if state == "queued":
             with root_lock(paths.dir.parent):
                 if (read_status(paths.status) or {}).get("state") == "queued":
@@ -141,8 +148,15 @@ def resume_runs(runs: Sequence[RunPaths], gpus: list[int] | None = None, per_gpu
         had_checkpoint = paths.checkpoint.exists()
         with root_lock(paths.dir.parent):
             now = time.time()
+            # a run that Slurm ran before resumes here, as a local run
             update_status(
-                paths.status, state="queued", request=request.to_dict(), message="", resumed=now, queued_at=now
+                paths.status,
+                state="queued",
+                request=request.to_dict(),
+                message="",
+                resumed=now,
+                queued_at=now,
+                slurm_job_id=None,
             )
         actions.append(
             Action(paths.run_id, "resumed from checkpoint" if had_checkpoint else "restarted (no checkpoint)", "queued")
@@ -167,6 +181,10 @@ def remove_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
     for paths in runs:
         status = read_status(paths.status) or {}
         with root_lock(paths.dir.parent):
+            if status.get("slurm_job_id") and status.get("state") in ("queued", "starting", "running"):
+                from simsiam_tui.launch.slurm import cancel
+
+                cancel(paths)
             if status.get("state") in ("starting", "running"):
                 if status.get("host") and status["host"] != hostname():
                     raise LaunchError(f"run {paths.run_id} runs on host {status['host']}; stop it there first")

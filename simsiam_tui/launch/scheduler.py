@@ -55,8 +55,8 @@ def occupancy(root: Path, runs: list[RunPaths] | None = None) -> dict[int | None
         if state not in ("starting", "running"):
             continue
         status = read_status(paths.status) or {}
-        if status.get("host") not in (None, me):
-            continue
+        if status.get("host") not in (None, me) or status.get("slurm_job_id"):
+            continue  # Slurm allocates its own resources
         _, gpu = slot_of(status)
         used[gpu] = used.get(gpu, 0) + 1
     return used
@@ -114,7 +114,10 @@ def schedule(root: Path) -> list[RunPaths]:
         runs = list_runs(root)
         used = occupancy(root, runs)
         waiting = [(p, read_status(p.status) or {}) for p in runs]
-        waiting = [(p, s) for p, s in waiting if s.get("state") == "queued"]
+        # only runs this launcher queued (they carry a request); a Slurm job waits for Slurm, not for us
+        waiting = [
+            (p, s) for p, s in waiting if s.get("state") == "queued" and "request" in s and not s.get("slurm_job_id")
+        ]
         waiting.sort(key=lambda item: (item[1].get("queued_at") or item[1].get("created") or 0, item[0].run_id))
         for paths, status in waiting:
             request = Request.from_dict(status.get("request"))
@@ -129,7 +132,12 @@ def schedule(root: Path) -> list[RunPaths]:
 
 def queued_runs(root: Path) -> list[RunPaths]:
     """Runs of this root still waiting for a slot."""
-    return [p for p in list_runs(root) if (read_status(p.status) or {}).get("state") == "queued"]
+    out = []
+    for paths in list_runs(root):
+        status = read_status(paths.status) or {}
+        if status.get("state") == "queued" and "request" in status and not status.get("slurm_job_id"):
+            out.append(paths)
+    return out
 
 
 def runner_alive(root: Path) -> bool:

@@ -55,8 +55,12 @@ def diagnose(paths: RunPaths, status: dict[str, Any] | None = None, now: float |
     state = status.get("state", "lost")
     if state not in ("starting", "running"):
         return state, None
+    job = status.get("slurm_job_id")
     if status.get("host") and status["host"] != hostname():
-        return state, None  # another machine's worker: only its own host (or Slurm) can tell
+        # another machine's worker: only Slurm (if it ran the job) can tell that it is gone
+        if job and _slurm_state(job) not in (None, *_slurm_active()):
+            return _gone(paths, status, state, f"Slurm job {job} is {_slurm_state(job)}")
+        return state, None
     now = time.time() if now is None else now
     pid = status.get("pid")
     heartbeat = status.get("heartbeat") or status.get("launched") or status.get("created") or 0
@@ -69,10 +73,20 @@ def diagnose(paths: RunPaths, status: dict[str, Any] | None = None, now: float |
         if state == "running" and status.get("heartbeat") and now - status["heartbeat"] > stale_after_s():
             return "lost", f"no heartbeat for {now - status['heartbeat']:.0f}s (worker pid {pid} hangs)"
         return state, None
+    if job and _slurm_state(job) in _slurm_active():
+        return state, None  # Slurm still holds the job (e.g. requeued): never lost
+    return _gone(paths, status, state, None)
+
+
+def _gone(paths: RunPaths, status: dict[str, Any], state: str, why: str | None) -> tuple[str, str | None]:
+    """The state of a live-looking run whose worker is gone: its end event's, else stopped, failed or lost."""
+    pid = status.get("pid") or 0
     end = last_end_event(paths)
     end_state = (end or {}).get("state") or (end or {}).get("status")
     if end_state in END_STATES:
         return end_state, (end or {}).get("reason")
+    if why:
+        return "lost", f"{why} without an end event"
     code = exit_code_of(pid)
     detail = f" with exit code {code}" if code is not None else ""
     tail = _log_tail(paths)
@@ -81,6 +95,32 @@ def diagnose(paths: RunPaths, status: dict[str, Any] | None = None, now: float |
     if state == "starting":
         return "failed", f"worker exited{detail} before it started" + (f": {tail}" if tail else "; see worker.log")
     return "lost", f"worker pid {pid} is gone{detail} without an end event" + (f" (log: {tail})" if tail else "")
+
+
+_SLURM_TTL_S = 10.0
+_slurm_cache: dict[str, tuple[float, str | None]] = {}
+
+
+def _slurm_active() -> frozenset[str]:
+    from simsiam_tui.launch.slurm import ACTIVE_STATES
+
+    return ACTIVE_STATES
+
+
+def _slurm_state(job: Any) -> str | None:
+    """Slurm's state of a job, cached a few seconds (squeue is not free); None when unknown."""
+    key = str(job)
+    hit = _slurm_cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < _SLURM_TTL_S:
+        return hit[1]
+    from simsiam_tui.launch.slurm import slurm_job_state
+
+    try:
+        value = slurm_job_state(key)
+    except Exception:  # no squeue, a timeout: unknown, never an error in a refresh
+        value = None
+    _slurm_cache[key] = (time.monotonic(), value)
+    return value
 
 
 def refresh_state(paths: RunPaths) -> str:

@@ -135,3 +135,23 @@ def test_runner_lock_and_empty_queue(tmp_path: Path) -> None:
 def test_worker_gone_after_a_stop_request_is_stopped(tmp_path: Path) -> None:
     paths = _run(tmp_path, state="starting", pid=_dead_pid(), heartbeat=time.time(), stop_requested=time.time())
     assert refresh_state(paths) == "stopped"
+
+
+def test_slurm_runs_are_left_to_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from simsiam_tui.launch import scheduler, state
+
+    monkeypatch.setattr(state, "_slurm_cache", {})
+    jobs = {"11": "PENDING", "12": "RUNNING", "13": "COMPLETED", "14": "NODE_FAIL"}
+    monkeypatch.setattr("simsiam_tui.launch.slurm.slurm_job_state", lambda job: jobs.get(str(job)))
+    pending = _run(tmp_path, state="queued", slurm_job_id="11", request={"gpus": [], "per_gpu": 4})
+    assert scheduler.schedule(tmp_path) == [] and read_status(pending.status)["state"] == "queued"
+    assert scheduler.queued_runs(tmp_path) == []  # no local runner waits for a Slurm job
+    requeued = _run(tmp_path, state="running", pid=_dead_pid(), heartbeat=time.time(), slurm_job_id="12")
+    assert refresh_state(requeued) == "running"
+    assert occupancy(tmp_path) == {}  # Slurm jobs take no local slot
+    done = _run(tmp_path, state="running", pid=_dead_pid(), heartbeat=time.time(), slurm_job_id="13")
+    assert refresh_state(done) == "lost"
+    remote = _run(tmp_path, state="running", pid=1234, heartbeat=time.time(), slurm_job_id="14")
+    update_status(remote.status, host="node-7")
+    state_, reason = diagnose(remote)
+    assert state_ == "lost" and "NODE_FAIL" in reason
