@@ -243,7 +243,8 @@ class SimsiamApp(App[None]):
 
     def _deferred_redraw(self) -> None:
         self._redraw_pending = False
-        self.redraw_charts()
+        if not self.closing:
+            self.redraw_charts()
 
     def redraw_charts(self) -> None:
         """Draw the charted runs now."""

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
+from array import array
 from pathlib import Path
 from typing import Any
 
-from simsiam_tui.store import EventTail
+from simsiam_tui.store import EventTail, KindSeries, RunHistory
+from simsiam_tui.store.reader import _number
 
+_PLAIN_NUMBERS = {float, int}
 PREVIEW_MIN_BYTES = 8 << 20  # files larger than this get a sampled preview first
-PREVIEW_BLOCKS = 96  # evenly spaced blocks read for the preview
-PREVIEW_BLOCK_BYTES = 8 << 10
-PREVIEW_TAIL_BYTES = 256 << 10  # the end of the file, read whole: last values and the verdict are exact
+PREVIEW_BLOCKS = 64  # evenly spaced blocks read for the preview
+PREVIEW_BLOCK_BYTES = 4 << 10
+PREVIEW_TAIL_BYTES = 64 << 10  # the end of the file, read whole: last values and the verdict are exact
 
 
 def _one(line: bytes, tail: EventTail | None, out: list[dict[str, Any]]) -> None:
@@ -68,3 +72,41 @@ def preview_events(path: Path, size: int) -> tuple[list[dict[str, Any]], int]:
     last = block.rfind(b"\n") + 1
     events += parse_lines(block[first:last])
     return events, tail_start + last
+
+
+def _extend(series: KindSeries, events: list[dict[str, Any]]) -> None:
+    """Append many events of one kind to its columns at once (KindSeries.append, column-wise)."""
+    n = len(series)
+    columns = series.columns
+    keys = set().union(*events) - {"v", "kind"} - set(columns)
+    for key in keys:
+        first = next(e[key] for e in events if key in e)
+        if first is None or (isinstance(first, (int, float)) and not isinstance(first, bool)):
+            columns[key] = array("d", [math.nan]) * n
+    for key, column in columns.items():
+        values = [e.get(key, math.nan) for e in events]
+        if set(map(type, values)) <= _PLAIN_NUMBERS:
+            column.extend(values)  # all numbers: one C loop
+        else:  # a None, a bool, a string or a list somewhere: the store's rule, value by value
+            column.extend(_number(v) for v in values)
+
+
+def bulk_apply(history: RunHistory, events: list[dict[str, Any]]) -> None:
+    """RunHistory.apply for many events: metric kinds column-wise, start/checkpoint/end one by one, in order."""
+    batch: dict[str, list[dict[str, Any]]] = {kind: [] for kind in history.series}
+
+    def flush() -> None:
+        for kind, pending in batch.items():
+            if pending:
+                _extend(history.series[kind], pending)
+                history.last[kind] = pending[-1]
+                pending.clear()
+
+    for event in events:
+        pending = batch.get(event.get("kind"))  # type: ignore[arg-type]
+        if pending is not None:
+            pending.append(event)
+        else:
+            flush()
+            history.apply([event])
+    flush()

@@ -23,7 +23,7 @@ from simsiam_tui.store import (
     read_config_dict,
     read_status,
 )
-from simsiam_tui.ui.fastread import PREVIEW_MIN_BYTES, parse_lines, preview_events
+from simsiam_tui.ui.fastread import PREVIEW_MIN_BYTES, bulk_apply, parse_lines, preview_events
 
 CHUNK_BYTES = 4 << 20  # one poll reads at most this much of one run, so every run gets its turn
 VERDICT_HEAD, VERDICT_TAIL = 4, 64  # rows handed to the verdict: the first few and the last few
@@ -138,9 +138,10 @@ class RunModel:
             self.config = read_config_dict(self.paths)
             changed |= bool(self.config)
         changed |= self._poll_status()
-        if not self.caught_up and self.preview is None and self.tail.offset == 0:
-            changed |= self._make_preview()
-        changed |= self._poll_events(budget)
+        if not self.caught_up and self.preview is None and self.tail.offset == 0 and self._make_preview():
+            changed = True  # the first frame comes from the preview; the full read starts next pass
+        else:
+            changed |= self._poll_events(budget)
         if changed or self.summary is None:
             self._summarize()
             self.version += 1
@@ -176,12 +177,13 @@ class RunModel:
         return True
 
     def _poll_events(self, budget: int) -> bool:
+        """Read the next chunk; True when what the UI shows changed (not while a preview stands in)."""
         before = self.tail.offset
         raw, more = self._read_chunk(budget)
         events = parse_lines(raw, self.tail) if raw else []
         if events:
             with self.lock:
-                self.history.apply(events)
+                bulk_apply(self.history, events)
         if not self.caught_up and not more:
             with self.lock:
                 self.caught_up = True
@@ -193,7 +195,7 @@ class RunModel:
             if fresh:
                 with self.lock:
                     self.preview.apply(fresh)
-                return True
+            return bool(fresh)
         return bool(events) or self.tail.offset != before
 
     def _read_chunk(self, budget: int) -> tuple[bytes, bool]:

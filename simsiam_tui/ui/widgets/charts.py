@@ -103,15 +103,19 @@ class ChartsPanel(Vertical):
     ChartsPanel #chart-grid { grid-size: 2 2; grid-gutter: 0 1; height: 1fr; }
     """
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.legend = Static(id="legend")
+        self._charts = [MetricChart(metric) for metric in METRICS]
+
     def compose(self) -> ComposeResult:
-        yield Static(id="legend")
+        yield self.legend
         with Grid(id="chart-grid"):
-            for metric in METRICS:
-                yield MetricChart(metric)
+            yield from self._charts
 
     def charts(self) -> list[MetricChart]:
         """The four charts, in order."""
-        return list(self.query(MetricChart))
+        return list(self._charts)
 
     def draw(self, runs: list[ChartRun], x_axis: str, smooth: bool, locks: dict[str, object]) -> None:
         """Redraw every chart and the legend for these runs."""
@@ -126,7 +130,7 @@ class ChartsPanel(Vertical):
                 else:
                     lines.append((run, line(run.history, chart.metric, x_axis, width, smooth)))
             chart.draw(lines, x_axis, smooth)
-        self.query_one("#legend", Static).update(legend(runs, x_axis, smooth))
+        self.legend.update(legend(runs, x_axis, smooth))
 
 
 def legend(runs: list[ChartRun], x_axis: str, smooth: bool) -> Text:

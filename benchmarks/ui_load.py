@@ -1,0 +1,238 @@
+"""UI load benchmark: 16 runs x 100k train events; time to first frame, peak RSS, frame time under live appends.
+
+    .venv/bin/python benchmarks/ui_load.py [--runs 16] [--events 100000] [--rate 100] [--seconds 10] [--dir DIR]
+
+Targets (issue 5): first frame with every run loaded under 2 s, peak RSS under 500 MB, the UI stays responsive
+while 16 runs append 100 events/s each. Not a timed test: it prints its figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from simsiam_tui.store import write_status  # noqa: E402
+
+LINE = (
+    '{{"v":1,"kind":"train","time":{t:.3f},"step":{s},"epoch":{e:.5f},"loss":{loss:.6f},"lr":0.05,'
+    '"z_std":{z:.6f},"z_std_ref":0.0220970869,"img_per_s":{ips:.1f},"data_wait":0.0123}}\n'
+)
+
+
+def make_runs(root: Path, runs: int, events: int) -> None:
+    """Write `runs` run directories of `events` train events each (plus a start and periodic collapse/eval)."""
+    for r in range(runs):
+        d = root / f"20260101-{r:06d}-bench-{r:04x}"
+        d.mkdir(parents=True)
+        variant = "simsiam" if r % 2 == 0 else "no-stop-grad"
+        (d / "config.json").write_text(
+            json.dumps({"variant": variant, "scale": "cifar10", "data": {"name": "cifar10"}, "train": {"epochs": 800}})
+        )
+        write_status(
+            d / "status.json", {"state": "running", "name": f"{variant}-{r}", "host": "elsewhere", "gpus": str(r % 8)}
+        )
+        t0 = 1_767_000_000.0
+        start = {"v": 1, "kind": "start", "time": t0, "step": 0, "epoch": 0.0, "total_steps": events * 80}
+        parts = [json.dumps(start) + "\n"]
+        for i in range(events):
+            s = (i + 1) * 10
+            f = i / events
+            loss = (-0.9 + 0.7 * math.exp(-5 * f)) if r % 2 == 0 else (-1.0 + 0.5 * math.exp(-50 * f))
+            parts.append(
+                LINE.format(
+                    t=t0 + s * 0.1,
+                    s=s,
+                    e=s / 98,
+                    loss=loss + 0.01 * math.sin(i),
+                    z=0.02 * (1 - 0.5 * f * (r % 2)),
+                    ips=2400 + (i % 50),
+                )
+            )
+            if i % 50 == 49:
+                rank = 400 - 300 * f * (r % 2)
+                parts.append(
+                    json.dumps(
+                        {
+                            "v": 1,
+                            "kind": "collapse",
+                            "time": t0 + s * 0.1,
+                            "step": s,
+                            "epoch": s / 98,
+                            "effective_rank": rank,
+                        }
+                    )
+                    + "\n"
+                )
+            if i % 1000 == 999:
+                knn = 0.1 + 0.8 * f * (1 - r % 2)
+                parts.append(
+                    json.dumps(
+                        {"v": 1, "kind": "eval", "time": t0 + s * 0.1, "step": s, "epoch": s / 98, "knn_top1": knn}
+                    )
+                    + "\n"
+                )
+        (d / "events.jsonl").write_text("".join(parts))
+
+
+def appender(root: Path, rate: int, stop: threading.Event, counter: list[int]) -> None:
+    """Append `rate` train events per second to every run, in 10 batches a second."""
+    dirs = sorted(p for p in root.iterdir() if p.is_dir())
+    step = {d: 10_000_000 for d in dirs}
+    per_tick = max(1, rate // 10)
+    while not stop.is_set():
+        tick = time.monotonic()
+        for d in dirs:
+            lines = []
+            for _ in range(per_tick):
+                step[d] += 10
+                s = step[d]
+                lines.append(LINE.format(t=time.time(), s=s, e=s / 98, loss=-0.9, z=0.02, ips=2400.0))
+            with (d / "events.jsonl").open("a") as fh:
+                fh.write("".join(lines))
+            counter[0] += per_tick
+        stop.wait(max(0.0, 0.1 - (time.monotonic() - tick)))
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[int, int]) -> dict[str, float]:
+    from simsiam_tui.ui import SimsiamApp
+    from simsiam_tui.ui.actions import Backend
+    from simsiam_tui.ui.widgets.charts import MetricChart
+
+    class NoProbe(Backend):
+        def gpus(self):  # the benchmark measures the reader and the drawing, not NVML
+            return [], None
+
+    renders: list[float] = []
+    original_render = MetricChart.render
+
+    def timed_render(self):  # plotext builds the chart text inside render()
+        t = time.perf_counter()
+        out = original_render(self)
+        renders.append(time.perf_counter() - t)
+        return out
+
+    MetricChart.render = timed_render  # type: ignore[method-assign]
+    redraws: list[float] = []
+    app = SimsiamApp([root], backend=NoProbe())
+    original_redraw = app.redraw_charts
+
+    def timed_redraw() -> None:
+        t = time.perf_counter()
+        original_redraw()
+        redraws.append(time.perf_counter() - t)
+
+    app.redraw_charts = timed_redraw  # type: ignore[method-assign]
+    out: dict[str, float] = {}
+    t0 = time.perf_counter()
+    async with app.run_test(size=size) as pilot:
+
+        def first_frame() -> bool:
+            models = app.catalog.models()
+            return (
+                len(models) == runs
+                and all(m.summary is not None for m in models)
+                and app.table.row_count == runs
+                and app.charts_current
+            )
+
+        while not first_frame():
+            await pilot.pause(0.01)
+        await pilot.pause(0)  # let the compositor paint that frame
+        out["first_frame_s"] = time.perf_counter() - t0
+        out["rss_first_frame_mb"] = rss_mb()
+        while not all(m.caught_up for m in app.catalog.models()):
+            await pilot.pause(0.05)
+        out["all_full_resolution_s"] = time.perf_counter() - t0
+        out["rss_loaded_mb"] = rss_mb()
+
+        # live: every run appends `rate` events/s; measure event-loop lag, key latency and redraw cost
+        renders.clear()
+        redraws.clear()
+        stop, counter = threading.Event(), [0]
+        writer = threading.Thread(target=appender, args=(root, rate, stop, counter), daemon=True)
+        writer.start()
+        lags: list[float] = []
+        keys: list[float] = []
+        end = time.monotonic() + seconds
+        next_key = time.monotonic() + 1
+        while time.monotonic() < end:
+            t = time.perf_counter()
+            await asyncio.sleep(0.05)
+            lags.append(time.perf_counter() - t - 0.05)
+            if time.monotonic() >= next_key:
+                next_key += 1
+                t = time.perf_counter()
+                await pilot.press("down")
+                keys.append(time.perf_counter() - t)
+        stop.set()
+        writer.join()
+        behind = time.perf_counter()
+        target = {m.key: m.paths.events.stat().st_size for m in app.catalog.models()}
+        while any(m.tail.offset < target[m.key] for m in app.catalog.models()):
+            await pilot.pause(0.02)
+        out["catch_up_after_appends_s"] = time.perf_counter() - behind
+        out["appended_events"] = counter[0]
+        out["redraws"] = len(redraws)
+        out["redraw_p50_ms"] = 1000 * statistics.median(redraws) if redraws else float("nan")
+        out["redraw_max_ms"] = 1000 * max(redraws) if redraws else float("nan")
+        out["chart_render_p50_ms"] = 1000 * statistics.median(renders) if renders else float("nan")
+        out["chart_render_p95_ms"] = 1000 * sorted(renders)[int(0.95 * (len(renders) - 1))] if renders else float("nan")
+        out["loop_lag_p50_ms"] = 1000 * statistics.median(lags)
+        out["loop_lag_p95_ms"] = 1000 * sorted(lags)[int(0.95 * (len(lags) - 1))]
+        out["key_latency_p50_ms"] = 1000 * statistics.median(keys) if keys else float("nan")
+        out["key_latency_max_ms"] = 1000 * max(keys) if keys else float("nan")
+        out["rss_peak_mb"] = rss_mb()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=16)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rate", type=int, default=100, help="events per second per run while live")
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long the live phase lasts")
+    parser.add_argument("--size", default="160x50", help="terminal size WxH")
+    parser.add_argument("--dir", help="keep the generated runs here (default: a temp folder, removed after)")
+    args = parser.parse_args()
+    root = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="simsiam-ui-bench-"))
+    try:
+        if not any(root.glob("*/events.jsonl")):
+            t = time.perf_counter()
+            make_runs(root, args.runs, args.events)
+            size = sum(p.stat().st_size for p in root.glob("*/events.jsonl")) / 2**20
+            print(
+                f"generated {args.runs} runs x {args.events} train events ({size:.0f} MB) in {time.perf_counter() - t:.1f}s"
+            )
+        w, h = (int(v) for v in args.size.split("x"))
+        result = asyncio.run(bench(root, args.runs, args.rate, args.seconds, (w, h)))
+    finally:
+        if not args.dir:
+            shutil.rmtree(root, ignore_errors=True)
+    width = max(len(k) for k in result)
+    for name, value in result.items():
+        print(f"{name:<{width}}  {value:10.1f}")
+    ok_frame = result["first_frame_s"] < 2.0
+    ok_rss = result["rss_peak_mb"] < 500
+    print(
+        f"targets: first frame < 2 s: {'PASS' if ok_frame else 'FAIL'}; peak RSS < 500 MB: {'PASS' if ok_rss else 'FAIL'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
