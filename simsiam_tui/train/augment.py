@@ -104,6 +104,7 @@ def color_jitter(
     x: torch.Tensor, factors: torch.Tensor, order: torch.Tensor
 ) -> torch.Tensor:
     """ColorJitter with per-sample factors (N x 4: brightness, contrast, saturation, hue shift) and order (N x 4)."""
+    x = x.clone()
     for pos in range(4):
         for op in range(4):
             sel = (order[:, pos] == op).nonzero().squeeze(1)
@@ -122,7 +123,7 @@ def color_jitter(
                 hsv = rgb_to_hsv(xs)
                 hue = (hsv[:, 0] + f.view(-1, 1, 1)) % 1.0
                 xs = hsv_to_rgb(torch.stack([hue, hsv[:, 1], hsv[:, 2]], dim=1))
-            x = x.index_copy(0, sel, xs.clamp(0, 1))
+            x.index_copy_(0, sel, xs.clamp(0, 1))
     return x
 
 
