@@ -79,10 +79,7 @@ def launch(
         for paths in started:
             typer.echo(f"{run_summary(paths)['state']:8} {paths.run_id}  {paths.dir}")
         if not follow:
-            console.print(
-                "runs continue in the background: `simsiam-tui runs ls`, `runs logs RUN -f`, `runs compare`",
-                highlight=False,
-            )
+            typer.echo("runs continue in the background: `simsiam-tui runs ls`, `runs logs RUN -f`, `runs compare`")
     if follow:
         follow_runs(started)
 
