@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -58,3 +59,11 @@ def print_json(data: Any) -> None:
     """Machine-readable output on stdout, one document."""
     sys.stdout.write(json.dumps(data, indent=1, default=str) + "\n")
     sys.stdout.flush()
+
+
+def use_machine_default_scale() -> None:
+    """Without --scale: cifar10 where the probe sees a GPU, digits elsewhere ($SIMSIAM_TUI_SCALE overrides)."""
+    if "SIMSIAM_TUI_SCALE" not in os.environ:
+        from simsiam_tui.probe import gpu_snapshot
+
+        os.environ["SIMSIAM_TUI_SCALE"] = "cifar10" if gpu_snapshot() else "digits"

@@ -8,7 +8,7 @@ import time
 import typer
 from rich.live import Live
 
-from simsiam_tui.cli.common import console, err_console, fail, print_json, user_errors
+from simsiam_tui.cli.common import console, err_console, fail, print_json, use_machine_default_scale, user_errors
 from simsiam_tui.config import RunConfig, config_to_dict, load_suite, resolve_config
 from simsiam_tui.launch import launch_runs, parse_gpus, run_summary
 from simsiam_tui.store import LIVE_STATES, EventTail, RunHistory, RunPaths, check_name, runs_root
@@ -25,6 +25,7 @@ def resolve_launch(
     """Every run config a launch asks for, validated before anything starts."""
     if not presets and not suite:
         raise fail("give --preset NAME (repeatable) or --suite NAME; see `simsiam-tui presets ls`")
+    use_machine_default_scale()
     names = list(presets)
     suite_overrides: list[str] = []
     if suite:

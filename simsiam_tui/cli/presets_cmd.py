@@ -7,7 +7,7 @@ import json
 import typer
 from rich.table import Table
 
-from simsiam_tui.cli.common import console, print_json, user_errors
+from simsiam_tui.cli.common import console, print_json, use_machine_default_scale, user_errors
 from simsiam_tui.config import (
     config_to_dict,
     describe_preset,
@@ -69,5 +69,6 @@ def presets_show(
     presets: str | None = PresetsDir,
 ) -> None:
     """Print a preset's fully resolved config as JSON."""
+    use_machine_default_scale()
     cfg = resolve_config(name, scale, overrides, presets)
     console.print_json(json.dumps(config_to_dict(cfg)))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from simsiam_tui.cli.common import console, fail, user_errors
+from simsiam_tui.cli.common import console, fail, use_machine_default_scale, user_errors
 from simsiam_tui.config import resolve_config
 from simsiam_tui.store import create_run, runs_root
 
@@ -27,6 +27,7 @@ def train(
         raise fail("give exactly one of --preset NAME or --run-dir DIR")
     if run_dir is None:
         extra = [f"train.seed={seed}"] if seed is not None else []
+        use_machine_default_scale()
         cfg = resolve_config(preset, scale, [*overrides, *extra], presets)
         run_dir = create_run(runs_root(runs), cfg, name).dir
         console.print(f"run {run_dir.name} in {run_dir}", highlight=False)

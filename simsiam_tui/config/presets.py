@@ -108,7 +108,7 @@ def load_layer(path: Path) -> Layer:
 
 
 def default_scale() -> str:
-    """The scale used when none is given: set by the caller's device probe through the environment."""
+    """The scale used when none is given: $SIMSIAM_TUI_SCALE (the CLI sets it from its GPU probe), else digits."""
     return os.environ.get("SIMSIAM_TUI_SCALE", "digits")
 
 
