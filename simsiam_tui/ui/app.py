@@ -33,6 +33,7 @@ from simsiam_tui.ui.widgets.runs_table import RunsTable, cells
 AUTO_COMPARE = 6  # until the user picks, up to this many runs are compared automatically
 NARROW_WIDTH, SHORT_HEIGHT = 110, 30
 REDRAW_MIN_S = 0.5  # charts redraw at most twice a second while events stream in
+REDRAW_BUSY_FACTOR = 3.0  # ... and spend at most a third of the time drawing
 
 CSS = """
 Screen { layout: vertical; }
@@ -101,6 +102,7 @@ class SimsiamApp(App[None]):
         self._redraw_pending = False
         self._charts_dirty = False
         self._last_redraw = 0.0
+        self._redraw_cost = 0.0
         self.sub_title = "  ".join(str(r) for r in self.roots)
         self.closing = False
         self.seen_versions: dict[str, int] = {}
@@ -227,19 +229,25 @@ class SimsiamApp(App[None]):
     def charts_current(self) -> bool:
         """True when the table and charts show everything the poller has read (tests wait on this)."""
         seen = all(self.seen_versions.get(m.key) == m.version for m in self.catalog.models())
-        return seen and not self._redraw_pending and not self._charts_dirty and self.redraws > 0
+        building = any(c.pending for c in self.charts_panel.charts())
+        return seen and not building and not self._redraw_pending and not self._charts_dirty and self.redraws > 0
 
     def request_redraw(self) -> None:
         """Redraw the charts soon, at most every REDRAW_MIN_S."""
         self._charts_dirty = True
         if self._redraw_pending:
             return
-        wait = REDRAW_MIN_S - (time.monotonic() - self._last_redraw)
+        wait = self.redraw_interval() - (time.monotonic() - self._last_redraw)
         if wait <= 0:
             self.redraw_charts()
         else:
             self._redraw_pending = True
             self.set_timer(wait, self._deferred_redraw)
+
+    def redraw_interval(self) -> float:
+        """Seconds between live redraws: REDRAW_MIN_S, longer when drawing is slow (many runs, a slow terminal)."""
+        cost = self._redraw_cost + sum(c.build_seconds for c in self.charts_panel.charts())
+        return max(REDRAW_MIN_S, REDRAW_BUSY_FACTOR * cost)
 
     def _deferred_redraw(self) -> None:
         self._redraw_pending = False
@@ -261,6 +269,7 @@ class SimsiamApp(App[None]):
             locks[key] = model.lock
         self.chart_keys = [r.key for r in runs]
         self.charts_panel.draw(runs, self.x_axis, self.smooth, locks)
+        self._redraw_cost = time.monotonic() - self._last_redraw
         self.redraws += 1
 
     def on_charts_panel_needs_redraw(self, message: ChartsPanel.NeedsRedraw) -> None:

@@ -72,19 +72,20 @@ def _origin(history: RunHistory) -> float | None:
     return None
 
 
-def downsample(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Bucket a series into at most `buckets` groups: (x of each bucket, min, max, mean)."""
+def downsample(
+    x: np.ndarray, y: np.ndarray, buckets: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Bucket a series into at most `buckets` groups: (first x, last x, min, max, mean) of each."""
     n = len(x)
     if n <= buckets or buckets <= 0:
-        return x, y, y, y
+        return x, x, y, y, y
     edges = np.linspace(0, n, buckets + 1).astype(int)
     starts = edges[:-1]
     counts = np.diff(edges)
     ymin = np.minimum.reduceat(y, starts)
     ymax = np.maximum.reduceat(y, starts)
     ymean = np.add.reduceat(y, starts) / counts
-    xmid = np.add.reduceat(x, starts) / counts
-    return xmid, ymin, ymax, ymean
+    return x[starts], x[edges[1:] - 1], ymin, ymax, ymean
 
 
 def ema(values: np.ndarray, alpha: float) -> np.ndarray:
@@ -110,13 +111,15 @@ def line(history: RunHistory, metric: Metric, x_axis: str, width: int, smooth: b
     if not len(x):
         return None
     buckets = max(8, width)
-    xs, lo, hi, mean = downsample(x, y, buckets)
-    if len(xs) < len(x):  # envelope: down to the min, up to the max, in every column
-        env_x = np.repeat(xs, 2).tolist()
+    first, last, lo, hi, mean = downsample(x, y, buckets)
+    if len(last) < len(x):  # envelope: the min and the max of every column; the newest point stays exact
+        env_x = np.column_stack([first, last]).ravel().tolist()
         env_y = np.column_stack([lo, hi]).ravel().tolist()
+        env_x.append(float(x[-1]))
+        env_y.append(float(y[-1]))
     else:
-        env_x, env_y = xs.tolist(), mean.tolist()
+        env_x, env_y = last.tolist(), mean.tolist()
     result = Line(env_x, env_y)
     if smooth:
-        result.smooth_x, result.smooth_y = xs.tolist(), ema(mean, smoothing_alpha(len(xs))).tolist()
+        result.smooth_x, result.smooth_y = last.tolist(), ema(mean, smoothing_alpha(len(last))).tolist()
     return result

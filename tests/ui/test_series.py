@@ -15,8 +15,9 @@ def test_downsample_keeps_extremes_per_bucket():
     x = np.arange(10_000, dtype=float)
     y = np.sin(x / 50)
     y[5_000] = 9.0  # one spike survives downsampling
-    xs, lo, hi, mean = downsample(x, y, 100)
-    assert len(xs) == 100 and hi.max() == 9.0 and lo.min() >= -1.0
+    first, last, lo, hi, mean = downsample(x, y, 100)
+    assert len(last) == 100 and hi.max() == 9.0 and lo.min() >= -1.0
+    assert first[0] == 0 and last[-1] == 9_999
     small = downsample(x[:50], y[:50], 100)
     assert len(small[0]) == 50
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.widgets import Static
@@ -51,26 +53,84 @@ class ChartRun:
     history: RunHistory
 
 
+@dataclass
+class _Job:
+    generation: int
+    lines: list[tuple[ChartRun, Line | None]]
+    width: int
+    height: int
+    theme: str
+
+
 class MetricChart(PlotextPlot):
-    """One metric for every compared run, with the raw series faint behind the smoothed one."""
+    """One metric for every compared run, with the raw series faint behind the smoothed one.
+
+    plotext is pure Python and takes tens of milliseconds per chart, so the text is built on a thread
+    (the newest request wins) and render() only shows the last result: keys never wait on a chart.
+    """
 
     DEFAULT_CSS = """
     MetricChart { height: 1fr; width: 1fr; }
     """
 
+    class Built(Message):
+        """A chart's text is ready (posted from its builder thread)."""
+
+        def __init__(self, chart: MetricChart, generation: int, text: Text, seconds: float) -> None:
+            super().__init__()
+            self.chart, self.generation, self.text, self.seconds = chart, generation, text, seconds
+
     def __init__(self, metric: Metric, **kwargs: object) -> None:
         super().__init__(id=f"chart-{metric.key}", **kwargs)  # type: ignore[arg-type]
         self.metric = metric
         self.lines: dict[str, Line] = {}
+        self.build_seconds = 0.0  # the app paces live redraws by this
+        self.generation = 0
+        self.shown_generation = 0
+        self._text = Text("")
+        self._job: _Job | None = None
+        self._job_lock = threading.Lock()
+        self._building = False
+
+    @property
+    def pending(self) -> bool:
+        """True while the newest request is not on screen yet."""
+        return self.shown_generation != self.generation
 
     def draw(self, runs: list[tuple[ChartRun, Line | None]], x_axis: str, smooth: bool) -> None:
-        """Replace the plot with these runs' lines."""
-        plt = self.plt
+        """Ask for the plot of these runs' lines; it appears when built."""
+        self.lines = {run.key: ln for run, ln in runs if ln is not None}
+        self.generation += 1
+        job = _Job(
+            self.generation, runs, self.size.width, self.size.height, self._get_plotext_theme_name(self.app.theme)
+        )
+        with self._job_lock:
+            self._job = job
+            if self._building:
+                return
+            self._building = True
+        threading.Thread(target=self._builder, name=f"chart-{self.metric.key}", daemon=True).start()
+
+    def _builder(self) -> None:
+        while True:
+            with self._job_lock:
+                job, self._job = self._job, None
+                if job is None:
+                    self._building = False
+                    return
+            start = time.perf_counter()
+            try:
+                text = self._build(job)
+            except Exception as exc:  # a plotting bug shows as text, never kills the app
+                text = Text(f"{self.metric.title}: cannot draw ({exc})", style="red")
+            self.post_message(self.Built(self, job.generation, text, time.perf_counter() - start))
+
+    def _build(self, job: _Job) -> Text:
+        plt = self.plt  # used by this builder thread only, one job at a time
         plt.clear_figure()
         plt.title(self.metric.title)
-        self.lines = {run.key: ln for run, ln in runs if ln is not None}
         drawn = False
-        for run, ln in runs:
+        for run, ln in job.lines:
             if ln is None:
                 continue
             drawn = True
@@ -85,7 +145,22 @@ class MetricChart(PlotextPlot):
             plt.title(f"{self.metric.title}: no data yet")
         plt.xfrequency(3)
         plt.yfrequency(3)
-        self.refresh()
+        width, height = max(job.width, 10), max(job.height, 4)
+        plt.plotsize(width, height)
+        plt._set_size(width, height)
+        plt.theme(job.theme)
+        return Text.from_ansi(plt.build())
+
+    def on_metric_chart_built(self, message: Built) -> None:
+        message.stop()
+        self.build_seconds = message.seconds
+        if message.generation >= self.shown_generation:
+            self.shown_generation = message.generation
+            self._text = message.text
+            self.refresh()
+
+    def render(self) -> RenderResult:
+        return self._text
 
     def on_resize(self) -> None:
         self.post_message(ChartsPanel.NeedsRedraw())
@@ -120,7 +195,7 @@ class ChartsPanel(Vertical):
     def draw(self, runs: list[ChartRun], x_axis: str, smooth: bool, locks: dict[str, object]) -> None:
         """Redraw every chart and the legend for these runs."""
         for chart in self.charts():
-            width = max(20, chart.size.width * 2)  # braille: two points per cell
+            width = max(16, chart.size.width)  # a min and a max per cell: braille has two dots across
             lines = []
             for run in runs:
                 lock = locks.get(run.key)
