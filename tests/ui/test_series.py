@@ -37,7 +37,7 @@ def test_extract_ratio_and_axes(tmp_path):
     wx, _ = extract(history, z, "wall")
     assert wx[0] > 0 and wx[-1] < 5  # minutes since start
     drawn = line(history, z, "step", 20, smooth=True)
-    assert len(drawn.x) == 40 and drawn.smooth_y is not None  # min and max per bucket
+    assert len(drawn.x) == 41 and drawn.smooth_y is not None  # min and max per bucket, then the newest point
 
 
 def test_parse_lines_counts_garbage():
