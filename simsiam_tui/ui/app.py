@@ -246,8 +246,8 @@ class SimsiamApp(App[None]):
 
     def redraw_interval(self) -> float:
         """Seconds between live redraws: REDRAW_MIN_S, longer when drawing is slow (many runs, a slow terminal)."""
-        cost = self._redraw_cost + sum(c.build_seconds for c in self.charts_panel.charts())
-        return max(REDRAW_MIN_S, REDRAW_BUSY_FACTOR * cost)
+        build = max((c.build_seconds for c in self.charts_panel.charts()), default=0.0)  # charts build in parallel
+        return max(REDRAW_MIN_S, REDRAW_BUSY_FACTOR * (self._redraw_cost + build))
 
     def _deferred_redraw(self) -> None:
         self._redraw_pending = False

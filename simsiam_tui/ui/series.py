@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -44,20 +45,27 @@ class Line:
     smooth_y: list[float] | None = None
 
 
+def _column(values: Any) -> np.ndarray:
+    """A private float copy of a column (array('d') copies through the buffer protocol, 20x faster)."""
+    if len(values) == 0:
+        return np.empty(0)
+    return np.frombuffer(values, dtype=float).copy()
+
+
 def extract(history: RunHistory, metric: Metric, x_axis: str) -> tuple[np.ndarray, np.ndarray]:
     """Copy the (x, y) columns of one metric out of a history; the caller holds the run's lock."""
     series = history.series[metric.kind]
-    y = np.array(series.column(metric.column), dtype=float)
+    y = _column(series.column(metric.column))
     if metric.divide_by:
-        ref = np.array(series.column(metric.divide_by), dtype=float)
+        ref = _column(series.column(metric.divide_by))
         with np.errstate(divide="ignore", invalid="ignore"):
             y = y / np.where(ref > 0, ref, np.nan)
     if x_axis == "wall":
-        x = np.array(series.column("time"), dtype=float)
+        x = _column(series.column("time"))
         origin = _origin(history)
         x = (x - (origin if origin is not None else (x[0] if len(x) else 0.0))) / 60.0
     else:
-        x = np.array(series.column(x_axis), dtype=float)
+        x = _column(series.column(x_axis))
     n = min(len(x), len(y))
     x, y = x[:n], y[:n]
     keep = np.isfinite(x) & np.isfinite(y)
