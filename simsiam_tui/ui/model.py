@@ -267,6 +267,10 @@ class RunModel:
         last_time = max((t for t in last_times if isinstance(t, (int, float))), default=None)
         epochs = (cfg.get("train") or {}).get("epochs")
         epoch = _finite(train.last("epoch"))
+        for marker in (history.end, *history.checkpoints[-1:]):  # a finished run ends on its last epoch
+            value = marker.get("epoch") if marker else None
+            if isinstance(value, (int, float)) and (epoch is None or value > epoch):
+                epoch = float(value)
         step = _finite(train.last("step"))
         total_steps = last_start.get("total_steps") if isinstance(last_start.get("total_steps"), (int, float)) else None
         problem = self.problem if self._gone else None

@@ -10,21 +10,23 @@ from textual.widgets import DataTable
 from simsiam_tui.ui import fmt
 from simsiam_tui.ui.model import RunSummary
 
+# key, header, width (None: grows with its content)
 COLUMNS = (
-    ("sel", " "),
-    ("name", "run"),
-    ("state", "state"),
-    ("verdict", "collapse"),
-    ("epoch", "epoch"),
-    ("loss", "loss"),
-    ("z", "z/ref"),
-    ("knn", "kNN"),
-    ("ips", "img/s"),
-    ("gpu", "GPU"),
-    ("elapsed", "elapsed"),
-    ("eta", "ETA"),
-    ("variant", "variant"),
+    ("sel", " ", 1),
+    ("name", "run", None),
+    ("state", "state", 10),
+    ("verdict", "collapse", 10),
+    ("epoch", "epoch", 14),
+    ("loss", "loss", 8),
+    ("z", "z/ref", 5),
+    ("knn", "kNN", 5),
+    ("ips", "img/s", 6),
+    ("gpu", "GPU", None),
+    ("elapsed", "elapsed", 7),
+    ("eta", "ETA", 6),
+    ("variant", "variant", None),
 )
+GROWING = {key for key, _, width in COLUMNS if width is None}
 
 
 def cells(summary: RunSummary, label: str, selected: bool, color: str | None, now: float | None) -> dict[str, object]:
@@ -75,16 +77,16 @@ class RunsTable(DataTable):
         self.selected: list[str] = []
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
 
     def upsert(self, key: str, values: dict[str, object]) -> None:
         """Add the run's row, or update its cells."""
         if key not in self.rows:
-            self.add_row(*(values[c] for c, _ in COLUMNS), key=key)
+            self.add_row(*(values[c] for c, _, _ in COLUMNS), key=key)
             return
         for column, value in values.items():
-            self.update_cell(key, column, value)
+            self.update_cell(key, column, value, update_width=column in GROWING)
 
     def drop(self, key: str) -> None:
         """Remove a run's row."""
