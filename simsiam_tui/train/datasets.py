@@ -81,9 +81,9 @@ def _torchvision_set(cls: Any, name: str, folder: Path, download: bool, expect: 
     """Open a torchvision data set, downloading it when allowed; errors become one clear line."""
     try:
         return cls(str(folder), download=False, **kw)
-    except (RuntimeError, FileNotFoundError, OSError) as err:
+    except (RuntimeError, FileNotFoundError, OSError):
         if not download:
-            raise _missing(name, folder, f"download disabled (data.download=false): {err}", expect) from None
+            raise _missing(name, folder, "download disabled by data.download=false", expect) from None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         return cls(str(folder), download=True, **kw)
