@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 
-from simsiam_tui.store import RunPaths
-from simsiam_tui.ui.actions import Backend, LaunchPlan, is_user_error
-from simsiam_tui.ui.export import export_csv
-from simsiam_tui.ui.model import LOCAL_HOST, Catalog, RunModel
+from simsiam_tui.ui.actions import Backend
+from simsiam_tui.ui.commands import ActionsMixin
+from simsiam_tui.ui.model import LOCAL_HOST, Catalog
 from simsiam_tui.ui.poller import Changes, Poller
-from simsiam_tui.ui.screens.confirm import ConfirmScreen
-from simsiam_tui.ui.screens.help import HelpScreen
-from simsiam_tui.ui.screens.launch import LaunchScreen
-from simsiam_tui.ui.series import X_AXES
 from simsiam_tui.ui.widgets.charts import PALETTE, ChartRun, ChartsPanel
 from simsiam_tui.ui.widgets.details import DetailsPanel
 from simsiam_tui.ui.widgets.gpu_panel import GpuPanel, render_gpus
@@ -57,12 +50,13 @@ class PollerChanged(Message):
         self.changes = changes
 
 
-class SimsiamApp(App[None]):
+class SimsiamApp(ActionsMixin, App[None]):
     """The Textual app on one or more run roots."""
 
     TITLE = "simsiam-tui"
     CSS = CSS
     BINDINGS = [
+        Binding("p", "toggle_panels", "Panels"),
         Binding("l", "launch", "Launch"),
         Binding("s", "stop", "Stop"),
         Binding("r", "resume", "Resume"),
@@ -70,7 +64,6 @@ class SimsiamApp(App[None]):
         Binding("e", "export", "Export CSV"),
         Binding("m", "toggle_smoothing", "Smooth"),
         Binding("x", "cycle_x_axis", "X-axis"),
-        Binding("p", "toggle_panels", "Panels", show=False),
         Binding("question_mark,f1", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -142,8 +135,18 @@ class SimsiamApp(App[None]):
         screen = getattr(self, "main_screen", None)
         if screen is None:
             return
-        screen.set_class(width < NARROW_WIDTH, "narrow")
+        narrow = width < NARROW_WIDTH
+        if narrow != screen.has_class("narrow"):
+            screen.set_class(narrow, "narrow")
+            self.refresh_bindings()
         screen.set_class(height < SHORT_HEIGHT, "short")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`p` (charts <-> side panels) only matters, and only shows in the footer, on a narrow terminal."""
+        if action == "toggle_panels":
+            screen = getattr(self, "main_screen", None)
+            return bool(screen is not None and screen.has_class("narrow"))
+        return True
 
     # -- live data --------------------------------------------------------------------------------
     def _from_poller(self, changes: Changes) -> None:
@@ -324,137 +327,6 @@ class SimsiamApp(App[None]):
         self.auto_select = False
         self._update_all_marks()
         self.redraw_charts()
-
-    # -- actions ----------------------------------------------------------------------------------
-    def targets(self) -> list[RunModel]:
-        """The runs an action applies to: the selection, else the run under the cursor."""
-        table = self.table
-        keys = list(table.selected) or ([table.cursor_key] if table.cursor_key else [])
-        return [m for m in (self.catalog.get(k) for k in keys) if m is not None]
-
-    def action_toggle_smoothing(self) -> None:
-        """Smoothing (EMA) on or off."""
-        self.smooth = not self.smooth
-
-    def action_cycle_x_axis(self) -> None:
-        """x-axis: step, epoch, wall time."""
-        self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
-        self.notify(f"x-axis: {self.x_axis}", timeout=1.5)
-
-    def action_toggle_panels(self) -> None:
-        """On a narrow terminal: show the GPU, log and config panels instead of the charts, or back."""
-        self.main_screen.toggle_class("show-side")
-        if not self.main_screen.has_class("narrow"):
-            self.notify("the terminal is wide enough: every panel is already shown", timeout=2)
-
-    def action_help(self) -> None:
-        """Show the keys and the collapse rule."""
-        self.push_screen(HelpScreen())
-
-    def action_launch(self) -> None:
-        """Open the launch dialog."""
-        self.push_screen(LaunchScreen(self.presets_dir), self._launch_chosen)
-
-    def _launch_chosen(self, plan: LaunchPlan | None) -> None:
-        if plan is not None:
-            self._launch(plan)
-
-    @work(thread=True, exclusive=False, group="actions")
-    def _launch(self, plan: LaunchPlan) -> None:
-        try:
-            created = self.backend.launch(plan, self.roots[0])
-        except Exception as exc:
-            self._report(exc, "launch")
-            return
-        self.call_from_thread(self.notify, f"launched {len(created)} run(s) in {self.roots[0]}")
-        self.poller.wake(rescan=True)
-
-    def _confirm(self, verb: str, method: Callable[[Sequence[RunPaths]], str], danger: bool = False) -> None:
-        runs = self.targets()
-        if not runs:
-            self.notify(f"no run to {verb}: move the cursor to one or select some with space", severity="warning")
-            return
-        labels = self._labels()
-        names = "\n".join(f"  {labels.get(m.key, m.key)}  ({m.paths.run_id})" for m in runs[:10])
-        more = f"\n  … and {len(runs) - 10} more" if len(runs) > 10 else ""
-        question = f"{verb.capitalize()} {len(runs)} run(s)?\n{names}{more}"
-        if verb == "delete":
-            question += "\nTheir directories (events, checkpoints, logs) are removed for good."
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._run_action(verb, method, runs)
-
-        self.push_screen(ConfirmScreen(question, yes=verb.capitalize(), danger=danger), answered)
-
-    @work(thread=True, exclusive=False, group="actions")
-    def _run_action(self, verb: str, method: Callable[[Sequence[RunPaths]], str], runs: list[RunModel]) -> None:
-        try:
-            result = method([m.paths for m in runs])
-        except Exception as exc:
-            self._report(exc, verb)
-            return
-        if verb == "delete":
-            self.call_from_thread(self._forget, [m.key for m in runs])
-        self.call_from_thread(self.notify, f"{verb}: {result}", timeout=6)
-        self.poller.wake(rescan=True)
-
-    def _forget(self, keys: Iterable[str]) -> None:
-        table = self.table
-        for key in keys:
-            self.catalog.forget(key)
-            table.drop(key)
-        self.redraw_charts()
-        self._refresh_details()
-
-    def _report(self, exc: BaseException, what: str) -> None:
-        message = str(exc) if is_user_error(exc) else f"{what} failed: {exc!r}"
-        self.call_from_thread(self.notify, message, severity="error", timeout=10)
-
-    def action_stop(self) -> None:
-        """Stop the selected runs (asks first)."""
-        self._confirm("stop", self.backend.stop)
-
-    def action_resume(self) -> None:
-        """Resume the selected runs (asks first)."""
-        self._confirm("resume", self.backend.resume)
-
-    def action_delete(self) -> None:
-        """Delete the selected runs (asks first)."""
-        self._confirm("delete", self.backend.remove, danger=True)
-
-    def action_export(self) -> None:
-        """Export the selected runs to CSV."""
-        runs = self.targets()
-        if not runs:
-            self.notify("no run to export", severity="warning")
-            return
-        self._export([m.paths for m in runs])
-
-    @work(thread=True, exclusive=False, group="actions")
-    def _export(self, runs: list[RunPaths]) -> None:
-        try:
-            path, rows = export_csv(runs, self.export_dir)
-        except OSError as exc:
-            self.call_from_thread(self.notify, f"export failed: {exc}", severity="error")
-            return
-        self.call_from_thread(self.notify, f"exported {rows} rows of {len(runs)} run(s) to {path}", timeout=8)
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand(
-            "Launch runs", "Pick a suite or presets, scale, GPUs and --set overrides", self.action_launch
-        )
-        yield SystemCommand("Stop runs", "Stop the selected runs (asks first)", self.action_stop)
-        yield SystemCommand("Resume runs", "Resume the selected runs from their checkpoints", self.action_resume)
-        yield SystemCommand("Delete runs", "Delete the selected runs' directories (asks first)", self.action_delete)
-        yield SystemCommand("Export CSV", "Write the selected runs' events to a CSV file", self.action_export)
-        yield SystemCommand(
-            "Toggle smoothing", "EMA on/off; raw points stay faint behind", self.action_toggle_smoothing
-        )
-        yield SystemCommand("Switch x-axis", "step -> epoch -> wall time", self.action_cycle_x_axis)
-        yield SystemCommand("Toggle panels", "Narrow terminals: charts or GPU/log/config", self.action_toggle_panels)
-        yield SystemCommand("Help", "Keys and the collapse rule", self.action_help)
 
 
 def run_app(roots: Sequence[str | Path], **kwargs: Any) -> None:

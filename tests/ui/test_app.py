@@ -188,3 +188,35 @@ async def test_details_show_log_and_config(suite_root, backend):
         await wait_until(
             pilot, lambda: "stop_grad False" in str(app.query_one("#config", Static).render()).replace("  ", " ")
         )
+
+
+async def test_gpu_panel_local_gpus_and_remote_runs(suite_root):
+    from tests.ui.conftest import FakeBackend
+
+    gpu = {
+        "index": 0,
+        "name": "NVIDIA H100 80GB HBM3",
+        "util_pct": 87.0,
+        "mem_used_mb": 40960.0,
+        "mem_total_mb": 81920.0,
+    }
+    app = make_app([suite_root], FakeBackend(gpus=[gpu]))
+    app.poller.gpu_every = 0.05
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_until(pilot, loaded(app, 3))
+        await wait_until(pilot, lambda: len(app.poller.gpus) == 1 and len(app.poller.gpus[0].util) >= 3)
+        app.refresh_gpu_panel()
+        text = str(app.gpu_panel.render())
+        assert "GPU0" in text and "H100" in text and "87%" in text and "40.0/80.0 GB" in text
+        assert "█" in text or "▇" in text  # util sparkline
+        assert text.count("@ gpu-node-07") == 2  # the two live remote runs show their system events
+        assert "no GPUs" not in text
+
+
+async def test_no_gpus_said_plainly(suite_root, backend):
+    app = make_app([suite_root], backend)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_until(pilot, loaded(app, 3))
+        await wait_until(pilot, lambda: app.poller.gpus_probed)
+        app.refresh_gpu_panel()
+        assert "no GPUs on this machine" in str(app.gpu_panel.render())

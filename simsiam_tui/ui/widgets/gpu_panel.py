@@ -41,7 +41,7 @@ def render_gpus(
     width: int,
 ) -> Text:
     """The panel's text: one block per local GPU, a plain line when there are none, then remote runs."""
-    spark_w = max(8, width - 12)
+    spark_w = min(60, max(8, width - 12))
     text = Text()
     if not probed:
         text.append("probing GPUs…\n", style="dim")

@@ -1,0 +1,159 @@
+"""The app's actions: launch, stop, resume, delete (each confirmed), export, view toggles and the command palette."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import SystemCommand
+from textual.screen import Screen
+
+from simsiam_tui.store import RunPaths
+from simsiam_tui.ui.actions import LaunchPlan, is_user_error
+from simsiam_tui.ui.export import export_csv
+from simsiam_tui.ui.model import RunModel
+from simsiam_tui.ui.screens.confirm import ConfirmScreen
+from simsiam_tui.ui.screens.help import HelpScreen
+from simsiam_tui.ui.screens.launch import LaunchScreen
+from simsiam_tui.ui.series import X_AXES
+
+if TYPE_CHECKING:
+    from simsiam_tui.ui.app import SimsiamApp
+
+    _Base = SimsiamApp
+else:
+    _Base = object
+
+
+class ActionsMixin(_Base):
+    """Key bindings and palette commands of SimsiamApp; the work runs on threads, never on the UI thread."""
+
+    # -- actions ----------------------------------------------------------------------------------
+    def targets(self) -> list[RunModel]:
+        """The runs an action applies to: the selection, else the run under the cursor."""
+        table = self.table
+        keys = list(table.selected) or ([table.cursor_key] if table.cursor_key else [])
+        return [m for m in (self.catalog.get(k) for k in keys) if m is not None]
+
+    def action_toggle_smoothing(self) -> None:
+        """Smoothing (EMA) on or off."""
+        self.smooth = not self.smooth
+
+    def action_cycle_x_axis(self) -> None:
+        """x-axis: step, epoch, wall time."""
+        self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
+        self.notify(f"x-axis: {self.x_axis}", timeout=1.5)
+
+    def action_toggle_panels(self) -> None:
+        """On a narrow terminal: show the GPU, log and config panels instead of the charts, or back."""
+        self.main_screen.toggle_class("show-side")
+
+    def action_help(self) -> None:
+        """Show the keys and the collapse rule."""
+        self.push_screen(HelpScreen())
+
+    def action_launch(self) -> None:
+        """Open the launch dialog."""
+        self.push_screen(LaunchScreen(self.presets_dir), self._launch_chosen)
+
+    def _launch_chosen(self, plan: LaunchPlan | None) -> None:
+        if plan is not None:
+            self._launch(plan)
+
+    @work(thread=True, exclusive=False, group="actions")
+    def _launch(self, plan: LaunchPlan) -> None:
+        try:
+            created = self.backend.launch(plan, self.roots[0])
+        except Exception as exc:
+            self._report(exc, "launch")
+            return
+        self.call_from_thread(self.notify, f"launched {len(created)} run(s) in {self.roots[0]}")
+        self.poller.wake(rescan=True)
+
+    def _confirm(self, verb: str, method: Callable[[Sequence[RunPaths]], str], danger: bool = False) -> None:
+        runs = self.targets()
+        if not runs:
+            self.notify(f"no run to {verb}: move the cursor to one or select some with space", severity="warning")
+            return
+        labels = self._labels()
+        names = "\n".join(f"  {labels.get(m.key, m.key)}  ({m.paths.run_id})" for m in runs[:10])
+        more = f"\n  … and {len(runs) - 10} more" if len(runs) > 10 else ""
+        question = f"{verb.capitalize()} {len(runs)} run(s)?\n{names}{more}"
+        if verb == "delete":
+            question += "\nTheir directories (events, checkpoints, logs) are removed for good."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run_action(verb, method, runs)
+
+        self.push_screen(ConfirmScreen(question, yes=verb.capitalize(), danger=danger), answered)
+
+    @work(thread=True, exclusive=False, group="actions")
+    def _run_action(self, verb: str, method: Callable[[Sequence[RunPaths]], str], runs: list[RunModel]) -> None:
+        try:
+            result = method([m.paths for m in runs])
+        except Exception as exc:
+            self._report(exc, verb)
+            return
+        if verb == "delete":
+            self.call_from_thread(self._forget, [m.key for m in runs])
+        self.call_from_thread(self.notify, f"{verb}: {result}", timeout=6)
+        self.poller.wake(rescan=True)
+
+    def _forget(self, keys: Iterable[str]) -> None:
+        table = self.table
+        for key in keys:
+            self.catalog.forget(key)
+            table.drop(key)
+        self.redraw_charts()
+        self._refresh_details()
+
+    def _report(self, exc: BaseException, what: str) -> None:
+        message = str(exc) if is_user_error(exc) else f"{what} failed: {exc!r}"
+        self.call_from_thread(self.notify, message, severity="error", timeout=10)
+
+    def action_stop(self) -> None:
+        """Stop the selected runs (asks first)."""
+        self._confirm("stop", self.backend.stop)
+
+    def action_resume(self) -> None:
+        """Resume the selected runs (asks first)."""
+        self._confirm("resume", self.backend.resume)
+
+    def action_delete(self) -> None:
+        """Delete the selected runs (asks first)."""
+        self._confirm("delete", self.backend.remove, danger=True)
+
+    def action_export(self) -> None:
+        """Export the selected runs to CSV."""
+        runs = self.targets()
+        if not runs:
+            self.notify("no run to export", severity="warning")
+            return
+        self._export([m.paths for m in runs])
+
+    @work(thread=True, exclusive=False, group="actions")
+    def _export(self, runs: list[RunPaths]) -> None:
+        try:
+            path, rows = export_csv(runs, self.export_dir)
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"export failed: {exc}", severity="error")
+            return
+        self.call_from_thread(self.notify, f"exported {rows} rows of {len(runs)} run(s) to {path}", timeout=8)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Launch runs", "Pick a suite or presets, scale, GPUs and --set overrides", self.action_launch
+        )
+        yield SystemCommand("Stop runs", "Stop the selected runs (asks first)", self.action_stop)
+        yield SystemCommand("Resume runs", "Resume the selected runs from their checkpoints", self.action_resume)
+        yield SystemCommand("Delete runs", "Delete the selected runs' directories (asks first)", self.action_delete)
+        yield SystemCommand("Export CSV", "Write the selected runs' events to a CSV file", self.action_export)
+        yield SystemCommand(
+            "Toggle smoothing", "EMA on/off; raw points stay faint behind", self.action_toggle_smoothing
+        )
+        yield SystemCommand("Switch x-axis", "step -> epoch -> wall time", self.action_cycle_x_axis)
+        yield SystemCommand("Toggle panels", "Narrow terminals: charts or GPU/log/config", self.action_toggle_panels)
+        yield SystemCommand("Help", "Keys and the collapse rule", self.action_help)
