@@ -174,6 +174,8 @@ class SimsiamApp(ActionsMixin, App[None]):
             self.request_redraw()
         if changes.gpus or changes.runs:
             self.refresh_gpu_panel()
+        if changes.error:
+            self.notify(changes.error, severity="error", timeout=10)
         cursor = table.cursor_key
         if cursor and (cursor in changes.runs or changes.log or cursor in changes.new):
             self._refresh_details()
@@ -288,17 +290,21 @@ class SimsiamApp(ActionsMixin, App[None]):
 
     # -- side panels ------------------------------------------------------------------------------
     def refresh_gpu_panel(self) -> None:
-        remote = []
+        """Local GPUs from the probe, then what each live run's own `system` events say (remote hosts first)."""
+        runs = []
+        labels = self._labels()
         for model in self.catalog.models():
             summary = model.summary
-            if summary is None or not summary.live or not summary.host or summary.host == LOCAL_HOST:
+            if summary is None or not summary.live:
                 continue
             with model.lock:
                 system = model.shown.series["system"]
                 last = model.shown.last.get("system") or {}
                 utils = list(system.column("gpu_util_pct"))[-120:]
             if last:
-                remote.append((self._labels().get(model.key, summary.name), summary.host, last, utils))
+                host = summary.host if summary.host and summary.host != LOCAL_HOST else "this host"
+                runs.append((labels.get(model.key, summary.name), host, last, utils))
+        remote = sorted(runs, key=lambda r: r[1] == "this host")
         panel = self.gpu_panel
         width = max(20, (panel.size.width or 44) - 2)
         panel.update(render_gpus(self.poller.gpus, self.poller.gpu_note, self.poller.gpus_probed, remote, width))

@@ -35,9 +35,10 @@ class Changes:
     new: list[str] = field(default_factory=list)
     gpus: bool = False
     log: bool = False
+    error: str | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.runs or self.new or self.gpus or self.log)
+        return bool(self.runs or self.new or self.gpus or self.log or self.error)
 
 
 class Poller:
@@ -69,6 +70,7 @@ class Poller:
         self._thread: threading.Thread | None = None
         self._last = {"scan": 0.0, "gpu": 0.0, "refresh": 0.0}
         self.passes = 0
+        self.last_error: str | None = None
 
     def start(self) -> None:
         """Start the thread (daemon: it never keeps the process alive)."""
@@ -95,9 +97,11 @@ class Poller:
                 changes, busy = self.poll_once()
                 if changes:
                     self.notify(changes)
-            except Exception as exc:  # a reader bug must never kill live updates silently
-                self.notify(Changes())
-                self.gpu_note = f"reader error: {exc!r}"
+            except Exception as exc:  # a reader bug must never stop live updates, nor pass silently
+                message = f"reading runs failed: {exc!r}"
+                if message != self.last_error:
+                    self.last_error = message
+                    self.notify(Changes(error=message))
             if not busy:
                 self._wake.wait(self.interval)
                 self._wake.clear()

@@ -86,3 +86,16 @@ async def test_small_terminal_keeps_panels_usable(suite_root, backend):
         await pilot.resize_terminal(140, 44)
         await pilot.pause(0.2)
         assert app.query_one("#side").region.width > 30 and charts.region.width > 60
+
+
+async def test_a_reader_bug_is_reported_not_fatal(suite_root, backend):
+    app = make_app([suite_root], backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, loaded(app, 3))
+
+        def broken():
+            raise RuntimeError("boom")
+
+        app.poller.poll_once = broken
+        await wait_until(pilot, lambda: any("boom" in n.message for n in app._notifications))
+        assert app.is_running

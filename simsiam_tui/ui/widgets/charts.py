@@ -165,6 +165,10 @@ class MetricChart(PlotextPlot):
     def on_resize(self) -> None:
         self.post_message(ChartsPanel.NeedsRedraw())
 
+    def _register_theme(self, app_theme_name: str) -> None:
+        super()._register_theme(app_theme_name)
+        self.post_message(ChartsPanel.NeedsRedraw())  # the text was built with the old theme
+
 
 class ChartsPanel(Vertical):
     """The legend (one colour per run, with its collapse badge) above a 2 x 2 grid of charts."""
