@@ -25,7 +25,7 @@ async def test_appended_events_update_table_and_charts(suite_root, backend):
         with paths.events.open("a") as fh:  # a line still being written: waits for its newline
             fh.write('{"v":1,"kind":"train","step":350,"epo')
         await wait_until(pilot, lambda: "-0.9500" in str(app.table.get_row(key)[5]), timeout=5)
-        assert time.monotonic() - t < 3  # seen within about a second (poller runs every 50 ms here)
+        assert time.monotonic() - t < 4  # seen within about a second (poller runs every 50 ms here)
         await wait_until(pilot, lambda: max(app.query_one("#chart-loss").lines[key].x) == 340, timeout=5)
         with paths.events.open("a") as fh:
             fh.write('och":8.75,"time":1767000400,"loss":-0.97,"z_std":0.04,"z_std_ref":0.0442}\n')
