@@ -30,6 +30,7 @@ PALETTE = (
 )
 FAINT_TOWARD = (40, 40, 48)  # raw points under a smoothed line are blended toward the background
 REFERENCE_COLOR = (150, 150, 150)
+_BUILD_LOCK = threading.Lock()
 
 
 def hex_color(rgb: tuple[int, int, int]) -> str:
@@ -120,7 +121,8 @@ class MetricChart(PlotextPlot):
                     return
             start = time.perf_counter()
             try:
-                text = self._build(job)
+                with _BUILD_LOCK:  # one chart at a time: fewer threads compete with the UI for the GIL
+                    text = self._build(job)
             except Exception as exc:  # a plotting bug shows as text, never kills the app
                 text = Text(f"{self.metric.title}: cannot draw ({exc})", style="red")
             self.post_message(self.Built(self, job.generation, text, time.perf_counter() - start))
