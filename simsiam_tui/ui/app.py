@@ -273,7 +273,11 @@ class SimsiamApp(ActionsMixin, App[None]):
             runs.append(ChartRun(key, labels.get(key, key), color, model.summary.verdict, model.shown))
             locks[key] = model.lock
         self.chart_keys = [r.key for r in runs]
-        self.charts_panel.draw(runs, self.x_axis, self.smooth, locks)
+        empty = None
+        if not self.catalog.runs:
+            where = ", ".join(str(r) for r in self.roots)
+            empty = f"no runs in {where} yet: press l to launch (try the stop-grad suite), or run `simsiam-tui demo`"
+        self.charts_panel.draw(runs, self.x_axis, self.smooth, locks, empty)
         self._redraw_cost = time.monotonic() - self._last_redraw
         self.redraws += 1
 

@@ -99,3 +99,13 @@ async def test_a_reader_bug_is_reported_not_fatal(suite_root, backend):
         app.poller.poll_once = broken
         await wait_until(pilot, lambda: any("boom" in n.message for n in app._notifications))
         assert app.is_running
+
+
+async def test_empty_root_says_how_to_start(tmp_path, backend):
+    app = make_app([tmp_path / "nothing-here"], backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.redraws > 0 and app.poller.passes > 0)
+        await pilot.pause(0.6)
+        assert "press l to launch" in str(app.charts_panel.legend.render())
+        await pilot.press("s")  # nothing to stop: a warning, no dialog
+        assert app.screen is app.main_screen

@@ -198,8 +198,10 @@ class ChartsPanel(Vertical):
         """The four charts, in order."""
         return list(self._charts)
 
-    def draw(self, runs: list[ChartRun], x_axis: str, smooth: bool, locks: dict[str, object]) -> None:
-        """Redraw every chart and the legend for these runs."""
+    def draw(
+        self, runs: list[ChartRun], x_axis: str, smooth: bool, locks: dict[str, object], empty: str | None = None
+    ) -> None:
+        """Redraw every chart and the legend for these runs; `empty` replaces the legend when there are no runs."""
         for chart in self.charts():
             width = max(16, chart.size.width)  # a min and a max per cell: braille has two dots across
             lines = []
@@ -211,7 +213,7 @@ class ChartsPanel(Vertical):
                 else:
                     lines.append((run, line(run.history, chart.metric, x_axis, width, smooth)))
             chart.draw(lines, x_axis, smooth)
-        self.legend.update(legend(runs, x_axis, smooth))
+        self.legend.update(Text(empty, style="bold") if empty else legend(runs, x_axis, smooth))
 
 
 def legend(runs: list[ChartRun], x_axis: str, smooth: bool) -> Text:
