@@ -77,9 +77,9 @@ class MetricChart(PlotextPlot):
     class Built(Message):
         """A chart's text is ready (posted from its builder thread)."""
 
-        def __init__(self, chart: MetricChart, generation: int, text: Text, seconds: float) -> None:
+        def __init__(self, chart: MetricChart, job: _Job, text: Text, seconds: float) -> None:
             super().__init__()
-            self.chart, self.generation, self.text, self.seconds = chart, generation, text, seconds
+            self.chart, self.job, self.text, self.seconds = chart, job, text, seconds
 
     def __init__(self, metric: Metric, **kwargs: object) -> None:
         super().__init__(id=f"chart-{metric.key}", **kwargs)  # type: ignore[arg-type]
@@ -88,6 +88,7 @@ class MetricChart(PlotextPlot):
         self.build_seconds = 0.0  # the app paces live redraws by this
         self.generation = 0
         self.shown_generation = 0
+        self.shown_size = (0, 0)
         self._text = Text("")
         self._job: _Job | None = None
         self._job_lock = threading.Lock()
@@ -95,8 +96,8 @@ class MetricChart(PlotextPlot):
 
     @property
     def pending(self) -> bool:
-        """True while the newest request is not on screen yet."""
-        return self.shown_generation != self.generation
+        """True while the newest request is not on screen yet, or was built for another size."""
+        return self.shown_generation != self.generation or self.shown_size != (self.size.width, self.size.height)
 
     def draw(self, runs: list[tuple[ChartRun, Line | None]], x_axis: str, smooth: bool) -> None:
         """Ask for the plot of these runs' lines; it appears when built."""
@@ -125,7 +126,7 @@ class MetricChart(PlotextPlot):
                     text = self._build(job)
             except Exception as exc:  # a plotting bug shows as text, never kills the app
                 text = Text(f"{self.metric.title}: cannot draw ({exc})", style="red")
-            self.post_message(self.Built(self, job.generation, text, time.perf_counter() - start))
+            self.post_message(self.Built(self, job, text, time.perf_counter() - start))
 
     def _build(self, job: _Job) -> Text:
         plt = self.plt  # used by this builder thread only, one job at a time
@@ -156,10 +157,14 @@ class MetricChart(PlotextPlot):
     def on_metric_chart_built(self, message: Built) -> None:
         message.stop()
         self.build_seconds = message.seconds
-        if message.generation >= self.shown_generation:
-            self.shown_generation = message.generation
+        job = message.job
+        if job.generation >= self.shown_generation:
+            self.shown_generation = job.generation
+            self.shown_size = (job.width, job.height)
             self._text = message.text
             self.refresh()
+            if self.shown_generation == self.generation and self.shown_size != (self.size.width, self.size.height):
+                self.post_message(ChartsPanel.NeedsRedraw())  # resized while building: draw again
 
     def render(self) -> RenderResult:
         return self._text
