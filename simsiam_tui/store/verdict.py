@@ -11,6 +11,10 @@ from simsiam_tui.store.reader import RunHistory
 WINDOW = 5  # judge the median of the last WINDOW points, never one noisy point
 COLLAPSED_Z_STD_RATIO = 0.1  # z_std/ref under this: every output is the same
 COLLAPSED_KNN_MARGIN = 0.05  # kNN top-1 within 5 points of chance
+# Effective rank under this: every output lies on (about) one line. The output BN without affine keeps
+# each dimension's variance, so z_std cannot show this complete collapse; on digits, no-stop-grad and
+# no-predictor end at rank 1.1-1.2 with z_std/ref 0.25, against 32 for simsiam.
+COLLAPSED_RANK = 2.0
 COLLAPSING_Z_STD_RATIO = 0.5  # z_std/ref under this: partial collapse
 COLLAPSING_RANK_FRACTION = 0.25  # effective rank under a quarter of its first value: dimensional collapse
 
@@ -42,6 +46,9 @@ def judge(history: RunHistory, num_classes: int | None = 10) -> Verdict:
     chance = 1.0 / num_classes if num_classes else None
     if ratio is not None and ratio < COLLAPSED_Z_STD_RATIO:
         return Verdict(COLLAPSED, f"z_std/ref {ratio:.2f} < {COLLAPSED_Z_STD_RATIO}")
+    rank_now = _recent(ranks)
+    if rank_now is not None and rank_now < COLLAPSED_RANK:
+        return Verdict(COLLAPSED, f"effective rank {rank_now:.1f} < {COLLAPSED_RANK:g}: outputs on one line")
     if knn is not None and chance is not None and knn < chance + COLLAPSED_KNN_MARGIN:
         return Verdict(COLLAPSED, f"kNN {knn:.3f} within {COLLAPSED_KNN_MARGIN:.2f} of chance {chance:.3f}")
     if len(ranks) > 1:

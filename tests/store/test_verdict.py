@@ -22,6 +22,7 @@ def test_healthy_collapsing_collapsed():
     assert judge(_history(0.9, 0.6, [30, 6, 7, 6])).label == "collapsing"  # rank alone
     assert judge(_history(0.05, 0.5, [30, 2])).label == "collapsed"
     assert judge(_history(0.9, 0.12, [30, 28])).label == "collapsed"  # kNN at chance
+    assert judge(_history(0.25, 0.54, [48.7, 9.0, 1.3, 1.2, 1.2])).label == "collapsed"  # rank ~1: one line
     assert judge(RunHistory()).label == "unknown"
 
 

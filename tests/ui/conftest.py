@@ -83,7 +83,7 @@ def make_app(roots: list[Path], backend: Backend, **kwargs: Any) -> Any:
     return SimsiamApp(roots, backend=backend, poll_interval=0.05, clock=lambda: CLOCK, **kwargs)
 
 
-async def wait_until(pilot: Any, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+async def wait_until(pilot: Any, condition: Callable[[], bool], timeout: float = 30.0) -> None:
     """Let the app run until `condition()` holds, or fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():
