@@ -1,4 +1,11 @@
-"""Batched device-side augmentations on uint8 images with per-sample random parameters (the paper's recipe)."""
+"""Batched device-side augmentations on uint8 images with per-sample random parameters (the paper's recipe).
+
+Every op follows torchvision's definition (RandomResizedCrop.get_params, ColorJitter with a per-sample
+random op order, the tensor adjust_* blends, RandomGrayscale) but runs on the whole batch at once with
+no host-device synchronization, so a CUDA step never waits on the augmentation. Differences, all small:
+the crop is resampled bilinearly by one grid_sample (no antialias: in-memory sets are up-sampled),
+and blur uses a separable kernel of radius 3 sigma_max instead of PIL's box approximation.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-GRAY_WEIGHTS = (0.299, 0.587, 0.114)
+GRAY_WEIGHTS = (0.2989, 0.587, 0.114)  # torchvision's rgb_to_grayscale on tensors
+BRIGHTNESS, CONTRAST, SATURATION, HUE = range(4)
 
 
 @dataclass
@@ -26,52 +34,69 @@ class AugmentSpec:
     jitter_p: float = 0.8
     gray_p: float = 0.2
     blur_p: float = 0.0
-    blur_sigma: tuple[float, float] = (0.1, 2.0)
+    blur_sigma: tuple[float, float] = (0.1, 2.0)  # pixels, as the paper's PIL GaussianBlur radius
 
 
-def _uniform(n: int, lo: float, hi: float, g: torch.Generator, device: torch.device) -> torch.Tensor:
-    return lo + (hi - lo) * torch.rand(n, generator=g, device=device)
+def _uniform(
+    shape: int | tuple[int, ...], lo: float, hi: float, g: torch.Generator, device: torch.device
+) -> torch.Tensor:
+    size = (shape,) if isinstance(shape, int) else shape
+    return lo + (hi - lo) * torch.rand(size, generator=g, device=device)
 
 
 def crop_boxes(
-    n: int, scale: tuple[float, float], ratio: tuple[float, float], g: torch.Generator, device: torch.device,
+    n: int,
+    height: int,
+    width: int,
+    scale: tuple[float, float],
+    ratio: tuple[float, float],
+    g: torch.Generator,
+    device: torch.device,
     tries: int = 10,
 ) -> torch.Tensor:
-    """RandomResizedCrop boxes as fractions of a square image: N x 4 (center x, center y, width, height).
+    """RandomResizedCrop.get_params for n images at once: N x 4 (left, top, width, height) in whole pixels.
 
-    Like torchvision: area ~ U(scale), log aspect ~ U(log ratio), first of `tries` that fits,
-    else the whole image.
+    As torchvision: target area ~ U(scale) x H W, log aspect ~ U(log ratio), w and h rounded; the first
+    of `tries` that fits is taken, with a uniform integer offset; else the ratio-clamped center crop.
     """
-    area = _uniform(n * tries, *scale, g, device).view(n, tries)
-    log_r = _uniform(n * tries, math.log(ratio[0]), math.log(ratio[1]), g, device).view(n, tries)
-    r = log_r.exp()
-    w, h = (area * r).sqrt(), (area / r).sqrt()  # N x tries, fractions of the side
-    ok = (w <= 1.0) & (h <= 1.0)
-    first = torch.where(ok.any(1), ok.float().argmax(1), torch.full((n,), -1, device=device))
-    idx = first.clamp(min=0).unsqueeze(1)
-    w = torch.where(first >= 0, w.gather(1, idx).squeeze(1), torch.ones(n, device=device))
-    h = torch.where(first >= 0, h.gather(1, idx).squeeze(1), torch.ones(n, device=device))
-    cx = w / 2 + (1 - w) * torch.rand(n, generator=g, device=device)
-    cy = h / 2 + (1 - h) * torch.rand(n, generator=g, device=device)
-    return torch.stack([cx, cy, w, h], dim=1)
+    area = _uniform((n, tries), *scale, g, device) * (height * width)
+    aspect = _uniform((n, tries), math.log(ratio[0]), math.log(ratio[1]), g, device).exp()
+    w, h = (area * aspect).sqrt().round(), (area / aspect).sqrt().round()  # N x tries
+    ok = (w > 0) & (w <= width) & (h > 0) & (h <= height)
+    first = ok.to(torch.uint8).argmax(1, keepdim=True)  # the first fitting try (0 when none fits)
+    w, h = w.gather(1, first).squeeze(1), h.gather(1, first).squeeze(1)
+    u = torch.rand(n, 2, generator=g, device=device)
+    top = (u[:, 0] * (height - h + 1)).floor().clamp(max=height - h)
+    left = (u[:, 1] * (width - w + 1)).floor().clamp(max=width - w)
+    in_ratio = width / height  # fallback: torchvision's center crop
+    if in_ratio < min(ratio):
+        fw, fh = float(width), float(round(width / min(ratio)))
+    elif in_ratio > max(ratio):
+        fw, fh = float(round(height * max(ratio))), float(height)
+    else:
+        fw, fh = float(width), float(height)
+    fallback = torch.tensor([(width - fw) // 2, (height - fh) // 2, fw, fh], device=device)
+    boxes = torch.stack([left, top, w, h], dim=1)
+    return torch.where(ok.any(1, keepdim=True), boxes, fallback)
 
 
 def resized_crop(x: torch.Tensor, boxes: torch.Tensor, size: int, flip: torch.Tensor) -> torch.Tensor:
-    """Crop each image to its box, resize to size x size (bilinear), mirror where `flip`: N x C x S x S."""
-    n = x.shape[0]
-    cx, cy, w, h = boxes.unbind(1)
-    sx = torch.where(flip, -w, w)
-    theta = torch.zeros(n, 2, 3, device=x.device, dtype=x.dtype)
-    theta[:, 0, 0], theta[:, 0, 2] = sx, 2 * cx - 1
-    theta[:, 1, 1], theta[:, 1, 2] = h, 2 * cy - 1
-    grid = F.affine_grid(theta, [n, x.shape[1], size, size], align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    """Crop each image to its pixel box, resize to size x size (bilinear), mirror where `flip`: N x C x S x S."""
+    n, c, hgt, wid = x.shape
+    left, top, w, h = boxes.to(x.dtype).unbind(1)
+    theta = torch.zeros(n, 2, 3, device=x.device, dtype=x.dtype)  # output [-1, 1] -> input [-1, 1]
+    theta[:, 0, 0] = torch.where(flip, -w, w) / wid
+    theta[:, 0, 2] = (2 * left + w) / wid - 1
+    theta[:, 1, 1] = h / hgt
+    theta[:, 1, 2] = (2 * top + h) / hgt - 1
+    grid = F.affine_grid(theta, [n, c, size, size], align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
 def grayscale(x: torch.Tensor) -> torch.Tensor:
     """Luma of RGB images, N x 1 x H x W."""
-    w = torch.tensor(GRAY_WEIGHTS, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
-    return (x * w).sum(dim=1, keepdim=True)
+    r, g, b = x.unbind(1)
+    return (GRAY_WEIGHTS[0] * r + GRAY_WEIGHTS[1] * g + GRAY_WEIGHTS[2] * b).unsqueeze(1)
 
 
 def rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
@@ -100,44 +125,66 @@ def _col(t: torch.Tensor) -> torch.Tensor:
     return t.view(-1, 1, 1, 1)
 
 
-def color_jitter(
-    x: torch.Tensor, factors: torch.Tensor, order: torch.Tensor
-) -> torch.Tensor:
-    """ColorJitter with per-sample factors (N x 4: brightness, contrast, saturation, hue shift) and order (N x 4)."""
-    x = x.clone()
-    for pos in range(4):
-        for op in range(4):
-            sel = (order[:, pos] == op).nonzero().squeeze(1)
-            if sel.numel() == 0:
-                continue
-            xs, f = x[sel], factors[sel, op]
-            if op == 0:  # brightness: blend with black
-                xs = xs * _col(f)
-            elif op == 1:  # contrast: blend with the mean gray level
-                m = grayscale(xs).mean(dim=(1, 2, 3), keepdim=True)
-                xs = m + _col(f) * (xs - m)
-            elif op == 2:  # saturation: blend with the grayscale image
-                gray = grayscale(xs)
-                xs = gray + _col(f) * (xs - gray)
-            else:  # hue: rotate the hue channel
-                hsv = rgb_to_hsv(xs)
-                hue = (hsv[:, 0] + f.view(-1, 1, 1)) % 1.0
-                xs = hsv_to_rgb(torch.stack([hue, hsv[:, 1], hsv[:, 2]], dim=1))
-            x.index_copy_(0, sel, xs.clamp(0, 1))
+def _blend_step(x: torch.Tensor, op: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
+    """Per sample one of brightness / contrast / saturation (op 0, 1, 2; else identity): clamp(f x + (1 - f) ref).
+
+    The three are torchvision's blends with black, the mean gray level, and the grayscale image.
+    """
+    gray = grayscale(x)  # N x 1 x H x W
+    mean = gray.mean(dim=(1, 2, 3), keepdim=True)
+    ref = torch.where(_col(op == CONTRAST), mean, torch.where(_col(op == SATURATION), gray, torch.zeros_like(gray)))
+    f = _col(torch.where(op <= SATURATION, f, torch.ones_like(f)))
+    return (f * x + (1 - f) * ref).clamp(0, 1)
+
+
+def color_jitter(x: torch.Tensor, factors: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+    """ColorJitter with per-sample factors (N x 4: brightness, contrast, saturation, hue shift) and order (N x 4).
+
+    Exactly torchvision's result for each sample's op order, without splitting the batch: the blends
+    before the hue shift run position by position, then one hue shift for all, then the blends after it.
+    """
+    hue_pos = (order == HUE).to(torch.uint8).argmax(1)  # N
+    for pos in range(3):  # blends ahead of the hue shift
+        op = torch.where(hue_pos > pos, order[:, pos], torch.full_like(order[:, pos], HUE))
+        x = _blend_step(x, op, factors.gather(1, op.unsqueeze(1)).squeeze(1))
+    hsv = rgb_to_hsv(x)
+    hue = (hsv[:, 0] + factors[:, HUE].view(-1, 1, 1)) % 1.0
+    x = hsv_to_rgb(torch.stack([hue, hsv[:, 1], hsv[:, 2]], dim=1)).clamp(0, 1)
+    for pos in range(1, 4):  # blends after it
+        op = torch.where(hue_pos < pos, order[:, pos], torch.full_like(order[:, pos], HUE))
+        x = _blend_step(x, op, factors.gather(1, op.unsqueeze(1)).squeeze(1))
     return x
 
 
-def gaussian_blur(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-    """Separable Gaussian blur with a per-sample sigma (pixels), kernel about 10% of the side."""
+def blur_kernel_size(sigma_max: float, side: int) -> int:
+    """Odd kernel size covering 3 sigma_max on each side, at most the image side."""
+    k = 2 * math.ceil(3 * sigma_max) + 1
+    return max(3, min(k, side - 1 if side % 2 == 0 else side))
+
+
+def gaussian_blur(x: torch.Tensor, sigma: torch.Tensor, k: int) -> torch.Tensor:
+    """Separable Gaussian blur with a per-sample sigma (pixels) and a k-tap kernel, reflect padding."""
     n, c, hgt, wid = x.shape
-    k = max(3, int(0.1 * hgt) // 2 * 2 + 1)
     r = torch.arange(k, device=x.device, dtype=x.dtype) - k // 2
-    ker = torch.exp(-(r.view(1, -1) ** 2) / (2 * sigma.view(-1, 1) ** 2))  # N x k
+    ker = torch.exp(-(r.view(1, -1) ** 2) / (2 * sigma.view(-1, 1).to(x.dtype) ** 2))  # N x k
     ker = (ker / ker.sum(1, keepdim=True)).repeat_interleave(c, dim=0)  # N*C x k
     y = x.reshape(1, n * c, hgt, wid)
     y = F.conv2d(F.pad(y, (k // 2, k // 2, 0, 0), mode="reflect"), ker.view(n * c, 1, 1, k), groups=n * c)
     y = F.conv2d(F.pad(y, (0, 0, k // 2, k // 2), mode="reflect"), ker.view(n * c, 1, k, 1), groups=n * c)
     return y.view(n, c, hgt, wid)
+
+
+@dataclass
+class ViewParams:
+    """The random parameters of one batch of views (all per sample; tests inspect them)."""
+
+    boxes: torch.Tensor | None  # N x 4 pixel boxes (None when the views come pre-cropped)
+    flip: torch.Tensor | None  # N bool
+    factors: torch.Tensor  # N x 4 jitter factors (identity where jitter is not applied)
+    order: torch.Tensor  # N x 4 jitter op order
+    gray: torch.Tensor  # N bool
+    blur: torch.Tensor  # N bool
+    sigma: torch.Tensor  # N
 
 
 class DeviceAugment:
@@ -146,44 +193,65 @@ class DeviceAugment:
     def __init__(self, spec: AugmentSpec, generator: torch.Generator) -> None:
         self.spec = spec
         self.g = generator
+        self._stats: dict[torch.device, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def _normalize(self, x: torch.Tensor) -> torch.Tensor:
-        mean = torch.tensor(self.spec.mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
-        std = torch.tensor(self.spec.std, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
+        if x.device not in self._stats:
+            mean = torch.tensor(self.spec.mean, dtype=torch.float32).view(1, -1, 1, 1)
+            std = torch.tensor(self.spec.std, dtype=torch.float32).view(1, -1, 1, 1)
+            self._stats[x.device] = (mean.to(x.device), std.to(x.device))
+        mean, std = self._stats[x.device]
         return (x - mean) / std
+
+    def sample(self, n: int, height: int, width: int, device: torch.device, crop: bool = True) -> ViewParams:
+        """Draw the parameters of n views (crop and flip only when `crop`)."""
+        s, g = self.spec, self.g
+        boxes = crop_boxes(n, height, width, s.scale, s.ratio, g, device) if crop else None
+        flip = torch.rand(n, generator=g, device=device) < s.flip_p if crop else None
+        b, c, sat, hue = s.jitter
+        lo = torch.tensor([max(0.0, 1 - b), max(0.0, 1 - c), max(0.0, 1 - sat), -hue], device=device)
+        hi = torch.tensor([1 + b, 1 + c, 1 + sat, hue], device=device)
+        factors = lo + (hi - lo) * torch.rand(n, 4, generator=g, device=device)  # N x 4
+        apply = torch.rand(n, 1, generator=g, device=device) < s.jitter_p
+        factors = torch.where(apply, factors, torch.tensor([1.0, 1.0, 1.0, 0.0], device=device))
+        order = torch.rand(n, 4, generator=g, device=device).argsort(dim=1)  # torchvision's randperm(4) per sample
+        gray = torch.rand(n, generator=g, device=device) < s.gray_p
+        blur = torch.rand(n, generator=g, device=device) < s.blur_p
+        sigma = _uniform(n, *s.blur_sigma, g, device)
+        return ViewParams(boxes, flip, factors, order, gray, blur, sigma)
+
+    def apply(self, images: torch.Tensor, p: ViewParams) -> torch.Tensor:
+        """Augment uint8 N x 3 x H x W with parameters `p` -> normalized float32 N x 3 x S x S."""
+        s = self.spec
+        x = images.float() / 255.0
+        if p.boxes is not None and p.flip is not None:
+            x = resized_crop(x, p.boxes, s.size, p.flip)
+        x = color_jitter(x, p.factors, p.order)
+        x = torch.where(_col(p.gray), grayscale(x).expand_as(x), x)
+        if s.blur_p > 0:
+            k = blur_kernel_size(s.blur_sigma[1], min(x.shape[-2:]))
+            x = torch.where(_col(p.blur), gaussian_blur(x, p.sigma, k), x)
+        return self._normalize(x)
 
     def view(self, images: torch.Tensor) -> torch.Tensor:
         """One augmented view: uint8 N x 3 x H x W -> normalized float N x 3 x S x S."""
-        s, g, dev = self.spec, self.g, images.device
-        n = images.shape[0]
-        x = images.float() / 255.0
-        flip = torch.rand(n, generator=g, device=dev) < s.flip_p
-        x = resized_crop(x, crop_boxes(n, s.scale, s.ratio, g, dev), s.size, flip)
-        b, c, sat, hue = s.jitter
-        apply = torch.rand(n, generator=g, device=dev) < s.jitter_p
-        factors = torch.stack(
-            [
-                _uniform(n, max(0.0, 1 - b), 1 + b, g, dev),
-                _uniform(n, max(0.0, 1 - c), 1 + c, g, dev),
-                _uniform(n, max(0.0, 1 - sat), 1 + sat, g, dev),
-                _uniform(n, -hue, hue, g, dev),
-            ],
-            dim=1,
-        )  # N x 4
-        factors = torch.where(apply.unsqueeze(1), factors, torch.tensor([1.0, 1.0, 1.0, 0.0], device=dev))
-        order = torch.rand(n, 4, generator=g, device=dev).argsort(dim=1)  # a random op order per sample
-        x = color_jitter(x, factors, order)
-        gray = torch.rand(n, generator=g, device=dev) < s.gray_p
-        x = torch.where(_col(gray), grayscale(x).expand_as(x), x)
-        if s.blur_p > 0:
-            blur = torch.rand(n, generator=g, device=dev) < s.blur_p
-            sigma = _uniform(n, *s.blur_sigma, g, dev)
-            x = torch.where(_col(blur), gaussian_blur(x, sigma), x)
-        return self._normalize(x)
+        n, _, hgt, wid = images.shape
+        return self.apply(images, self.sample(n, hgt, wid, images.device))
 
     def __call__(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Two independent views (x1, x2) of the same uint8 batch."""
-        return self.view(images), self.view(images)
+        """Two independent views (x1, x2) of a uint8 batch, augmented as one 2N batch.
+
+        images: N x 3 x H x W (crop on the device), or N x 2 x 3 x S x S: two views already cropped and
+        flipped on the CPU (the folder path), which get the rest here.
+        """
+        if images.dim() == 5:
+            n, _, c, hgt, wid = images.shape
+            both = images.transpose(0, 1).reshape(2 * n, c, hgt, wid)
+            x = self.apply(both, self.sample(2 * n, hgt, wid, images.device, crop=False))
+        else:
+            n = images.shape[0]
+            x = self.view(torch.cat([images, images]))
+        return x[:n], x[n:]
 
     def prepare_eval(self, images: torch.Tensor) -> torch.Tensor:
         """Deterministic eval transform: center crop (or resize) to S x S, normalize."""
