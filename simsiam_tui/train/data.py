@@ -59,15 +59,33 @@ class MemorySource:
             yield self.images[i : i + batch_size], self.labels[i : i + batch_size]
 
 
+class TwoCrops:
+    """The CPU half of the folder path: two RandomResizedCrop + flip views of one PIL image, uint8 2 x 3 x S x S."""
+
+    def __init__(self, size: int, scale: tuple[float, float] = (0.2, 1.0)) -> None:
+        from torchvision import transforms as T
+
+        self.tf = T.Compose([T.RandomResizedCrop(size, scale=scale), T.RandomHorizontalFlip(), T.PILToTensor()])
+
+    def __call__(self, image: object) -> torch.Tensor:
+        return torch.stack([self.tf(image), self.tf(image)])
+
+
 class FolderSource:
-    """Images decoded on CPU workers (resize + center crop to a fixed size, uint8), sent to the device."""
+    """Images decoded on CPU workers, sent to the device as uint8.
+
+    Training batches are N x 2 x 3 x S x S: both views already cropped and flipped on the CPU (the
+    crop needs the full-resolution image); jitter, grayscale, blur and normalization run batched on
+    the device (DeviceAugment). Eval batches are resized and center-cropped to S (N x 3 x S x S).
+    """
 
     def __init__(self, folder: FolderSet, device: torch.device, workers: int) -> None:
         from torchvision import datasets as tvd
         from torchvision import transforms as T
 
-        tf = T.Compose([T.Resize(folder.decode_size), T.CenterCrop(folder.decode_size), T.PILToTensor()])
-        self.ds = tvd.ImageFolder(str(folder.root), transform=tf)
+        eval_tf = T.Compose([T.Resize(folder.decode_size), T.CenterCrop(folder.size), T.PILToTensor()])
+        self.ds = tvd.ImageFolder(str(folder.root), transform=eval_tf)
+        self.train_ds = tvd.ImageFolder(str(folder.root), transform=TwoCrops(folder.size, folder.scale))
         self.device = device
         self.workers = workers
 
@@ -78,13 +96,16 @@ class FolderSource:
         """Full batches per epoch across all ranks."""
         return len(self) // (batch_size * world)
 
-    def _loader(self, indices: list[int], batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def _loader(
+        self, indices: list[int], batch_size: int, train: bool = False
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         loader = torch.utils.data.DataLoader(
-            torch.utils.data.Subset(self.ds, indices),
+            torch.utils.data.Subset(self.train_ds if train else self.ds, indices),
             batch_size=batch_size,
             num_workers=self.workers,
             pin_memory=self.device.type == "cuda",
             persistent_workers=False,
+            prefetch_factor=4 if self.workers > 0 else None,
         )
         for x, y in loader:
             yield x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
@@ -92,11 +113,11 @@ class FolderSource:
     def epoch_batches(
         self, epoch: int, seed: int, batch_size: int, start: int = 0, rank: int = 0, world: int = 1
     ) -> Iterator[torch.Tensor]:
-        """uint8 batches of `epoch` for this rank, beginning at batch index `start`."""
+        """uint8 pairs of views (N x 2 x 3 x S x S) of `epoch` for this rank, beginning at batch index `start`."""
         idx: list[int] = []
         for batch in self.epoch_indices(epoch, seed, batch_size, start, rank, world):
             idx += batch.tolist()
-        for x, _ in self._loader(idx, batch_size):
+        for x, _ in self._loader(idx, batch_size, train=True):
             yield x
 
     def epoch_indices(

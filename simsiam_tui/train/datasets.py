@@ -30,7 +30,9 @@ class FolderSet:
     """A folder of class sub-folders read through a CPU DataLoader (too large to hold in memory)."""
 
     root: Path
-    decode_size: int
+    decode_size: int  # eval: resize the short side to this, then center-crop to `size`
+    size: int  # the views' side (RandomResizedCrop output, on the CPU)
+    scale: tuple[float, float] = (0.2, 1.0)  # RandomResizedCrop area range (the paper's, ImageNet too)
 
 
 @dataclass
@@ -129,8 +131,9 @@ def load_imagefolder(folder: Path, image_size: int) -> DataBundle:
             )
     decode = int(round(image_size / 0.875))
     classes = sum(1 for p in (folder / "train").iterdir() if p.is_dir())
-    train = FolderSet(folder / "train", decode)
-    return DataBundle(train, train, FolderSet(folder / "val", decode), classes, IMAGENET_MEAN, IMAGENET_STD)
+    train = FolderSet(folder / "train", decode, image_size)
+    val = FolderSet(folder / "val", decode, image_size)
+    return DataBundle(train, train, val, classes, IMAGENET_MEAN, IMAGENET_STD)
 
 
 def load_dataset(name: str, data_dir: str, image_size: int, download: bool = True) -> DataBundle:

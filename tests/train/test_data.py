@@ -44,9 +44,10 @@ def test_imagefolder_through_cpu_loader(tmp_path: Path) -> None:
     assert bundle.num_classes == 2
     src = make_source(bundle.train, torch.device("cpu"), workers=0)
     batches = list(src.epoch_batches(epoch=0, seed=0, batch_size=4))
-    assert len(batches) == 2 and batches[0].shape == (4, 3, 9, 9) and batches[0].dtype == torch.uint8
+    assert len(batches) == 2 and batches[0].shape == (4, 2, 3, 8, 8) and batches[0].dtype == torch.uint8
+    assert not torch.equal(batches[0][:, 0], batches[0][:, 1])  # two views cropped on the CPU
     images, labels = next(iter(src.ordered(8)))
-    assert images.shape[0] == 8 and sorted(labels.tolist()) == [0] * 4 + [1] * 4
+    assert images.shape == (8, 3, 8, 8) and sorted(labels.tolist()) == [0] * 4 + [1] * 4
 
 
 def test_imagefolder_missing_split_is_a_user_error(tmp_path: Path) -> None:
