@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -65,3 +66,24 @@ def knn_top1(
     """Top-1 accuracy of the weighted kNN classifier with the bank as training set."""
     pred = knn_predict(queries, bank, bank_labels, num_classes, k, t, chunk)
     return float((pred == query_labels.to(pred.device)).float().mean())
+
+
+def ordered_shard(
+    src: Any, batch_size: int, lo: int, hi: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """(images, labels) batches of items [lo, hi) of a batch source, in storage order (a DDP rank's kNN shard)."""
+    if lo == 0 and hi >= len(src):
+        yield from src.ordered(batch_size)
+    elif isinstance(getattr(src, "images", None), torch.Tensor):  # device-resident: slice, no copies
+        for i in range(lo, hi, batch_size):
+            j = min(i + batch_size, hi)
+            yield src.images[i:j], src.labels[i:j]
+    elif hasattr(src, "_loader"):  # a folder: decode only this shard
+        yield from src._loader(list(range(lo, hi)), batch_size)
+    else:  # any other source: read all, keep the shard
+        seen = 0
+        for images, labels in src.ordered(batch_size):
+            a, b = max(lo - seen, 0), min(hi - seen, images.shape[0])
+            if a < b:
+                yield images[a:b], labels[a:b]
+            seen += images.shape[0]

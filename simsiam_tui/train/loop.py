@@ -16,7 +16,8 @@ from simsiam_tui.train.augment import AugmentSpec, DeviceAugment
 from simsiam_tui.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from simsiam_tui.train.data import make_source
 from simsiam_tui.train.datasets import load_dataset
-from simsiam_tui.train.knn import extract_features, knn_top1
+from simsiam_tui.train.errors import UserFacingError
+from simsiam_tui.train.knn import extract_features, knn_top1, ordered_shard
 from simsiam_tui.train.methods import build_method
 from simsiam_tui.train.monitors import effective_rank, std_quantiles, z_std, z_std_ref
 from simsiam_tui.train.optim import CosineSchedule, build_optimizer
@@ -58,13 +59,18 @@ class Trainer:
         self.device = select_device(cfg.train.device, dist.local_rank())
         dist.maybe_init(self.device)
         self.rank, self.world = dist.rank(), dist.world_size()
-        seed_everything(cfg.train.seed + self.rank)
+        if self.faults.get("fault_rank", self.rank) != self.rank:  # tests: inject a fault into one rank only
+            self.faults = {}
+        seed_everything(cfg.train.seed)  # every rank draws as one process would (DDP starts from rank 0's weights)
         bundle = load_dataset(cfg.data.name, cfg.data.dir, cfg.data.image_size, cfg.data.download)
         self.num_classes = bundle.num_classes
         self.train_src = make_source(bundle.train, self.device, cfg.data.workers)
         self.bank_src = self.train_src if bundle.bank is bundle.train else make_source(bundle.bank, self.device)
         self.query_src = make_source(bundle.queries, self.device, cfg.data.workers)
-        self.batch = cfg.data.batch_size  # per process
+        try:
+            self.batch = dist.local_batch(cfg.data.batch_size, self.world)  # per process; the config's is global
+        except ValueError as err:
+            raise UserFacingError(str(err)) from None
         self.steps_per_epoch = self.train_src.steps_per_epoch(self.batch, self.world)
         if self.steps_per_epoch < 1:
             raise ValueError(f"data.batch_size {self.batch} x {self.world} exceeds the {len(self.train_src)} images")
@@ -83,7 +89,8 @@ class Trainer:
         self.schedule = CosineSchedule(
             self.total_steps, cfg.optim.warmup_epochs * self.steps_per_epoch, cfg.optim.fix_pred_lr
         )
-        self.aug_gen = torch.Generator(device=self.device).manual_seed(cfg.train.seed * 7919 + 1 + self.rank)
+        # the same stream on every rank: each draws the global batch's view parameters and keeps its rows
+        self.aug_gen = torch.Generator(device=self.device).manual_seed(cfg.train.seed * 7919 + 1)
         spec = AugmentSpec(
             size=cfg.data.image_size, mean=bundle.mean, std=bundle.std, blur_p=0.5 if cfg.data.blur else 0.0
         )
@@ -158,20 +165,25 @@ class Trainer:
                 return self.method.features(x)
 
         def feats(src: Any) -> tuple[torch.Tensor, torch.Tensor]:
-            fs, ys = [], []
-            for images, labels in src.ordered(512):
+            # under DDP each rank encodes its contiguous shard; gather_rows restores storage order
+            lo, hi = dist.shard_range(len(src), self.rank, self.world)
+            fs = [torch.zeros(0, int(self.method.backbone.out_dim), device=self.device)]  # type: ignore[arg-type]
+            ys = [torch.zeros(0, dtype=torch.long, device=self.device)]
+            for images, labels in ordered_shard(src, 512, lo, hi):
                 fs.append(extract_features(encode, images, self.augment.prepare_eval, 512))
-                ys.append(labels)
-            return torch.cat(fs), torch.cat(ys)
+                ys.append(labels.to(self.device))
+            return dist.gather_rows(torch.cat(fs)), dist.gather_rows(torch.cat(ys))
 
         bank, bank_y = feats(self.bank_src)
         queries, query_y = feats(self.query_src)
+        self.method.train()
+        if not dist.is_main():  # every rank holds the same features; one computes and reports
+            return
         labeled = bank_y >= 0
         acc = knn_top1(
             queries, query_y, bank[labeled], bank_y[labeled], self.num_classes, self.cfg.monitor.knn_k,
             self.cfg.monitor.knn_t,
         )
-        self.method.train()
         self.events.emit(
             "eval", step=self.step, epoch=self.epoch_float, knn_top1=acc, knn_k=self.cfg.monitor.knn_k,
             seconds=round(time.perf_counter() - t0, 4),
@@ -190,7 +202,7 @@ class Trainer:
         self, images: torch.Tensor, index: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, float]:
         """One SimSiam step on a uint8 batch (train-set `index` for methods that use it); returns (loss, z, lr)."""
-        x1, x2 = self.augment(images)  # N x 3 x S x S each
+        x1, x2 = dist.sharded_views(self.augment, images, self.rank, self.world)  # N x 3 x S x S each
         if self.cuda:
             x1 = x1.contiguous(memory_format=torch.channels_last)
             x2 = x2.contiguous(memory_format=torch.channels_last)
@@ -226,15 +238,22 @@ class Trainer:
                     raise RuntimeError(f"injected fault at step {self.step + 1}")
                 index = next(indices).to(self.device) if indices is not None else None
                 loss, z, lr = self.train_step(images, index)
-                if not bool(torch.isfinite(loss.detach())):  # one sync per step; keeps last.pt the last good state
+                # one sync per step; keeps last.pt the last good state. Under DDP one all-reduce makes every
+                # rank take the same branch (a NaN on any rank, a stop signal that reached any rank).
+                bad = ~torch.isfinite(loss.detach())
+                nonfinite, stop_now = dist.agree(bad, self.stop.requested, device=self.device)
+                if nonfinite:
                     self.events.emit("train", step=self.step + 1, epoch=self.epoch_float, loss=math.nan, lr=lr)
-                    return Outcome("diverged", f"loss is {float(loss.detach())} at step {self.step + 1}")
+                    value = float(dist.all_reduce_mean(loss.detach()))
+                    return Outcome("diverged", f"loss is {value} at step {self.step + 1}")
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()
                 self.method.after_step(self.step, self.total_steps)
                 self.step += 1
                 win_images += images.shape[0] * self.world
+                if self.world > 1 and (self.step % mon.log_every == 0 or self.step % mon.collapse_every == 0):
+                    z = dist.gather_rows(z.detach())  # monitors see the global batch, as one process would
                 if self.step % mon.log_every == 0:
                     loss_value = float(dist.all_reduce_mean(loss.detach()))
                     now = time.perf_counter()
@@ -246,26 +265,31 @@ class Trainer:
                         effective_rank=effective_rank(z), dim=z.shape[1],
                     )
                 if self.faults.get("hold_at_step") == self.step:
-                    self._hold()
-                if self.stop.requested:
-                    self.save(reason=f"signal {self.stop.signal_name}")
-                    return Outcome("stopped", f"{self.stop.signal_name} at step {self.step}")
+                    stop_now = self._hold()
+                if stop_now or (self.world == 1 and self.stop.requested):
+                    self.save(reason=f"signal {self.stop_name()}")
+                    return Outcome("stopped", f"{self.stop_name()} at step {self.step}")
             self.save(reason="epoch")
             if (epoch + 1) % mon.knn_every == 0 or epoch + 1 == cfg.train.epochs:
                 self.evaluate()
             win_t, win_wait, win_images = time.perf_counter(), 0.0, 0
             self._maybe_hold(epoch + 1)
-            if self.stop.requested:
-                return Outcome("stopped", f"{self.stop.signal_name} at step {self.step}")
+            if dist.agree(self.stop.requested, device=self.device)[0]:
+                return Outcome("stopped", f"{self.stop_name()} at step {self.step}")
         return Outcome("finished", f"{cfg.train.epochs} epochs, {self.step} steps")
+
+    def stop_name(self) -> str:
+        """The signal that stopped the run (another rank's when this one got none)."""
+        return self.stop.signal_name or "signal on another rank"
 
     def _maybe_hold(self, epochs_done: int) -> None:
         """Test hook: after the checkpoint of epoch N, flush and wait (the test SIGKILLs or SIGTERMs us)."""
         if self.faults.get("hold_after_epoch") == epochs_done:
             self._hold()
 
-    def _hold(self) -> None:
-        """Flush events and sleep until a stop signal (fault injection for the resume tests)."""
+    def _hold(self) -> bool:
+        """Flush events and sleep until a stop signal reaches any rank (fault injection for the resume tests)."""
         self.events.flush(fsync=True)
-        while not self.stop.requested:
+        while not dist.agree(self.stop.requested, device=self.device)[0]:
             time.sleep(0.05)
+        return True

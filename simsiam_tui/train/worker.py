@@ -111,6 +111,8 @@ def run_worker(run_dir: Path | str) -> int:
     try:
         paths.checkpoints.mkdir(parents=True, exist_ok=True)
         trainer = Trainer(cfg, paths.checkpoint, events, stop)
+        if trainer.world > 1:  # torchrun starts each rank in its own session: record them all for `stop --force`
+            status.update(rank_pids=dist.all_pids(), agent_pid=os.getppid(), world_size=trainer.world)
         trainer.maybe_resume()
         had_events = paths.events.exists() and paths.events.stat().st_size > 0
         resumed = trainer.resumed_from if trainer.resumed_from is not None else (0 if had_events else None)
@@ -137,7 +139,10 @@ def run_worker(run_dir: Path | str) -> int:
     except BaseException as err:  # a crash: traceback to stderr (worker.log), last line to status
         traceback.print_exc(file=sys.stderr)
         sys.stderr.flush()
-        _finish(events, status, heartbeat, trainer, "failed", _last_line(err), EXIT_CODES["failed"])
+        reason = _last_line(err)
+        if trainer is not None and trainer.world > 1 and _is_dist_error(err):
+            reason = f"a DDP collective failed (another rank died, hung or was stopped; see worker.log): {reason}"
+        _finish(events, status, heartbeat, trainer, "failed", reason, EXIT_CODES["failed"])
         _restore(previous)
         return EXIT_CODES["failed"]
     code = EXIT_CODES[outcome.state]
@@ -145,6 +150,14 @@ def run_worker(run_dir: Path | str) -> int:
     _restore(previous)
     dist.shutdown()
     return code
+
+
+def _is_dist_error(err: BaseException) -> bool:
+    """True for errors of a collective (a peer rank gone, a process-group timeout)."""
+    import torch.distributed as torch_dist
+
+    text = str(err).lower()
+    return isinstance(err, torch_dist.DistError) or any(w in text for w in ("gloo", "nccl", "timed out", "peer"))
 
 
 def _finish(events: Any, status: Any, heartbeat: Any, trainer: Any, state: str, reason: str, code: int) -> None:
