@@ -169,3 +169,16 @@ def test_gaussian_blur_matches_torchvision() -> None:
     for i in range(3):
         ref = TF.gaussian_blur(x[i : i + 1], [k, k], [float(sigma[i])] * 2)
         assert torch.allclose(out[i : i + 1], ref, atol=1e-5)
+
+
+def test_compiled_augmentation_matches_eager() -> None:
+    """train.compile also compiles the deterministic part of the augmentation; same views."""
+    pytest.importorskip("torch._inductor")
+    spec = AugmentSpec(size=8, mean=(0.5,) * 3, std=(0.25,) * 3)
+    images = torch.randint(0, 256, (4, 3, 8, 8), dtype=torch.uint8)
+    eager = DeviceAugment(spec, torch.Generator().manual_seed(0))(images)
+    compiled = DeviceAugment(AugmentSpec(**{**spec.__dict__, "compile": True}), torch.Generator().manual_seed(0))(
+        images
+    )
+    for a, b in zip(eager, compiled, strict=True):
+        assert torch.allclose(a, b, atol=1e-4)
