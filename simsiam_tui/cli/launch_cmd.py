@@ -51,6 +51,10 @@ def launch(
     per_gpu: int | None = typer.Option(
         None, "--per-gpu", help="Runs sharing one GPU (default 1); on the CPU, runs at once (default max(2, cores/4))."
     ),
+    gpus_per_run: int = typer.Option(
+        1, "--gpus-per-run", min=1,
+        help="DDP: processes (one GPU each) per run, under torchrun; data.batch_size is the global batch.",
+    ),
     follow: bool = typer.Option(
         False, "--follow", "-f", help="Show a live table until every run ends (Ctrl-C detaches)."
     ),
@@ -73,7 +77,7 @@ def launch(
         return
     gpu_list = parse_gpus(gpus)
     root = runs_root(runs)
-    started = launch_runs(configs, root, gpus=gpu_list, per_gpu=per_gpu, name=name)
+    started = launch_runs(configs, root, gpus=gpu_list, per_gpu=per_gpu, name=name, gpus_per_run=gpus_per_run)
     if as_json:
         print_json([{"id": p.run_id, "dir": str(p.dir), "state": run_summary(p)["state"]} for p in started])
     else:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from simsiam_tui.launch.errors import LaunchError
-from simsiam_tui.launch.procs import hostname, is_alive, kill_group, signal_process
+from simsiam_tui.launch.procs import hostname, is_alive, kill_worker, signal_process
 from simsiam_tui.launch.scheduler import root_lock, submit
 from simsiam_tui.launch.slots import Request, make_request
 from simsiam_tui.launch.state import refresh_state
@@ -42,18 +42,30 @@ def launch_runs(
     gpus: list[int] | None = None,
     per_gpu: int | None = None,
     name: str | None = None,
+    gpus_per_run: int = 1,
 ) -> list[RunPaths]:
     """Create one run per config and start each as a detached worker where a slot is free; queue the rest.
 
     gpus: allowed GPU indices (None: every visible GPU; []: the CPU). per_gpu: runs sharing a GPU, or, on the
-    CPU, runs at once on this machine (default max(2, cores // 4)). Returns at once; a detached queue runner
-    starts queued runs later, even after the caller exits.
+    CPU, runs at once on this machine (default max(2, cores // 4)). gpus_per_run > 1: each run is a DDP run
+    of that many torchrun processes, one GPU each (gloo processes on the CPU); data.batch_size stays the
+    global batch. Returns at once; a detached queue runner starts queued runs later, even after the caller exits.
     """
     if not configs:
         raise LaunchError("nothing to launch: give at least one preset or a suite")
     if name is not None:
         check_name(name)
-    requests = [make_request(gpus, per_gpu, getattr(getattr(c, "train", None), "device", "auto")) for c in configs]
+    for cfg in configs:
+        batch = getattr(getattr(cfg, "data", None), "batch_size", None)
+        if isinstance(batch, int) and batch % max(1, gpus_per_run):
+            raise LaunchError(
+                f"data.batch_size {batch} ({cfg.variant}) is the global batch and must divide by --gpus-per-run "
+                f"{gpus_per_run}; fix: --set data.batch_size={max(gpus_per_run, batch // gpus_per_run * gpus_per_run)}"
+            )
+    requests = [
+        make_request(gpus, per_gpu, getattr(getattr(c, "train", None), "device", "auto"), gpus_per_run)
+        for c in configs
+    ]
     path = _root(root)
     created: list[RunPaths] = []
     with root_lock(path):  # created and marked queued before any scheduling pass sees half of them
@@ -95,9 +107,9 @@ def stop_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
             continue
         if status.get("host") and status["host"] != hostname():
             raise LaunchError(f"run {paths.run_id} runs on host {status['host']}; stop it there")
-        pid, pgid = status.get("pid"), status.get("pgid") or status.get("pid")
+        pid = status.get("pid")
         if force:
-            kill_group(pgid, pid)
+            kill_worker(status)
             update_status(paths.status, state="stopped", message="killed (--force)", ended=time.time(), exit_code=-9)
             actions.append(Action(paths.run_id, "killed", "stopped"))
         elif pid and is_alive(pid) and signal_process(pid, signal.SIGTERM):
@@ -141,10 +153,12 @@ def resume_runs(runs: Sequence[RunPaths], gpus: list[int] | None = None, per_gpu
         status = read_status(paths.status) or {}
         pid = status.get("pid")
         if pid and is_alive(pid):  # a hung worker that was marked lost: make sure it is gone
-            kill_group(status.get("pgid") or pid, pid)
+            kill_worker(status)
         request = Request.from_dict(status.get("request"))
         if gpus is not None or per_gpu is not None:
-            request = make_request(gpus if gpus is not None else (request.gpus or None), per_gpu)
+            request = make_request(
+                gpus if gpus is not None else (request.gpus or None), per_gpu, gpus_per_run=request.gpus_per_run
+            )
         had_checkpoint = paths.checkpoint.exists()
         with root_lock(paths.dir.parent):
             now = time.time()
@@ -188,7 +202,7 @@ def remove_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
             if status.get("state") in ("starting", "running"):
                 if status.get("host") and status["host"] != hostname():
                     raise LaunchError(f"run {paths.run_id} runs on host {status['host']}; stop it there first")
-                kill_group(status.get("pgid") or status.get("pid"), status.get("pid"))
+                kill_worker(status)
             shutil.rmtree(paths.dir)
         actions.append(Action(paths.run_id, "removed", "removed"))
     return actions

@@ -24,13 +24,22 @@ def hostname() -> str:
     return socket.gethostname()
 
 
-def worker_command(run_dir: Path) -> list[str]:
-    """The argv that runs one worker: `python -m simsiam_tui.train RUN_DIR` (or $SIMSIAM_TUI_WORKER)."""
+def worker_command(run_dir: Path, nproc: int = 1) -> list[str]:
+    """The argv that runs one worker: `python -m simsiam_tui.train RUN_DIR` (or $SIMSIAM_TUI_WORKER).
+
+    nproc > 1: a DDP run, `torchrun --standalone --nproc-per-node N -m simsiam_tui.train RUN_DIR` (a free
+    local rendezvous port each time; {nproc} in $SIMSIAM_TUI_WORKER is filled in too).
+    """
     override = os.environ.get(WORKER_ENV)
     if override:
         import shlex
 
-        return [part.replace("{run_dir}", str(run_dir)) for part in shlex.split(override)]
+        return [part.replace("{run_dir}", str(run_dir)).replace("{nproc}", str(nproc)) for part in shlex.split(override)]
+    if nproc > 1:
+        return [
+            sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+            "-m", "simsiam_tui.train", str(run_dir),
+        ]  # fmt: skip
     return [sys.executable, "-m", "simsiam_tui.train", str(run_dir)]
 
 
@@ -110,6 +119,19 @@ def signal_group(pgid: int, sig: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def kill_worker(status: dict, timeout: float = 5.0) -> None:
+    """SIGKILL a run's worker: its process group and, for a DDP run, every rank and the torchrun agent.
+
+    torchrun starts each rank in a session of its own, so the launcher's group alone would miss them.
+    """
+    ranks = [p for p in status.get("rank_pids") or [] if isinstance(p, int) and p > 0]
+    agent = status.get("agent_pid") if isinstance(status.get("agent_pid"), int) else None
+    for pid in [*ranks, *([agent] if agent else [])]:
+        if pid != status.get("pid") and is_alive(pid):
+            signal_group(pid, signal.SIGKILL) or signal_process(pid, signal.SIGKILL)
+    kill_group(status.get("pgid") or status.get("pid"), status.get("pid"), timeout)
 
 
 def kill_group(pgid: int | None, pid: int | None, timeout: float = 5.0) -> None:

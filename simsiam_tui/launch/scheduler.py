@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from simsiam_tui.launch.procs import hostname, spawn_detached, worker_command
-from simsiam_tui.launch.slots import Request, pick_slot
+from simsiam_tui.launch.slots import Request, pick_slots
 from simsiam_tui.launch.state import refresh_state
 from simsiam_tui.probe import process_create_time
 from simsiam_tui.store import RunPaths, list_runs, read_status, update_status
@@ -39,11 +39,17 @@ def root_lock(root: Path, name: str = SCHED_LOCK, blocking: bool = True) -> Iter
 
 
 def slot_of(status: dict[str, Any]) -> tuple[bool, int | None]:
-    """(has_slot, gpu) for a live run: the launcher's `slot` record (None = the CPU)."""
-    if "slot" not in status:
-        return True, None  # started outside the launcher (e.g. `simsiam-tui train`): count it on the CPU
-    slot = status["slot"]
-    return True, slot if isinstance(slot, int) else None
+    """(has_slot, gpu) for a live run: the launcher's `slot` record (None = the CPU; a DDP run's first GPU)."""
+    gpus = slot_gpus(status)
+    return True, gpus[0] if gpus else None
+
+
+def slot_gpus(status: dict[str, Any]) -> list[int]:
+    """Every GPU a live run holds ([] = the CPU): the `slot` record, an int or, for a DDP run, a list."""
+    slot = status.get("slot")  # missing: started outside the launcher (e.g. `simsiam-tui train`), on the CPU
+    if isinstance(slot, int):
+        return [slot]
+    return [g for g in slot if isinstance(g, int)] if isinstance(slot, list) else []
 
 
 def occupancy(root: Path, runs: list[RunPaths] | None = None) -> dict[int | None, int]:
@@ -57,33 +63,38 @@ def occupancy(root: Path, runs: list[RunPaths] | None = None) -> dict[int | None
         status = read_status(paths.status) or {}
         if status.get("host") not in (None, me) or status.get("slurm_job_id"):
             continue  # Slurm allocates its own resources
-        _, gpu = slot_of(status)
-        used[gpu] = used.get(gpu, 0) + 1
+        for gpu in slot_gpus(status) or [None]:
+            used[gpu] = used.get(gpu, 0) + 1
     return used
 
 
-def worker_env(request: Request, gpu: int | None) -> dict[str, str]:
-    """The worker's environment: CUDA_VISIBLE_DEVICES for its GPU (empty for the CPU), CPU threads."""
+def worker_env(request: Request, gpu: int | list[int] | None) -> dict[str, str]:
+    """The worker's environment: CUDA_VISIBLE_DEVICES for its GPU(s) (empty for the CPU), CPU threads.
+
+    A DDP run on the CPU splits its slot's threads between its processes.
+    """
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
-    if gpu is None:
+    if gpu is None or gpu == []:
         env["CUDA_VISIBLE_DEVICES"] = ""
         if request.threads:
+            threads = max(1, request.threads // max(1, request.gpus_per_run))
             for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-                env.setdefault(key, str(request.threads))
+                env.setdefault(key, str(threads))
     else:
-        env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpu if isinstance(gpu, list) else [gpu]))
     return env
 
 
-def start_worker(paths: RunPaths, request: Request, gpu: int | None) -> int:
-    """Start one run's worker detached on `gpu` (None: CPU); record pid, pgid, host and slot; return the pid."""
+def start_worker(paths: RunPaths, request: Request, gpu: int | list[int] | None) -> int:
+    """Start one run's worker detached on `gpu` (None: CPU; a list: a DDP run under torchrun); return the pid."""
     now = time.time()
+    gpus = [] if gpu is None else (list(gpu) if isinstance(gpu, list) else [gpu])
     update_status(
         paths.status,
         state="starting",
-        slot=gpu,
-        gpus=[] if gpu is None else [gpu],
+        slot=gpus if len(gpus) > 1 else (gpus[0] if gpus else None),
+        gpus=gpus,
         host=hostname(),
         launched=now,
         heartbeat=now,
@@ -95,7 +106,8 @@ def start_worker(paths: RunPaths, request: Request, gpu: int | None) -> int:
         request=request.to_dict(),
     )
     try:
-        proc = spawn_detached(worker_command(paths.dir), paths.log, worker_env(request, gpu), cwd=paths.dir.parent)
+        argv = worker_command(paths.dir, request.gpus_per_run)
+        proc = spawn_detached(argv, paths.log, worker_env(request, gpu), cwd=paths.dir.parent)
     except OSError as exc:
         update_status(paths.status, state="failed", message=f"cannot start the worker: {exc}", ended=time.time())
         return 0
@@ -121,11 +133,12 @@ def schedule(root: Path) -> list[RunPaths]:
         waiting.sort(key=lambda item: (item[1].get("queued_at") or item[1].get("created") or 0, item[0].run_id))
         for paths, status in waiting:
             request = Request.from_dict(status.get("request"))
-            fits, gpu = pick_slot(request, used)
+            fits, gpus = pick_slots(request, used)
             if not fits:
                 continue
-            if start_worker(paths, request, gpu):
-                used[gpu] = used.get(gpu, 0) + 1
+            if start_worker(paths, request, gpus if gpus and len(gpus) > 1 else (gpus[0] if gpus else None)):
+                for gpu in gpus or [None]:
+                    used[gpu] = used.get(gpu, 0) + 1
                 started.append(paths)
     return started
 

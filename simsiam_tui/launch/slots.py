@@ -57,18 +57,26 @@ def visible_gpus() -> list[int]:
 
 @dataclass
 class Request:
-    """What one run asks for: a GPU from `gpus` shared by at most `per_gpu` runs, or a CPU slot when gpus is []."""
+    """What one run asks for: a GPU from `gpus` shared by at most `per_gpu` runs, or a CPU slot when gpus is [].
+
+    gpus_per_run > 1: a DDP run of that many processes (torchrun), one GPU each, every one of them
+    counted against per_gpu; on the CPU, that many gloo processes in one CPU slot, sharing its threads.
+    """
 
     gpus: list[int] = field(default_factory=list)
     per_gpu: int = 1
     threads: int | None = None  # CPU runs: OMP/MKL threads per run
+    gpus_per_run: int = 1
 
     @property
     def on_cpu(self) -> bool:
         return not self.gpus
 
     def to_dict(self) -> dict[str, Any]:
-        return {"gpus": list(self.gpus), "per_gpu": self.per_gpu, "threads": self.threads}
+        out: dict[str, Any] = {"gpus": list(self.gpus), "per_gpu": self.per_gpu, "threads": self.threads}
+        if self.gpus_per_run > 1:
+            out["gpus_per_run"] = self.gpus_per_run
+        return out
 
     @classmethod
     def from_dict(cls, data: Any) -> Request:
@@ -80,13 +88,19 @@ class Request:
         threads = data.get("threads") if isinstance(data.get("threads"), int) else None
         if per_gpu is None:
             per_gpu = 1 if gpus else default_cpu_slots()
-        return cls(gpus=gpus, per_gpu=per_gpu, threads=threads if not gpus else None)
+        n = data.get("gpus_per_run")
+        n = n if isinstance(n, int) and n > 0 else 1
+        return cls(gpus=gpus, per_gpu=per_gpu, threads=threads if not gpus else None, gpus_per_run=n)
 
 
-def make_request(gpus: list[int] | None, per_gpu: int | None, device: str = "auto") -> Request:
-    """Check --gpus/--per-gpu against what the probe sees and return the run's Request."""
+def make_request(
+    gpus: list[int] | None, per_gpu: int | None, device: str = "auto", gpus_per_run: int = 1
+) -> Request:
+    """Check --gpus/--per-gpu/--gpus-per-run against what the probe sees and return the run's Request."""
     if per_gpu is not None and per_gpu < 1:
         raise LaunchError(f"--per-gpu {per_gpu} must be at least 1")
+    if gpus_per_run < 1:
+        raise LaunchError(f"--gpus-per-run {gpus_per_run} must be at least 1")
     if device == "cpu":
         gpus = []
     available = visible_gpus()
@@ -105,15 +119,27 @@ def make_request(gpus: list[int] | None, per_gpu: int | None, device: str = "aut
             )
     if not gpus:
         slots = per_gpu or default_cpu_slots()
-        return Request(gpus=[], per_gpu=slots, threads=cpu_threads(slots))
-    return Request(gpus=list(gpus), per_gpu=per_gpu or 1)
+        return Request(gpus=[], per_gpu=slots, threads=cpu_threads(slots), gpus_per_run=gpus_per_run)
+    if gpus_per_run > len(gpus):
+        raise LaunchError(
+            f"--gpus-per-run {gpus_per_run} needs {gpus_per_run} GPUs but only {len(gpus)} are allowed "
+            f"({','.join(map(str, gpus))})"
+        )
+    return Request(gpus=list(gpus), per_gpu=per_gpu or 1, gpus_per_run=gpus_per_run)
 
 
 def pick_slot(request: Request, occupancy: dict[int | None, int]) -> tuple[bool, int | None]:
     """(fits, gpu): where the run fits now, the least used allowed GPU first; gpu None means the CPU."""
+    fits, gpus = pick_slots(request, occupancy)
+    return fits, (gpus[0] if gpus else None)
+
+
+def pick_slots(request: Request, occupancy: dict[int | None, int]) -> tuple[bool, list[int] | None]:
+    """(fits, gpus): the request's gpus_per_run least used allowed GPUs with room, or None for the CPU."""
     if request.on_cpu:
         return occupancy.get(None, 0) < request.per_gpu, None
     free = [g for g in request.gpus if occupancy.get(g, 0) < request.per_gpu]
-    if not free:
+    if len(free) < request.gpus_per_run:
         return False, None
-    return True, min(free, key=lambda g: (occupancy.get(g, 0), request.gpus.index(g)))
+    chosen = sorted(free, key=lambda g: (occupancy.get(g, 0), request.gpus.index(g)))[: request.gpus_per_run]
+    return True, sorted(chosen)
