@@ -49,8 +49,30 @@ def faults() -> dict[str, int]:
     return out
 
 
+def torch_memory() -> dict[str, float]:
+    """This process's CUDA allocator figures in MB (allocated, reserved, peak allocated); {} off CUDA.
+
+    Complements NVML's per-GPU use: the peak is what a batch-size change must fit under.
+    """
+    if not (torch.cuda.is_available() and torch.cuda.is_initialized()):
+        return {}
+    dev = torch.cuda.current_device()  # select_device made the run's device current
+    mb = 2.0**20
+    return {
+        "torch_mem_allocated_mb": round(torch.cuda.memory_allocated(dev) / mb, 1),
+        "torch_mem_reserved_mb": round(torch.cuda.memory_reserved(dev) / mb, 1),
+        "torch_mem_peak_mb": round(torch.cuda.max_memory_allocated(dev) / mb, 1),
+    }
+
+
+MEMORY_KINDS = ("start", "system")  # events that carry torch_memory()
+
+
 class SafeEvents:
-    """An EventWriter shared by the loop and the heartbeat thread (None writer: a non-main rank)."""
+    """An EventWriter shared by the loop and the heartbeat thread (None writer: a non-main rank).
+
+    `start` and `system` events get the CUDA allocator's memory figures added (torch_memory).
+    """
 
     def __init__(self, writer: Any | None) -> None:
         self.writer = writer
@@ -59,6 +81,8 @@ class SafeEvents:
     def emit(self, kind: str, step: int, epoch: float, **fields: Any) -> None:
         """Write one event (no-op on non-main ranks)."""
         if self.writer is not None:
+            if kind in MEMORY_KINDS:
+                fields = {**torch_memory(), **fields}
             with self.lock:
                 self.writer.emit(kind, step=step, epoch=epoch, **fields)
 
