@@ -92,7 +92,8 @@ class Trainer:
         # the same stream on every rank: each draws the global batch's view parameters and keeps its rows
         self.aug_gen = torch.Generator(device=self.device).manual_seed(cfg.train.seed * 7919 + 1)
         spec = AugmentSpec(
-            size=cfg.data.image_size, mean=bundle.mean, std=bundle.std, blur_p=0.5 if cfg.data.blur else 0.0
+            size=cfg.data.image_size, mean=bundle.mean, std=bundle.std, blur_p=0.5 if cfg.data.blur else 0.0,
+            compile=cfg.train.compile,  # the augmentation's ops fused too
         )
         self.augment = DeviceAugment(spec, self.aug_gen)
         self.step = 0
