@@ -10,8 +10,9 @@ Three figures in one run, same model, batch, optimizer step and device:
       channels_last + bf16 autocast on CUDA) with its monitors on at the preset's cadence (z_std and
       a `train` event every log_every steps, std quantiles + effective rank every collapse_every);
   (c) the same step on ready, already augmented tensors (the upper bound).
-The phases run in R rounds (a, b, c, a, b, c, ...) and each figure is the median over rounds, so a
-noisy shared machine moves all three alike. The data are CIFAR-shaped synthetic uint8 images (smooth
+Each of R rounds times (a), then (b) and (c) alternated step by step (the same machine load for
+both); the figures are medians over rounds and the ratios medians of the per-round ratios, so a
+noisy shared machine moves them little. The data are CIFAR-shaped synthetic uint8 images (smooth
 random colour fields plus noise; CIFAR-10 cannot be downloaded here), held as PIL images for (a) and
 as a device uint8 tensor for (b). On CUDA: the cifar10 scale (ResNet-18, 3x3 stem, batch 512), 50k
 train + 10k test images. On CPU: the digits-scale ResNet (width 16) at 32 x 32, batch 128, fewer
@@ -124,6 +125,20 @@ def timed(device: torch.device, steps: int, warmup: int, step: Callable[[], int]
     return images / (time.perf_counter() - t0)
 
 
+def alternated(device: torch.device, steps: int, f: Callable[[], int], g: Callable[[], int]) -> tuple[float, float]:
+    """Images per second of f and of g, called in turn step by step (both see the same machine load)."""
+    f(), g()
+    spent, done = [0.0, 0.0], [0, 0]
+    for _ in range(steps):
+        for k, fn in enumerate((f, g)):
+            sync(device)
+            t0 = time.perf_counter()
+            done[k] += fn()
+            sync(device)
+            spent[k] += time.perf_counter() - t0
+    return done[0] / spent[0], done[1] / spent[1]
+
+
 def main() -> None:  # noqa: PLR0915
     """Run the three phases in rounds and print the figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -131,7 +146,7 @@ def main() -> None:  # noqa: PLR0915
     ap.add_argument("--batch", type=int)
     ap.add_argument("--workers", type=int)
     ap.add_argument("--steps", type=int)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--width", type=int, default=16, help="digits ResNet width (CPU only)")
     ap.add_argument("--compile", choices=["on", "off"])
     ap.add_argument("--train-images", type=int)
@@ -142,7 +157,7 @@ def main() -> None:  # noqa: PLR0915
     cuda = device.type == "cuda"
     args.batch = args.batch or (512 if cuda else 128)
     args.workers = args.workers if args.workers is not None else min(8, os.cpu_count() or 1)
-    args.steps = args.steps or (30 if cuda else 5)
+    args.steps = args.steps or (30 if cuda else 4)
     args.compile = args.compile or ("off" if cuda else "on")
     args.train_images = args.train_images or (50_000 if cuda else 2_048)
     args.test_images = args.test_images or (10_000 if cuda else 512)
@@ -257,9 +272,12 @@ def main() -> None:  # noqa: PLR0915
         rates: dict[str, list[float]] = {"a": [], "b": [], "c": []}
         for _ in range(args.rounds):
             rates["a"].append(reference_phase())
-            rates["b"].append(timed(device, args.steps, 1, project_step))
-            rates["c"].append(timed(device, args.steps, 1, bare_step))
+            rb, rc = alternated(device, args.steps, project_step, bare_step)
+            rates["b"].append(rb)
+            rates["c"].append(rc)
         a, b, c = (statistics.median(rates[k]) for k in "abc")
+        b_a = statistics.median(rb / ra for ra, rb in zip(rates["a"], rates["b"], strict=True))
+        b_c = statistics.median(rb / rc for rb, rc in zip(rates["b"], rates["c"], strict=True))
 
         # monitors, per call, amortized at the preset's cadence
         z = fit(x1, x2).detach()
@@ -297,7 +315,7 @@ def main() -> None:  # noqa: PLR0915
     print(f"(a) reference (PIL + DataLoader, {args.workers} workers): {a:8.0f} img/s   rounds {_fmt(rates['a'])}")
     print(f"(b) this project (device aug, monitors on):   {b:8.0f} img/s   rounds {_fmt(rates['b'])}")
     print(f"(c) training step on ready tensors:          {c:8.0f} img/s   rounds {_fmt(rates['c'])}")
-    print(f"b/a = {b / a:.2f}   b/c = {b / c:.2f}")
+    print(f"b/a = {b_a:.2f}   b/c = {b_c:.2f}   (medians of the per-round ratios)")
     print(
         f"monitors: {1e3 * log_cost:.2f} ms per train log (every {mon.log_every}), {1e3 * collapse_cost:.2f} ms per "
         f"collapse log (every {mon.collapse_every}): {100 * share:.2f}% of step time"
