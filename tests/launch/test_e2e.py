@@ -102,7 +102,7 @@ def test_kill_9_gives_lost_then_resume_finishes(root: Path) -> None:
         root, "--preset", "simsiam", "--set", "train.epochs=2", env={"SIMSIAM_TUI_FAULT": "hold_after_epoch=1"}
     )
     run_dir = Path(run["dir"])
-    wait_until(lambda: any(e["kind"] == "eval" for e in events_of(run_dir)), 120, "the first epoch's eval")
+    wait_until(lambda: any(e["kind"] == "checkpoint" for e in events_of(run_dir)), 120, "the first epoch's checkpoint")
     status = wait_until(lambda: (s := status_of(run_dir)).get("state") == "running" and s, 30, "running")
     os.killpg(status["pgid"], signal.SIGKILL)
     states = wait_until(lambda: (s := _states(root))[run["id"]] == "lost" and s, 30, "the run to show lost")
