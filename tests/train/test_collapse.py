@@ -8,6 +8,7 @@ import pytest
 
 from simsiam_tui.config import resolve_config
 from simsiam_tui.store import create_run, read_events
+from simsiam_tui.store.verdict import COLLAPSED_RANK
 from simsiam_tui.train.worker import run_worker
 
 
@@ -33,7 +34,10 @@ def test_no_stop_grad_collapses_and_simsiam_does_not(tmp_path: Path) -> None:
     healthy = _train(tmp_path, "simsiam")
     chance = 0.1
     assert collapsed["loss"] < -0.9, collapsed
-    assert collapsed["z_ratio"] < 0.3 or collapsed["knn"] < chance + 0.05, collapsed
+    # complete collapse by the shared verdict: z_std/ref low, or outputs on one line (the output BN
+    # without affine can keep z_std/ref near 0.3 while the effective rank is about 1), or kNN at chance
+    complete = collapsed["z_ratio"] < 0.3 or collapsed["rank"] < COLLAPSED_RANK
+    assert complete or collapsed["knn"] < chance + 0.05, collapsed
     assert healthy["z_ratio"] > 0.7, healthy
     assert healthy["knn"] >= 0.8, healthy
     assert healthy["rank"] > 3 * collapsed["rank"], (healthy, collapsed)
