@@ -188,7 +188,7 @@ def test_moco_loss_is_info_nce_against_the_queue() -> None:
     queue = model.queue.clone()
     out = model(x1, x2)
     q1 = F.normalize(model.projector(model.backbone(x1)), dim=1)
-    assert float(out.loss.detach()) == pytest.approx(float(info_nce(q1, model.keys(x2), queue, 0.2)), rel=1e-5)
+    assert float(out.loss.detach()) == pytest.approx(float(info_nce(q1, model.keys(x2), queue, 0.2).detach()), rel=1e-5)
 
 
 # -- InstDisc's memory bank ---------------------------------------------------------------------
