@@ -229,7 +229,7 @@ def test_bank_negatives_are_sampled_reproducibly_and_never_the_positive() -> Non
     own = idx_a[None, :] == index[:, None]
     assert own.any()
     ref = 0.5 * (info_nce(f1, bank0[index], bank0[idx_a], 0.1, own) + info_nce(f2, bank0[index], bank0[idx_a], 0.1, own))
-    assert float(out.loss.detach()) == pytest.approx(float(ref), rel=1e-5)
+    assert float(out.loss.detach()) == pytest.approx(float(ref.detach()), rel=1e-5)
 
 
 def test_instdisc_needs_indices_and_a_sized_bank() -> None:
