@@ -19,6 +19,10 @@ console = Console()
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Options that many commands share.
+RunsOption = typer.Option(None, "--runs", help="Runs root (default $SIMSIAM_TUI_RUNS or ./runs).")
+JsonOption = typer.Option(False, "--json", help="Print JSON.")
+
 
 class UserError(ValueError):
     """A mistake in a command's input, reported as one line."""

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 
-import typer
 from rich.table import Table
 
-from simsiam_tui.cli.common import console, print_json, user_errors
+from simsiam_tui.cli.common import JsonOption, console, print_json, user_errors
 from simsiam_tui.launch import default_cpu_slots
 from simsiam_tui.probe import gpu_snapshot, host_snapshot, nvml_error
 
@@ -17,7 +16,7 @@ def _fmt(value: object, spec: str = ".0f") -> str:
 
 
 @user_errors
-def gpus(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def gpus(as_json: bool = JsonOption) -> None:
     """Show each GPU's utilization, memory and processes, and the host's CPU and memory."""
     snapshot = gpu_snapshot()
     host = host_snapshot()

@@ -8,7 +8,16 @@ import time
 import typer
 from rich.live import Live
 
-from simsiam_tui.cli.common import console, err_console, fail, print_json, use_machine_default_scale, user_errors
+from simsiam_tui.cli.common import (
+    JsonOption,
+    RunsOption,
+    console,
+    err_console,
+    fail,
+    print_json,
+    use_machine_default_scale,
+    user_errors,
+)
 from simsiam_tui.config import RunConfig, config_to_dict, load_suite, resolve_config
 from simsiam_tui.launch import launch_runs, parse_gpus, run_summary
 from simsiam_tui.store import LIVE_STATES, EventTail, RunHistory, RunPaths, check_name, runs_root
@@ -58,10 +67,10 @@ def launch(
     follow: bool = typer.Option(
         False, "--follow", "-f", help="Show a live table until every run ends (Ctrl-C detaches)."
     ),
-    runs: str | None = typer.Option(None, "--runs", help="Runs root (default $SIMSIAM_TUI_RUNS or ./runs)."),
+    runs: str | None = RunsOption,
     presets_dir: str | None = typer.Option(None, "--presets", help="Extra presets folder."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved configs and start nothing."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = JsonOption,
 ) -> None:
     """Start runs in the background (detached workers), or print what would start with --dry-run."""
     if name is not None:

@@ -7,7 +7,7 @@ import json
 import typer
 from rich.table import Table
 
-from simsiam_tui.cli.common import console, print_json, use_machine_default_scale, user_errors
+from simsiam_tui.cli.common import JsonOption, console, print_json, use_machine_default_scale, user_errors
 from simsiam_tui.config import (
     config_to_dict,
     describe_preset,
@@ -27,7 +27,7 @@ PresetsDir = typer.Option(None, "--presets", help="Extra presets folder (also $S
 @user_errors
 def presets_ls(
     presets: str | None = PresetsDir,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = JsonOption,
 ) -> None:
     """List presets (with the paper's figure), suites and scales."""
     names = list_presets(presets)

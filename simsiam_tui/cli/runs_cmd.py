@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from simsiam_tui.cli.common import console, err_console, fail, print_json, user_errors
+from simsiam_tui.cli.common import JsonOption, RunsOption, console, err_console, fail, print_json, user_errors
 from simsiam_tui.launch import (
     export_columns,
     export_rows,
@@ -28,8 +28,6 @@ from simsiam_tui.store import LIVE_STATES, list_runs, read_config_dict, read_sta
 
 app = typer.Typer(help="List, inspect, stop, resume, compare and export runs.", no_args_is_help=True)
 
-RunsOption = typer.Option(None, "--runs", help="Runs root (default $SIMSIAM_TUI_RUNS or ./runs).")
-JsonOption = typer.Option(False, "--json", help="Print JSON.")
 RunArgs = typer.Argument(..., help="Run ids (a unique prefix or a unique name is enough).")
 
 STATE_STYLE = {

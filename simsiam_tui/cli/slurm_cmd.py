@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from simsiam_tui.cli.common import console, print_json, user_errors
+from simsiam_tui.cli.common import JsonOption, RunsOption, console, print_json, user_errors
 from simsiam_tui.cli.launch_cmd import resolve_launch
 from simsiam_tui.launch.slurm import SlurmOptions, cancel, render_script, require, slurm_states, submit
 from simsiam_tui.store import (
@@ -25,8 +25,6 @@ from simsiam_tui.store import (
 
 app = typer.Typer(help="Run as Slurm jobs: submit, list with Slurm's state, cancel.", no_args_is_help=True)
 
-RunsOption = typer.Option(None, "--runs", help="Runs root (default $SIMSIAM_TUI_RUNS or ./runs); shared by the nodes.")
-JsonOption = typer.Option(False, "--json", help="Print JSON.")
 
 
 def _console() -> Console:

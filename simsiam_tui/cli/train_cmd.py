@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from simsiam_tui.cli.common import console, fail, use_machine_default_scale, user_errors
+from simsiam_tui.cli.common import RunsOption, console, fail, use_machine_default_scale, user_errors
 from simsiam_tui.config import resolve_config
 from simsiam_tui.store import create_run, runs_root
 
@@ -19,7 +19,7 @@ def train(
     overrides: list[str] = typer.Option([], "--set", help="KEY=VALUE override, repeatable."),
     name: str | None = typer.Option(None, "--name", help="Run name (letters, digits, . _ -)."),
     seed: int | None = typer.Option(None, "--seed", help="Shorthand for --set train.seed=N."),
-    runs: str | None = typer.Option(None, "--runs", help="Runs root (default $SIMSIAM_TUI_RUNS or ./runs)."),
+    runs: str | None = RunsOption,
     presets: str | None = typer.Option(None, "--presets", help="Extra presets folder."),
 ) -> None:
     """Train in the foreground: a new run from --preset, or the run in --run-dir (resuming its checkpoint)."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from simsiam_tui.cli.common import fail, user_errors
+from simsiam_tui.cli.common import RunsOption, fail, user_errors
 from simsiam_tui.store import runs_root
 
 
@@ -36,7 +36,7 @@ def watch(
 
 @user_errors
 def demo(
-    runs: str | None = typer.Option(None, "--runs", help="Runs root (default $SIMSIAM_TUI_RUNS or ./runs)."),
+    runs: str | None = RunsOption,
     suite: str = typer.Option("stop-grad", "--suite", help="Suite to launch."),
     scale: str = typer.Option("digits", "--scale", help="Scale (digits runs on a laptop CPU in minutes)."),
     overrides: list[str] = typer.Option([], "--set", help="KEY=VALUE override, repeatable."),
