@@ -73,7 +73,10 @@ class Trainer:
             raise UserFacingError(str(err)) from None
         self.steps_per_epoch = self.train_src.steps_per_epoch(self.batch, self.world)
         if self.steps_per_epoch < 1:
-            raise ValueError(f"data.batch_size {self.batch} x {self.world} exceeds the {len(self.train_src)} images")
+            raise UserFacingError(
+                f"data.batch_size {self.batch} x {self.world} exceeds the {len(self.train_src)} training images; "
+                "use a smaller --set data.batch_size=..."
+            )
         self.total_steps = self.steps_per_epoch * cfg.train.epochs
         self.cuda = self.device.type == "cuda"
         method = build_method(cfg)
