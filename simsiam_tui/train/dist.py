@@ -256,9 +256,16 @@ def all_reduce_mean(value: torch.Tensor) -> torch.Tensor:
 
 
 def shutdown() -> None:
-    """Destroy the process group if one was created."""
+    """Destroy the process group if one was created, once every rank has reached the end.
+
+    The barrier keeps a rank from tearing down its gloo pairs while a peer is still in its last
+    collective; without it a rank could abort at exit ("terminate called without an active exception").
+    """
     if is_initialized():
-        torch_dist.destroy_process_group()
+        try:
+            torch_dist.barrier()
+        finally:
+            torch_dist.destroy_process_group()
 
 
 def all_pids() -> list[int]:
