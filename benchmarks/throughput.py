@@ -208,23 +208,9 @@ def main() -> None:  # noqa: PLR0915
                 images = next(batches)
             t0 = time.perf_counter()
             loss, z, lr = tr.train_step(images)
-            bool(torch.isfinite(loss.detach()))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            tr.method.after_step(tr.step, tr.total_steps)
-            tr.step += 1
-            if tr.step % mon.log_every == 0:
-                tr._log_train(float(loss.detach()), lr, z, images.shape[0], time.perf_counter() - t0, 0.0)
-            if tr.step % mon.collapse_every == 0:
-                tr.events.emit(
-                    "collapse",
-                    step=tr.step,
-                    epoch=tr.epoch_float,
-                    std_quantiles=std_quantiles(z),
-                    effective_rank=effective_rank(z),
-                    dim=z.shape[1],
-                )
+            bool(torch.isfinite(loss.detach()))  # the loop's per-step divergence check (a sync)
+            tr.optimize(loss)
+            tr.log_monitors(loss, lr, z, images.shape[0], time.perf_counter() - t0, 0.0)
             return images.shape[0]
 
         # (c) ready tensors

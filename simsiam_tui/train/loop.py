@@ -219,6 +219,31 @@ class Trainer:
             loss = loss * float("nan")
         return loss, out.z, lr
 
+    def optimize(self, loss: torch.Tensor) -> None:
+        """Backward, optimizer step, the method's per-step hook (momentum updates); the step count moves on."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.method.after_step(self.step, self.total_steps)
+        self.step += 1
+
+    def log_monitors(
+        self, loss: torch.Tensor, lr: float, z: torch.Tensor, images: int, wall: float, wait: float
+    ) -> bool:
+        """Write the `train` and `collapse` events due at this step; True when a `train` event was written."""
+        mon = self.cfg.monitor
+        log_now, collapse_now = self.step % mon.log_every == 0, self.step % mon.collapse_every == 0
+        if self.world > 1 and (log_now or collapse_now):
+            z = dist.gather_rows(z.detach())  # monitors see the global batch, as one process would
+        if log_now:
+            self._log_train(float(dist.all_reduce_mean(loss.detach())), lr, z, images, wall, wait)
+        if collapse_now:
+            self.events.emit(
+                "collapse", step=self.step, epoch=self.epoch_float, std_quantiles=std_quantiles(z),
+                effective_rank=effective_rank(z), dim=z.shape[1],
+            )
+        return log_now
+
     def run(self) -> Outcome:
         """Train to `train.epochs`, logging monitors; return how the run ended."""
         cfg, mon = self.cfg, self.cfg.monitor
@@ -250,24 +275,10 @@ class Trainer:
                     self.events.emit("train", step=self.step + 1, epoch=self.epoch_float, loss=math.nan, lr=lr)
                     value = float(dist.all_reduce_mean(loss.detach()))
                     return Outcome("diverged", f"loss is {value} at step {self.step + 1}")
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.optimizer.step()
-                self.method.after_step(self.step, self.total_steps)
-                self.step += 1
+                self.optimize(loss)
                 win_images += images.shape[0] * self.world
-                if self.world > 1 and (self.step % mon.log_every == 0 or self.step % mon.collapse_every == 0):
-                    z = dist.gather_rows(z.detach())  # monitors see the global batch, as one process would
-                if self.step % mon.log_every == 0:
-                    loss_value = float(dist.all_reduce_mean(loss.detach()))
-                    now = time.perf_counter()
-                    self._log_train(loss_value, lr, z, win_images, now - win_t, win_wait)
-                    win_t, win_wait, win_images = now, 0.0, 0
-                if self.step % mon.collapse_every == 0:
-                    self.events.emit(
-                        "collapse", step=self.step, epoch=self.epoch_float, std_quantiles=std_quantiles(z),
-                        effective_rank=effective_rank(z), dim=z.shape[1],
-                    )
+                if self.log_monitors(loss, lr, z, win_images, time.perf_counter() - win_t, win_wait):
+                    win_t, win_wait, win_images = time.perf_counter(), 0.0, 0
                 if self.faults.get("hold_at_step") == self.step:
                     stop_now = self._hold()
                 if stop_now or (self.world == 1 and self.stop.requested):
