@@ -69,16 +69,6 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str, poll: fl
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def kill_everything(root: Path) -> None:
     """SIGKILL every worker process group and the queue runner recorded under root."""
     runner = root / ".queue-runner.lock"
