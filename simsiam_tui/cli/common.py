@@ -22,6 +22,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Options that many commands share.
 RunsOption = typer.Option(None, "--runs", help="Runs root (default $SIMSIAM_TUI_RUNS or ./runs).")
 JsonOption = typer.Option(False, "--json", help="Print JSON.")
+ScaleOption = typer.Option(None, "--scale", help="digits | cifar10 | imagenet, or a scale file.")
+SetOption = typer.Option([], "--set", help="KEY=VALUE override, repeatable.")
+SeedOption = typer.Option(None, "--seed", help="Shorthand for --set train.seed=N.")
+PresetsDirOption = typer.Option(None, "--presets", help="Extra presets folder (also $SIMSIAM_TUI_PRESETS).")
 
 
 class UserError(ValueError):

@@ -10,7 +10,11 @@ from rich.live import Live
 
 from simsiam_tui.cli.common import (
     JsonOption,
+    PresetsDirOption,
     RunsOption,
+    ScaleOption,
+    SeedOption,
+    SetOption,
     console,
     err_console,
     fail,
@@ -50,10 +54,10 @@ def resolve_launch(
 def launch(
     preset: list[str] = typer.Option([], "--preset", help="Preset to launch; repeatable."),
     suite: str | None = typer.Option(None, "--suite", help="Suite to launch (stop-grad, predictor, loss, ...)."),
-    scale: str | None = typer.Option(None, "--scale", help="digits | cifar10 | imagenet, or a scale file."),
-    overrides: list[str] = typer.Option([], "--set", help="KEY=VALUE override, repeatable."),
+    scale: str | None = ScaleOption,
+    overrides: list[str] = SetOption,
     name: str | None = typer.Option(None, "--name", help="Run name prefix (letters, digits, . _ -)."),
-    seed: int | None = typer.Option(None, "--seed", help="Shorthand for --set train.seed=N."),
+    seed: int | None = SeedOption,
     gpus: str | None = typer.Option(
         None, "--gpus", help="GPU indices to use, e.g. 0,2 ('cpu' for none; default: all)."
     ),
@@ -68,7 +72,7 @@ def launch(
         False, "--follow", "-f", help="Show a live table until every run ends (Ctrl-C detaches)."
     ),
     runs: str | None = RunsOption,
-    presets_dir: str | None = typer.Option(None, "--presets", help="Extra presets folder."),
+    presets_dir: str | None = PresetsDirOption,
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved configs and start nothing."),
     as_json: bool = JsonOption,
 ) -> None:

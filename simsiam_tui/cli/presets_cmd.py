@@ -7,7 +7,15 @@ import json
 import typer
 from rich.table import Table
 
-from simsiam_tui.cli.common import JsonOption, console, print_json, use_machine_default_scale, user_errors
+from simsiam_tui.cli.common import (
+    JsonOption,
+    PresetsDirOption,
+    SetOption,
+    console,
+    print_json,
+    use_machine_default_scale,
+    user_errors,
+)
 from simsiam_tui.config import (
     config_to_dict,
     describe_preset,
@@ -20,13 +28,11 @@ from simsiam_tui.config import (
 
 app = typer.Typer(help="List presets, suites and scales, or show one preset's resolved config.", no_args_is_help=True)
 
-PresetsDir = typer.Option(None, "--presets", help="Extra presets folder (also $SIMSIAM_TUI_PRESETS).")
-
 
 @app.command("ls")
 @user_errors
 def presets_ls(
-    presets: str | None = PresetsDir,
+    presets: str | None = PresetsDirOption,
     as_json: bool = JsonOption,
 ) -> None:
     """List presets (with the paper's figure), suites and scales."""
@@ -65,8 +71,8 @@ def presets_ls(
 def presets_show(
     name: str = typer.Argument(..., help="Preset name or path to a .toml file."),
     scale: str | None = typer.Option(None, "--scale", help="Scale to resolve at (digits, cifar10, imagenet)."),
-    overrides: list[str] = typer.Option([], "--set", help="KEY=VALUE override, repeatable."),
-    presets: str | None = PresetsDir,
+    overrides: list[str] = SetOption,
+    presets: str | None = PresetsDirOption,
 ) -> None:
     """Print a preset's fully resolved config as JSON."""
     use_machine_default_scale()

@@ -9,7 +9,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from simsiam_tui.cli.common import JsonOption, RunsOption, console, print_json, user_errors
+from simsiam_tui.cli.common import (
+    JsonOption,
+    PresetsDirOption,
+    RunsOption,
+    ScaleOption,
+    SeedOption,
+    SetOption,
+    console,
+    print_json,
+    user_errors,
+)
 from simsiam_tui.cli.launch_cmd import resolve_launch
 from simsiam_tui.launch.slurm import SlurmOptions, cancel, render_script, require, slurm_states, submit
 from simsiam_tui.store import (
@@ -36,10 +46,10 @@ def _console() -> Console:
 def slurm_submit(
     preset: list[str] = typer.Option([], "--preset", help="Preset to submit; repeatable."),
     suite: str | None = typer.Option(None, "--suite", help="Suite to submit (stop-grad, predictor, loss, ...)."),
-    scale: str | None = typer.Option(None, "--scale", help="digits | cifar10 | imagenet, or a scale file."),
-    overrides: list[str] = typer.Option([], "--set", help="KEY=VALUE override, repeatable."),
+    scale: str | None = ScaleOption,
+    overrides: list[str] = SetOption,
     name: str | None = typer.Option(None, "--name", help="Run name prefix (letters, digits, . _ -)."),
-    seed: int | None = typer.Option(None, "--seed", help="Shorthand for --set train.seed=N."),
+    seed: int | None = SeedOption,
     nodes: int = typer.Option(1, "--nodes", help="Nodes per run (torchrun rendezvous on the first)."),
     gpus_per_node: int = typer.Option(0, "--gpus-per-node", help="GPUs per node, one worker each (0: CPU job)."),
     cpus_per_task: int | None = typer.Option(None, "--cpus-per-task", help="CPUs per node (default 1, or 4 per GPU)."),
@@ -49,7 +59,7 @@ def slurm_submit(
     ),
     account: str | None = typer.Option(None, "--account", help="Slurm account to charge."),
     runs: str | None = RunsOption,
-    presets_dir: str | None = typer.Option(None, "--presets", help="Extra presets folder."),
+    presets_dir: str | None = PresetsDirOption,
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the sbatch scripts; create and submit nothing."),
     as_json: bool = JsonOption,
 ) -> None:

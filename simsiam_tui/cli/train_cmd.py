@@ -6,7 +6,17 @@ from pathlib import Path
 
 import typer
 
-from simsiam_tui.cli.common import RunsOption, console, fail, use_machine_default_scale, user_errors
+from simsiam_tui.cli.common import (
+    PresetsDirOption,
+    RunsOption,
+    ScaleOption,
+    SeedOption,
+    SetOption,
+    console,
+    fail,
+    use_machine_default_scale,
+    user_errors,
+)
 from simsiam_tui.config import resolve_config
 from simsiam_tui.store import create_run, runs_root
 
@@ -15,12 +25,12 @@ from simsiam_tui.store import create_run, runs_root
 def train(
     preset: str | None = typer.Option(None, "--preset", help="Preset to train (creates a new run directory)."),
     run_dir: Path | None = typer.Option(None, "--run-dir", help="Start or resume the run held in this directory."),
-    scale: str | None = typer.Option(None, "--scale", help="digits | cifar10 | imagenet, or a scale file."),
-    overrides: list[str] = typer.Option([], "--set", help="KEY=VALUE override, repeatable."),
+    scale: str | None = ScaleOption,
+    overrides: list[str] = SetOption,
     name: str | None = typer.Option(None, "--name", help="Run name (letters, digits, . _ -)."),
-    seed: int | None = typer.Option(None, "--seed", help="Shorthand for --set train.seed=N."),
+    seed: int | None = SeedOption,
     runs: str | None = RunsOption,
-    presets: str | None = typer.Option(None, "--presets", help="Extra presets folder."),
+    presets: str | None = PresetsDirOption,
 ) -> None:
     """Train in the foreground: a new run from --preset, or the run in --run-dir (resuming its checkpoint)."""
     if (preset is None) == (run_dir is None):

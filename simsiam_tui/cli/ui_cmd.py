@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from simsiam_tui.cli.common import RunsOption, fail, user_errors
+from simsiam_tui.cli.common import RunsOption, SetOption, fail, user_errors
 from simsiam_tui.store import runs_root
 
 
@@ -39,7 +39,7 @@ def demo(
     runs: str | None = RunsOption,
     suite: str = typer.Option("stop-grad", "--suite", help="Suite to launch."),
     scale: str = typer.Option("digits", "--scale", help="Scale (digits runs on a laptop CPU in minutes)."),
-    overrides: list[str] = typer.Option([], "--set", help="KEY=VALUE override, repeatable."),
+    overrides: list[str] = SetOption,
     no_launch: bool = typer.Option(False, "--no-launch", help="Only open the app (runs already launched)."),
 ) -> None:
     """Launch the stop-grad suite at the digits scale and open the app on it: watch one run collapse."""
