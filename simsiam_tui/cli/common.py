@@ -1,8 +1,7 @@
-"""Shared CLI plumbing: user errors as one line and exit code 2, consoles, JSON output."""
+"""Shared CLI plumbing: shared options, consoles, one-line failures, JSON output."""
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
@@ -12,8 +11,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from simsiam_tui.config import ConfigError
-from simsiam_tui.store import StoreError
+from simsiam_tui.errors import SimsiamError
 
 console = Console()
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -28,20 +26,8 @@ SeedOption = typer.Option(None, "--seed", help="Shorthand for --set train.seed=N
 PresetsDirOption = typer.Option(None, "--presets", help="Extra presets folder (also $SIMSIAM_TUI_PRESETS).")
 
 
-class UserError(ValueError):
+class UserError(SimsiamError, ValueError):
     """A mistake in a command's input, reported as one line."""
-
-
-def user_error_types() -> tuple[type[BaseException], ...]:
-    """Exception types whose message is meant for the user: config, store, launch and worker errors."""
-    types: list[type[BaseException]] = [ConfigError, StoreError, UserError]
-    launch_errors = sys.modules.get("simsiam_tui.launch.errors")
-    if launch_errors is not None:
-        types.append(launch_errors.LaunchError)
-    train_errors = sys.modules.get("simsiam_tui.train.errors")
-    if train_errors is not None:
-        types.append(train_errors.UserFacingError)
-    return tuple(types)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -51,16 +37,8 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def user_errors(func: F) -> F:
-    """Turn user-facing exceptions into one line on stderr and exit code 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except user_error_types() as exc:
-            raise fail(str(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
+    """No-op kept for commands written before the root handler; user errors are handled once in `cli.main`."""
+    return func
 
 
 def print_json(data: Any) -> None:

@@ -6,7 +6,7 @@ import os
 
 from rich.table import Table
 
-from simsiam_tui.cli.common import JsonOption, console, print_json, user_errors
+from simsiam_tui.cli.common import JsonOption, console, print_json
 from simsiam_tui.launch import default_cpu_slots
 from simsiam_tui.probe import gpu_snapshot, host_snapshot, nvml_error
 
@@ -15,7 +15,6 @@ def _fmt(value: object, spec: str = ".0f") -> str:
     return "-" if value is None else format(value, spec)
 
 
-@user_errors
 def gpus(as_json: bool = JsonOption) -> None:
     """Show each GPU's utilization, memory and processes, and the host's CPU and memory."""
     snapshot = gpu_snapshot()

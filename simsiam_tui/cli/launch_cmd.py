@@ -20,7 +20,6 @@ from simsiam_tui.cli.common import (
     fail,
     print_json,
     use_machine_default_scale,
-    user_errors,
 )
 from simsiam_tui.config import RunConfig, config_to_dict, load_suite, resolve_config
 from simsiam_tui.launch import launch_runs, parse_gpus, run_summary
@@ -50,7 +49,6 @@ def resolve_launch(
     return [resolve_config(name, scale, [*suite_overrides, *overrides, *extra], presets_dir) for name in names]
 
 
-@user_errors
 def launch(
     preset: list[str] = typer.Option([], "--preset", help="Preset to launch; repeatable."),
     suite: str | None = typer.Option(None, "--suite", help="Suite to launch (stop-grad, predictor, loss, ...)."),

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import click
 import typer
+from typer.core import TyperGroup
 
 from simsiam_tui import __version__
 from simsiam_tui.cli import gpus_cmd, launch_cmd, presets_cmd, runs_cmd, slurm_cmd, train_cmd, ui_cmd
+from simsiam_tui.cli.common import fail
+from simsiam_tui.errors import SimsiamError
+
+
+class _Root(TyperGroup):
+    """The root command group: the one place where a user error becomes one line on stderr and exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SimsiamError as exc:  # every subcommand (and nested group) runs inside this call
+            raise fail(str(exc)) from None
+
 
 app = typer.Typer(
+    cls=_Root,
     name="simsiam-tui",
     help="Launch SimSiam-style self-supervised runs and watch, live and side by side, which learn and which collapse.",
     add_completion=False,

@@ -14,7 +14,6 @@ from simsiam_tui.cli.common import (
     console,
     print_json,
     use_machine_default_scale,
-    user_errors,
 )
 from simsiam_tui.config import (
     config_to_dict,
@@ -30,7 +29,6 @@ app = typer.Typer(help="List presets, suites and scales, or show one preset's re
 
 
 @app.command("ls")
-@user_errors
 def presets_ls(
     presets: str | None = PresetsDirOption,
     as_json: bool = JsonOption,
@@ -67,7 +65,6 @@ def presets_ls(
 
 
 @app.command("show")
-@user_errors
 def presets_show(
     name: str = typer.Argument(..., help="Preset name or path to a .toml file."),
     scale: str | None = typer.Option(None, "--scale", help="Scale to resolve at (digits, cifar10, imagenet)."),

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from simsiam_tui.cli.common import JsonOption, RunsOption, console, err_console, fail, print_json, user_errors
+from simsiam_tui.cli.common import JsonOption, RunsOption, console, err_console, fail, print_json
 from simsiam_tui.launch import (
     export_columns,
     export_rows,
@@ -80,7 +80,6 @@ def run_rows(root: str | None) -> list[dict]:
 
 
 @app.command("ls")
-@user_errors
 def runs_ls(runs: str | None = RunsOption, as_json: bool = JsonOption) -> None:
     """List every run under the runs root."""
     runs_root(runs)  # a root that is a file is an error, a missing one is just empty
@@ -134,7 +133,6 @@ def summary_table(rows: list[dict[str, Any]], title: str) -> Table:
 
 
 @app.command("show")
-@user_errors
 def runs_show(
     run: str = typer.Argument(..., help="Run id or unique prefix."),
     runs: str | None = RunsOption,
@@ -175,7 +173,6 @@ def runs_show(
 
 
 @app.command("logs")
-@user_errors
 def runs_logs(
     run: str = typer.Argument(..., help="Run id or unique prefix."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until the run ends (Ctrl-C stops)."),
@@ -227,7 +224,6 @@ def _actions_out(actions: list, as_json: bool) -> None:
 
 
 @app.command("stop")
-@user_errors
 def runs_stop(
     run: list[str] = RunArgs,
     force: bool = typer.Option(False, "--force", help="SIGKILL the process group now (no checkpoint)."),
@@ -247,7 +243,6 @@ def runs_stop(
 
 
 @app.command("resume")
-@user_errors
 def runs_resume(
     run: list[str] = RunArgs,
     gpus: str | None = typer.Option(None, "--gpus", help="GPU indices for the resumed runs (default: as launched)."),
@@ -262,7 +257,6 @@ def runs_resume(
 
 
 @app.command("rm")
-@user_errors
 def runs_rm(
     run: list[str] = RunArgs,
     force: bool = typer.Option(False, "--force", help="Also remove live runs (their workers are killed)."),
@@ -276,7 +270,6 @@ def runs_rm(
 
 
 @app.command("compare")
-@user_errors
 def runs_compare(
     run: list[str] = typer.Argument(None, help="Run ids or prefixes (default: every run)."),
     runs: str | None = RunsOption,
@@ -302,7 +295,6 @@ def _cell(value: Any) -> Any:
 
 
 @app.command("export")
-@user_errors
 def runs_export(
     run: list[str] = typer.Argument(None, help="Run ids or prefixes (default: every run)."),
     csv_file: Path | None = typer.Option(None, "--csv", help="Write one row per metric event to this CSV file."),

@@ -18,7 +18,6 @@ from simsiam_tui.cli.common import (
     SetOption,
     console,
     print_json,
-    user_errors,
 )
 from simsiam_tui.cli.launch_cmd import resolve_launch
 from simsiam_tui.launch.slurm import SlurmOptions, cancel, render_script, require, slurm_states, submit
@@ -42,7 +41,6 @@ def _console() -> Console:
 
 
 @app.command("submit")
-@user_errors
 def slurm_submit(
     preset: list[str] = typer.Option([], "--preset", help="Preset to submit; repeatable."),
     suite: str | None = typer.Option(None, "--suite", help="Suite to submit (stop-grad, predictor, loss, ...)."),
@@ -138,7 +136,6 @@ def slurm_rows(root: Path) -> list[dict]:
 
 
 @app.command("ls")
-@user_errors
 def slurm_ls(runs: str | None = RunsOption, as_json: bool = JsonOption) -> None:
     """Runs submitted to Slurm, with the run state and Slurm's job state (unknown: Slurm forgot the job)."""
     rows = slurm_rows(runs_root(runs))
@@ -162,7 +159,6 @@ def slurm_ls(runs: str | None = RunsOption, as_json: bool = JsonOption) -> None:
 
 
 @app.command("cancel")
-@user_errors
 def slurm_cancel(
     run: list[str] = typer.Argument(..., help="Run ids (a unique prefix or a unique name is enough)."),
     runs: str | None = RunsOption,

@@ -15,13 +15,11 @@ from simsiam_tui.cli.common import (
     console,
     fail,
     use_machine_default_scale,
-    user_errors,
 )
 from simsiam_tui.config import resolve_config
 from simsiam_tui.store import create_run, runs_root
 
 
-@user_errors
 def train(
     preset: str | None = typer.Option(None, "--preset", help="Preset to train (creates a new run directory)."),
     run_dir: Path | None = typer.Option(None, "--run-dir", help="Start or resume the run held in this directory."),

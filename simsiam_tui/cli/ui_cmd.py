@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from simsiam_tui.cli.common import RunsOption, SetOption, fail, user_errors
+from simsiam_tui.cli.common import RunsOption, SetOption, fail
 from simsiam_tui.store import runs_root
 
 
@@ -21,7 +21,6 @@ def open_dashboard(roots: list[str] | None, presets_dir: str | None = None) -> N
     run_app(paths, presets_dir=presets_dir)
 
 
-@user_errors
 def watch(
     dirs: list[Path] = typer.Argument(
         ..., help="Run roots to watch (e.g. a shared filesystem); new runs appear on their own."
@@ -34,7 +33,6 @@ def watch(
     open_dashboard([str(d) for d in dirs])
 
 
-@user_errors
 def demo(
     runs: str | None = RunsOption,
     suite: str = typer.Option("stop-grad", "--suite", help="Suite to launch."),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from simsiam_tui.errors import SimsiamError
 
-class ConfigError(ValueError):
+
+class ConfigError(SimsiamError, ValueError):
     """A user-facing configuration error; its message is one line that says what and how to fix."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from simsiam_tui.errors import SimsiamError
 
-class LaunchError(ValueError):
+
+class LaunchError(SimsiamError, ValueError):
     """A user-facing launcher error, reported as one line."""

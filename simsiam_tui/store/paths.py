@@ -9,11 +9,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from simsiam_tui.errors import SimsiamError
+
 RUNS_ENV = "SIMSIAM_TUI_RUNS"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-class StoreError(ValueError):
+class StoreError(SimsiamError, ValueError):
     """A user-facing store error (bad run name, missing run, bad runs root); one line."""
 
 

@@ -15,6 +15,8 @@ import torch
 import torch.distributed as torch_dist
 from torch import nn
 
+from simsiam_tui.train.errors import UserFacingError
+
 TIMEOUT_ENV = "SIMSIAM_TUI_DIST_TIMEOUT_S"  # how long a collective waits for a rank that hangs (default 600 s)
 DEFAULT_TIMEOUT_S = 600.0
 
@@ -68,7 +70,7 @@ def maybe_init(device: torch.device) -> None:
 def local_batch(global_batch: int, world: int) -> int:
     """Per-rank batch of a global `data.batch_size`; a clear error when the world does not divide it."""
     if global_batch % world:
-        raise ValueError(
+        raise UserFacingError(
             f"data.batch_size {global_batch} is the global batch and must divide by the {world} processes; "
             f"fix: --set data.batch_size={max(world, global_batch // world * world)}"
         )

@@ -1,9 +1,11 @@
-"""Errors a user can cause, reported as one line and a non-zero exit (stdlib only)."""
+"""Errors a user can cause in the worker, reported as one line and a non-zero exit (stdlib only)."""
 
 from __future__ import annotations
 
+from simsiam_tui.errors import SimsiamError
 
-class UserFacingError(Exception):
+
+class UserFacingError(SimsiamError):
     """A problem the user can fix (missing data set, bad run dir); its message is one line."""
 
     def __init__(self, message: str) -> None:
@@ -12,3 +14,6 @@ class UserFacingError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+TrainError = UserFacingError  # the train layer's name for it, beside ConfigError, StoreError, LaunchError

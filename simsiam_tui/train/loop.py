@@ -67,10 +67,7 @@ class Trainer:
         self.train_src = make_source(bundle.train, self.device, cfg.data.workers)
         self.bank_src = self.train_src if bundle.bank is bundle.train else make_source(bundle.bank, self.device)
         self.query_src = make_source(bundle.queries, self.device, cfg.data.workers)
-        try:
-            self.batch = dist.local_batch(cfg.data.batch_size, self.world)  # per process; the config's is global
-        except ValueError as err:
-            raise UserFacingError(str(err)) from None
+        self.batch = dist.local_batch(cfg.data.batch_size, self.world)  # per process; the config's is global
         self.steps_per_epoch = self.train_src.steps_per_epoch(self.batch, self.world)
         if self.steps_per_epoch < 1:
             raise UserFacingError(
@@ -145,9 +142,10 @@ class Trainer:
         ckpt = load_checkpoint(self.checkpoint_path, map_location=self.device)
         if ckpt is None:
             return
-        if ckpt["steps_per_epoch"] != self.steps_per_epoch:
-            raise ValueError(
-                f"checkpoint has {ckpt['steps_per_epoch']} steps per epoch, this config {self.steps_per_epoch}"
+        if ckpt["steps_per_epoch"] != self.steps_per_epoch:  # e.g. data.batch_size changed before a resume
+            raise UserFacingError(
+                f"checkpoint has {ckpt['steps_per_epoch']} steps per epoch, this config {self.steps_per_epoch}; "
+                "resume with the batch size and world size it was saved with"
             )
         self.method.load_state_dict(ckpt["model"])
         self.optimizer.load_state_dict(ckpt["optimizer"])

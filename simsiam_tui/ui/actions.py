@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simsiam_tui.config import ConfigError, RunConfig, load_suite, parse_override, resolve_config
-from simsiam_tui.store import RunPaths, StoreError, check_name
+from simsiam_tui.config import RunConfig, load_suite, parse_override, resolve_config
+from simsiam_tui.errors import SimsiamError
+from simsiam_tui.store import RunPaths, check_name
 
 
-class ActionError(ValueError):
+class ActionError(SimsiamError, ValueError):
     """An action the user asked for could not be done; the message is one line for a notification."""
 
 
@@ -59,7 +60,7 @@ def parse_gpus(text: str) -> list[int] | None:
 
 
 def plan_launch(req: LaunchRequest, presets_dir: str | None = None) -> LaunchPlan:
-    """Validate a launch request with the CLI's rules and messages; raises ConfigError, StoreError or ActionError."""
+    """Validate a launch request with the CLI's rules and messages; raises a SimsiamError (ConfigError, StoreError, ActionError)."""
     names = list(req.presets)
     scale = req.scale or None
     suite_overrides: list[str] = []
@@ -92,16 +93,11 @@ def plan_launch(req: LaunchRequest, presets_dir: str | None = None) -> LaunchPla
     return LaunchPlan(configs, gpus, per_gpu, name)
 
 
-USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, StoreError, ActionError)
-
-
 def _launch_api() -> Any:
     try:
-        from simsiam_tui.launch import api, errors
+        from simsiam_tui.launch import api
     except ImportError as exc:  # the launcher is optional for watching
         raise ActionError(f"the launcher is not available ({exc})") from None
-    global USER_ERRORS
-    USER_ERRORS = (ConfigError, StoreError, ActionError, errors.LaunchError)
     return api
 
 
@@ -143,11 +139,6 @@ class Backend:
         except ImportError as exc:
             return [], f"probe unavailable ({exc})"
         return gpu_snapshot(), nvml_error()
-
-
-def is_user_error(exc: BaseException) -> bool:
-    """Whether an exception carries a one-line message meant for the user."""
-    return isinstance(exc, USER_ERRORS) or type(exc).__name__ == "LaunchError"
 
 
 ActionFn = Callable[[Sequence[RunPaths]], str]

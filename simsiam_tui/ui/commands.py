@@ -9,8 +9,9 @@ from textual import work
 from textual.app import SystemCommand
 from textual.screen import Screen
 
+from simsiam_tui.errors import SimsiamError
 from simsiam_tui.store import RunPaths
-from simsiam_tui.ui.actions import LaunchPlan, is_user_error
+from simsiam_tui.ui.actions import LaunchPlan
 from simsiam_tui.ui.export import export_csv
 from simsiam_tui.ui.model import RunModel
 from simsiam_tui.ui.screens.confirm import ConfirmScreen
@@ -65,8 +66,11 @@ class ActionsMixin(_Base):
     def _launch(self, plan: LaunchPlan) -> None:
         try:
             created = self.backend.launch(plan, self.roots[0])
-        except Exception as exc:
-            self._report(exc, "launch")
+        except SimsiamError as exc:  # the user's mistake: the CLI's one line
+            self._report(str(exc))
+            return
+        except Exception as exc:  # a bug or an OS failure: say which action failed and how
+            self._report(f"launch failed: {exc!r}")
             return
         self.call_from_thread(self.notify, f"launched {len(created)} run(s) in {self.roots[0]}")
         self.poller.wake(rescan=True)
@@ -93,8 +97,11 @@ class ActionsMixin(_Base):
     def _run_action(self, verb: str, method: Callable[[Sequence[RunPaths]], str], runs: list[RunModel]) -> None:
         try:
             result = method([m.paths for m in runs])
+        except SimsiamError as exc:
+            self._report(str(exc))
+            return
         except Exception as exc:
-            self._report(exc, verb)
+            self._report(f"{verb} failed: {exc!r}")
             return
         if verb == "delete":
             self.call_from_thread(self._forget, [m.key for m in runs])
@@ -109,8 +116,7 @@ class ActionsMixin(_Base):
         self.redraw_charts()
         self._refresh_details()
 
-    def _report(self, exc: BaseException, what: str) -> None:
-        message = str(exc) if is_user_error(exc) else f"{what} failed: {exc!r}"
+    def _report(self, message: str) -> None:
         self.call_from_thread(self.notify, message, severity="error", timeout=10)
 
     def action_stop(self) -> None:

@@ -15,6 +15,7 @@ import torch
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 
+from simsiam_tui.errors import SimsiamError
 from simsiam_tui.store import RunPaths, create_run, read_events, read_status
 from simsiam_tui.train import dist
 from simsiam_tui.train.augment import AugmentSpec, DeviceAugment
@@ -134,7 +135,7 @@ def test_a_rank_that_dies_fails_the_run_without_hanging(tmp_path: Path) -> None:
 # -- in-process checks: views, batch split, and a 2-rank gloo group via mp.spawn ----------------------
 def test_global_batch_splits_per_rank_with_a_clear_error() -> None:
     assert dist.local_batch(512, 4) == 128
-    with pytest.raises(ValueError, match="global batch and must divide by the 3 processes"):
+    with pytest.raises(SimsiamError, match="global batch and must divide by the 3 processes"):
         dist.local_batch(128, 3)
 
 

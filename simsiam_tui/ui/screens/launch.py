@@ -10,7 +10,8 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
 from simsiam_tui.config import list_presets, list_scales, list_suites, load_suite
 from simsiam_tui.config.presets import default_scale
-from simsiam_tui.ui.actions import USER_ERRORS, ActionError, LaunchPlan, LaunchRequest, plan_launch
+from simsiam_tui.errors import SimsiamError
+from simsiam_tui.ui.actions import LaunchPlan, LaunchRequest, plan_launch
 
 
 class LaunchScreen(ModalScreen["LaunchPlan | None"]):
@@ -94,9 +95,7 @@ class LaunchScreen(ModalScreen["LaunchPlan | None"]):
         try:
             self.plan = plan_launch(self.request(), self.presets_dir)
             self.error = None
-        except USER_ERRORS as exc:
-            self.plan, self.error = None, str(exc)
-        except ActionError as exc:
+        except SimsiamError as exc:
             self.plan, self.error = None, str(exc)
         self.query_one("#error", Static).update(f"error: {self.error}" if self.error else "")
         plan_text = ""
@@ -121,7 +120,7 @@ class LaunchScreen(ModalScreen["LaunchPlan | None"]):
         if event.select.id == "suite" and isinstance(event.value, str):
             try:
                 scale = load_suite(event.value, self.presets_dir).scale
-            except USER_ERRORS:
+            except SimsiamError:
                 scale = None
             if scale:
                 self.query_one("#scale", Select).value = scale
