@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -17,7 +16,7 @@ from simsiam_tui.errors import SimsiamError
 class _Root(TyperGroup):
     """The root command group: the one place where a user error becomes one line on stderr and exit 2."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:  # typer's vendored click Context
         try:
             return super().invoke(ctx)
         except SimsiamError as exc:  # every subcommand (and nested group) runs inside this call
