@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import resources
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,17 @@ from simsiam_tui.config.errors import ConfigError
 from simsiam_tui.config.schema import RunConfig
 from simsiam_tui.config.validate import build_config, flatten, parse_override
 
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "presets"
+
+
+def shipped_dir() -> Path:
+    """The presets that ship: simsiam_tui/presets inside an installed wheel, else a checkout's top-level presets/."""
+    packaged = resources.files("simsiam_tui").joinpath("presets")  # the wheel's copy (setup.py's build_py puts it there)
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "presets"  # a source tree (PYTHONPATH or an editable install)
+
+
+SHIPPED_DIR = shipped_dir()
 PRESETS_ENV = "SIMSIAM_TUI_PRESETS"
 # Keys of a preset or scale file that describe it rather than configure a run.
 META_KEYS = ("description", "paper", "at")
