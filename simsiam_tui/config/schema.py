@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-METHODS = ("simsiam", "simclr", "instdisc", "moco", "byol")
+METHODS = ("simsiam", "simclr", "instdisc", "moco", "byol", "vicreg", "barlow_twins")
 PREDICTORS = ("mlp", "none", "fixed-random")
 SIMILARITIES = ("cosine", "cross-entropy")
 STOP_GRAD_AT = ("output", "encoder")
 BACKBONES = ("resnet18-cifar", "resnet50", "resnet-small")
 DATASETS = ("digits", "cifar10", "cifar100", "stl10", "imagefolder")
 DEVICES = ("auto", "cpu", "cuda")
+OPTIMIZERS = ("sgd", "lars")
 
 
 @dataclass
@@ -30,6 +31,10 @@ class MethodConfig:
     bank_negatives: int = 4096  # instdisc
     bank_momentum: float = 0.5  # instdisc: v <- m v + (1 - m) f
     ema_momentum: float = 0.99  # moco key encoder / byol base target momentum
+    vicreg_lambda: float = 25.0  # vicreg: invariance weight
+    vicreg_mu: float = 25.0  # vicreg: variance weight
+    vicreg_nu: float = 1.0  # vicreg: covariance weight
+    bt_lambda: float = 5e-3  # barlow_twins: off-diagonal (redundancy) weight
 
 
 @dataclass
@@ -58,8 +63,9 @@ class DataConfig:
 
 @dataclass
 class OptimConfig:
-    """SGD with lr = lr x batch/256, cosine decay and optional warm-up."""
+    """SGD (or LARS) with lr = lr x batch/256, cosine decay and optional warm-up."""
 
+    name: str = "sgd"
     lr: float = 0.03
     weight_decay: float = 5e-4
     momentum: float = 0.9
@@ -124,6 +130,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "model.backbone": BACKBONES,
     "data.name": DATASETS,
     "train.device": DEVICES,
+    "optim.name": OPTIMIZERS,
 }
 POSITIVE = {
     "method.temperature",
@@ -145,5 +152,15 @@ POSITIVE = {
     "monitor.system_every_s",
     "monitor.flush_every_s",
 }
-NON_NEGATIVE = {"optim.weight_decay", "optim.momentum", "optim.warmup_epochs", "data.workers", "train.seed"}
+NON_NEGATIVE = {
+    "method.vicreg_lambda",
+    "method.vicreg_mu",
+    "method.vicreg_nu",
+    "method.bt_lambda",
+    "optim.weight_decay",
+    "optim.momentum",
+    "optim.warmup_epochs",
+    "data.workers",
+    "train.seed",
+}
 UNIT_INTERVAL = {"method.bank_momentum", "method.ema_momentum", "optim.momentum"}

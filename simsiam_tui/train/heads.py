@@ -26,3 +26,19 @@ def prediction_mlp(dim: int, pred_dim: int) -> nn.Sequential:
         nn.ReLU(inplace=True),
         nn.Linear(pred_dim, dim),
     )
+
+
+def expander_mlp(in_dim: int, dim: int, layers: int = 3) -> nn.Sequential:
+    """VICReg's expander / Barlow Twins' projector: (Linear-BN-ReLU) x (layers-1), then a plain Linear.
+
+    No output BN: VICReg's variance term and Barlow Twins' own batch standardization act on the raw output.
+    """
+    if layers < 1:
+        raise ValueError("expander needs at least one layer")
+    mods: list[nn.Module] = []
+    prev = in_dim
+    for _ in range(layers - 1):
+        mods += [nn.Linear(prev, dim, bias=False), nn.BatchNorm1d(dim), nn.ReLU(inplace=True)]
+        prev = dim
+    mods.append(nn.Linear(prev, dim))
+    return nn.Sequential(*mods)

@@ -30,7 +30,7 @@ def _load_builtin() -> None:
     """Import the modules that register the built-in methods (optional ones may be absent)."""
     import importlib
 
-    for module in ("simsiam", "simclr", "instdisc", "moco", "byol"):
+    for module in ("simsiam", "simclr", "instdisc", "moco", "byol", "vicreg", "barlow_twins"):
         try:
             importlib.import_module(f"simsiam_tui.train.methods.{module}")
         except ModuleNotFoundError as err:

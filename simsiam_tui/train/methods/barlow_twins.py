@@ -1,0 +1,63 @@
+"""Barlow Twins (Zbontar et al., ICML 2021): the cross-correlation of the two views' embeddings pushed to identity."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+from simsiam_tui.train.backbones import build_backbone
+from simsiam_tui.train.heads import expander_mlp
+from simsiam_tui.train.methods import register
+from simsiam_tui.train.methods.base import Method, MethodOutput
+
+if TYPE_CHECKING:
+    from simsiam_tui.config.schema import RunConfig
+
+EPS = 1e-5  # as BatchNorm's: the standardization of each dimension over the batch
+
+
+def cross_correlation(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
+    """C_ij = sum_b a_bi b_bj / (sqrt(sum_b a_bi^2) sqrt(sum_b b_bj^2)), a and b centered over the batch (d x d)."""
+    n = z1.shape[0]
+    a = (z1 - z1.mean(dim=0)) / torch.sqrt(z1.var(dim=0, unbiased=False) + EPS)  # N x d, standardized per dim
+    b = (z2 - z2.mean(dim=0)) / torch.sqrt(z2.var(dim=0, unbiased=False) + EPS)
+    return a.t() @ b / n  # d x d
+
+
+def barlow_twins_loss(z1: torch.Tensor, z2: torch.Tensor, lam: float = 5e-3) -> torch.Tensor:
+    """L = sum_i (1 - C_ii)^2 + lam sum_i sum_{j != i} C_ij^2 (invariance + redundancy reduction)."""
+    c = cross_correlation(z1.float(), z2.float())  # d x d, fp32 under autocast
+    on_diag = (torch.diagonal(c) - 1).pow(2).sum()
+    off_diag = c.pow(2).sum() - torch.diagonal(c).pow(2).sum()
+    return on_diag + lam * off_diag
+
+
+class BarlowTwins(Method):
+    """z = projector(backbone(x)) for both views, one network and no stop-gradient; L = barlow_twins_loss(z1, z2).
+
+    Under DDP C is computed over the local batch (the paper sums it over GPUs with an all_reduce).
+    """
+
+    def __init__(self, backbone: nn.Module, dim: int = 8192, layers: int = 3, lam: float = 5e-3) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.projector = expander_mlp(int(backbone.out_dim), dim, layers)  # type: ignore[arg-type]
+        self.out_dim = dim
+        self.lam = lam
+
+    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> MethodOutput:
+        z1 = self.projector(self.backbone(x1))  # N x d
+        z2 = self.projector(self.backbone(x2))  # N x d
+        loss = barlow_twins_loss(z1, z2, self.lam)
+        return MethodOutput(loss=loss, z=z1.detach())
+
+
+@register("barlow_twins")
+def build_barlow_twins(cfg: RunConfig) -> BarlowTwins:
+    """Build Barlow Twins from the config: model.dim and model.proj_layers shape the projector."""
+    model = cfg.model
+    return BarlowTwins(
+        build_backbone(model.backbone, model.width), dim=model.dim, layers=model.proj_layers, lam=cfg.method.bt_lambda
+    )
