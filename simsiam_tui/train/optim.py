@@ -17,14 +17,18 @@ def scaled_lr(base_lr: float, batch_size: int) -> float:
     return base_lr * batch_size / 256
 
 
-def build_optimizer(method: Method, cfg: RunConfig, global_batch: int) -> torch.optim.SGD:
-    """SGD over the method's parameter groups, each remembering its initial lr and fix_lr flag."""
+def build_optimizer(method: Method, cfg: RunConfig, global_batch: int) -> torch.optim.Optimizer:
+    """SGD (or LARS, `optim.name`) over the method's parameter groups, each remembering its initial lr and fix_lr flag."""
     lr = scaled_lr(cfg.optim.lr, global_batch)
     groups = []
     for g in method.param_groups():
         if not g["params"]:
             continue
         groups.append({**g, "lr": lr, "initial_lr": lr})
+    if cfg.optim.name == "lars":
+        from simsiam_tui.train.lars import LARS
+
+        return LARS(groups, lr=lr, momentum=cfg.optim.momentum, weight_decay=cfg.optim.weight_decay)
     return torch.optim.SGD(
         groups, lr=lr, momentum=cfg.optim.momentum, weight_decay=cfg.optim.weight_decay
     )
