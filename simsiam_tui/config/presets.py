@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib import resources
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ else:  # pragma: no cover - Python 3.10
 from simsiam_tui.config.errors import ConfigError
 from simsiam_tui.config.schema import RunConfig
 from simsiam_tui.config.validate import build_config, flatten, parse_override
-
 
 
 def shipped_dir() -> Path:
