@@ -1,10 +1,13 @@
-"""Registry of self-supervised methods: `register` a Method class, `build_method(cfg)` builds one."""
+"""Registry of self-supervised methods, found by scanning this package: a module that `register`s a factory adds one."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from simsiam_tui.train.errors import UserFacingError
 from simsiam_tui.train.methods.base import Method, MethodOutput
 
 if TYPE_CHECKING:
@@ -27,15 +30,10 @@ def register(name: str) -> Callable[[MethodFactory], MethodFactory]:
 
 
 def _load_builtin() -> None:
-    """Import the modules that register the built-in methods (optional ones may be absent)."""
-    import importlib
-
-    for module in ("simsiam", "simclr", "instdisc", "moco", "byol", "vicreg", "barlow_twins"):
-        try:
-            importlib.import_module(f"simsiam_tui.train.methods.{module}")
-        except ModuleNotFoundError as err:
-            if err.name != f"simsiam_tui.train.methods.{module}":
-                raise
+    """Import every module of this package (pkgutil); each method module registers itself, helpers register nothing."""
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
 
 
 def available() -> list[str]:
@@ -50,7 +48,8 @@ def build_method(cfg: RunConfig) -> Method:
     try:
         factory = _REGISTRY[cfg.method.name]
     except KeyError:
-        raise ValueError(f"unknown method {cfg.method.name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+        known = ", ".join(sorted(_REGISTRY))
+        raise UserFacingError(f"unknown method '{cfg.method.name}'; known: {known}") from None
     return factory(cfg)
 
 

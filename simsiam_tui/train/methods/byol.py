@@ -12,7 +12,7 @@ from simsiam_tui.train.contrastive import cosine_momentum, ema_update, normalize
 from simsiam_tui.train.heads import prediction_mlp, projection_mlp
 from simsiam_tui.train.methods import register
 from simsiam_tui.train.methods.base import Method, MethodOutput
-from simsiam_tui.train.methods.moco import frozen_copy
+from simsiam_tui.train.methods.common import frozen_copy
 
 if TYPE_CHECKING:
     from simsiam_tui.config.schema import RunConfig

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING
 
 import torch
@@ -14,21 +13,10 @@ from simsiam_tui.train.contrastive import ema_update, gather_all, info_nce
 from simsiam_tui.train.heads import projection_mlp
 from simsiam_tui.train.methods import register
 from simsiam_tui.train.methods.base import Method, MethodOutput
+from simsiam_tui.train.methods.common import frozen_copy
 
 if TYPE_CHECKING:
     from simsiam_tui.config.schema import RunConfig
-
-
-def frozen_copy(module: nn.Module) -> nn.Module:
-    """A deep copy with no gradients: the target / key network, moved only by EMA updates.
-
-    Its BN layers keep training-mode batch statistics; their running buffers follow its own
-    forward passes and are not averaged (as in MoCo and BYOL).
-    """
-    twin = copy.deepcopy(module)
-    for p in twin.parameters():
-        p.requires_grad_(False)
-    return twin
 
 
 class MoCo(Method):
