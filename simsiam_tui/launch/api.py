@@ -16,6 +16,7 @@ from simsiam_tui.launch.scheduler import root_lock, submit
 from simsiam_tui.launch.slots import Request, make_request
 from simsiam_tui.launch.state import refresh_state
 from simsiam_tui.store import RESUMABLE_STATES, RunPaths, check_name, create_run, read_status, runs_root, update_status
+from simsiam_tui.store.schema import LIVE_STATES, QUEUED, STOPPED, WORKER_STATES
 
 
 @dataclass(frozen=True)
@@ -88,21 +89,21 @@ def stop_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
     for paths in runs:
         state = refresh_state(paths)
         status = read_status(paths.status) or {}
-        if status.get("slurm_job_id") and state in ("queued", "starting", "running"):
+        if status.get("slurm_job_id") and state in LIVE_STATES:
             from simsiam_tui.launch.slurm import cancel
 
             job = cancel(paths)
             actions.append(Action(paths.run_id, f"cancelled Slurm job {job}", refresh_state(paths)))
             continue
-        if state == "queued":
+        if state == QUEUED:
             with root_lock(paths.dir.parent):
-                if (read_status(paths.status) or {}).get("state") == "queued":
-                    update_status(paths.status, state="stopped", message="stopped before it started", ended=time.time())
-                    actions.append(Action(paths.run_id, "unqueued", "stopped"))
+                if (read_status(paths.status) or {}).get("state") == QUEUED:
+                    update_status(paths.status, state=STOPPED, message="stopped before it started", ended=time.time())
+                    actions.append(Action(paths.run_id, "unqueued", STOPPED))
                     continue
             state = refresh_state(paths)
             status = read_status(paths.status) or {}
-        if state not in ("starting", "running"):
+        if state not in WORKER_STATES:
             actions.append(Action(paths.run_id, f"not running ({state})", state))
             continue
         if status.get("host") and status["host"] != hostname():
@@ -110,8 +111,8 @@ def stop_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
         pid = status.get("pid")
         if force:
             kill_worker(status)
-            update_status(paths.status, state="stopped", message="killed (--force)", ended=time.time(), exit_code=-9)
-            actions.append(Action(paths.run_id, "killed", "stopped"))
+            update_status(paths.status, state=STOPPED, message="killed (--force)", ended=time.time(), exit_code=-9)
+            actions.append(Action(paths.run_id, "killed", STOPPED))
         elif pid and is_alive(pid) and signal_process(pid, signal.SIGTERM):
             update_status(paths.status, stop_requested=time.time())
             actions.append(Action(paths.run_id, "signalled (SIGTERM): checkpoints, then stops", state))
@@ -125,7 +126,7 @@ def wait_for_end(runs: Sequence[RunPaths], timeout: float, poll_s: float = 0.5) 
     deadline = time.monotonic() + timeout
     while True:
         states = {p.run_id: refresh_state(p) for p in runs}
-        if all(s not in ("queued", "starting", "running") for s in states.values()) or time.monotonic() > deadline:
+        if all(s not in LIVE_STATES for s in states.values()) or time.monotonic() > deadline:
             return states
         time.sleep(poll_s)
 
@@ -140,7 +141,7 @@ def resume_runs(runs: Sequence[RunPaths], gpus: list[int] | None = None, per_gpu
         if state not in RESUMABLE_STATES:
             hint = (
                 "it is still live"
-                if state in ("queued", "starting", "running")
+                if state in LIVE_STATES
                 else "only stopped, failed, lost or diverged runs resume"
             )
             raise LaunchError(f"run {paths.run_id} is {state}; {hint}")
@@ -165,7 +166,7 @@ def resume_runs(runs: Sequence[RunPaths], gpus: list[int] | None = None, per_gpu
             # a run that Slurm ran before resumes here, as a local run
             update_status(
                 paths.status,
-                state="queued",
+                state=QUEUED,
                 request=request.to_dict(),
                 message="",
                 resumed=now,
@@ -173,7 +174,7 @@ def resume_runs(runs: Sequence[RunPaths], gpus: list[int] | None = None, per_gpu
                 slurm_job_id=None,
             )
         actions.append(
-            Action(paths.run_id, "resumed from checkpoint" if had_checkpoint else "restarted (no checkpoint)", "queued")
+            Action(paths.run_id, "resumed from checkpoint" if had_checkpoint else "restarted (no checkpoint)", QUEUED)
         )
         if paths.dir.parent not in roots:
             roots.append(paths.dir.parent)
@@ -189,17 +190,17 @@ def remove_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
     """Delete run directories; a live run is refused unless force, which kills its process group first."""
     for paths in runs:
         state = refresh_state(paths)
-        if state in ("queued", "starting", "running") and not force:
+        if state in LIVE_STATES and not force:
             raise LaunchError(f"run {paths.run_id} is {state}; stop it first (`simsiam-tui runs stop`) or pass --force")
     actions = []
     for paths in runs:
         status = read_status(paths.status) or {}
         with root_lock(paths.dir.parent):
-            if status.get("slurm_job_id") and status.get("state") in ("queued", "starting", "running"):
+            if status.get("slurm_job_id") and status.get("state") in LIVE_STATES:
                 from simsiam_tui.launch.slurm import cancel
 
                 cancel(paths)
-            if status.get("state") in ("starting", "running"):
+            if status.get("state") in WORKER_STATES:
                 if status.get("host") and status["host"] != hostname():
                     raise LaunchError(f"run {paths.run_id} runs on host {status['host']}; stop it there first")
                 kill_worker(status)

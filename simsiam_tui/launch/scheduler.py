@@ -16,6 +16,7 @@ from simsiam_tui.launch.slots import Request, pick_slots
 from simsiam_tui.launch.state import refresh_state
 from simsiam_tui.probe import process_create_time
 from simsiam_tui.store import RunPaths, list_runs, read_status, update_status
+from simsiam_tui.store.schema import FAILED, QUEUED, STARTING, WORKER_STATES
 
 SCHED_LOCK = ".queue.lock"  # held briefly around every scheduling pass
 RUNNER_LOCK = ".queue-runner.lock"  # held by the one queue runner of a root for its whole life
@@ -58,7 +59,7 @@ def occupancy(root: Path, runs: list[RunPaths] | None = None) -> dict[int | None
     me = hostname()
     for paths in list_runs(root) if runs is None else runs:
         state = refresh_state(paths)
-        if state not in ("starting", "running"):
+        if state not in WORKER_STATES:
             continue
         status = read_status(paths.status) or {}
         if status.get("host") not in (None, me) or status.get("slurm_job_id"):
@@ -92,7 +93,7 @@ def start_worker(paths: RunPaths, request: Request, gpu: int | list[int] | None)
     gpus = [] if gpu is None else (list(gpu) if isinstance(gpu, list) else [gpu])
     update_status(
         paths.status,
-        state="starting",
+        state=STARTING,
         slot=gpus if len(gpus) > 1 else (gpus[0] if gpus else None),
         gpus=gpus,
         host=hostname(),
@@ -109,7 +110,7 @@ def start_worker(paths: RunPaths, request: Request, gpu: int | list[int] | None)
         argv = worker_command(paths.dir, request.gpus_per_run)
         proc = spawn_detached(argv, paths.log, worker_env(request, gpu), cwd=paths.dir.parent)
     except OSError as exc:
-        update_status(paths.status, state="failed", message=f"cannot start the worker: {exc}", ended=time.time())
+        update_status(paths.status, state=FAILED, message=f"cannot start the worker: {exc}", ended=time.time())
         return 0
     status = read_status(paths.status) or {}
     fields: dict[str, Any] = {"proc": {"pid": proc.pid, "create_time": process_create_time(proc.pid)}}
@@ -128,7 +129,7 @@ def schedule(root: Path) -> list[RunPaths]:
         waiting = [(p, read_status(p.status) or {}) for p in runs]
         # only runs this launcher queued (they carry a request); a Slurm job waits for Slurm, not for us
         waiting = [
-            (p, s) for p, s in waiting if s.get("state") == "queued" and "request" in s and not s.get("slurm_job_id")
+            (p, s) for p, s in waiting if s.get("state") == QUEUED and "request" in s and not s.get("slurm_job_id")
         ]
         waiting.sort(key=lambda item: (item[1].get("queued_at") or item[1].get("created") or 0, item[0].run_id))
         for paths, status in waiting:
@@ -148,7 +149,7 @@ def queued_runs(root: Path) -> list[RunPaths]:
     out = []
     for paths in list_runs(root):
         status = read_status(paths.status) or {}
-        if status.get("state") == "queued" and "request" in status and not status.get("slurm_job_id"):
+        if status.get("state") == QUEUED and "request" in status and not status.get("slurm_job_id"):
             out.append(paths)
     return out
 

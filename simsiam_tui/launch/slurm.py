@@ -37,6 +37,7 @@ from typing import Any
 
 from simsiam_tui.launch.errors import LaunchError
 from simsiam_tui.store import RunPaths, read_status, update_status
+from simsiam_tui.store.schema import FAILED, QUEUED, REQUEUE_SIGNAL, STOPPED
 
 SIGNAL_LEAD_S = 90
 MIN_TIME_S = 5 * 60  # a time limit must leave room for work after the SIGUSR1 lead
@@ -233,9 +234,9 @@ def submit(paths: RunPaths, opts: SlurmOptions, python: str | None = None) -> st
     job_id = proc.stdout.strip().split(";")[0]
     if proc.returncode != 0 or not job_id.isdigit():
         message = f"sbatch failed: {_first_line(proc)}"
-        update_status(paths.status, state="failed", message=message)
+        update_status(paths.status, state=FAILED, message=message)
         raise LaunchError(f"{message} (script: {script})")
-    update_status(paths.status, state="queued", slurm_job_id=job_id, message=f"submitted to Slurm as job {job_id}")
+    update_status(paths.status, state=QUEUED, slurm_job_id=job_id, message=f"submitted to Slurm as job {job_id}")
     release = _run([require("scontrol"), "release", job_id])
     if release.returncode != 0:
         raise LaunchError(
@@ -291,18 +292,14 @@ def cancel(paths: RunPaths) -> str:
     if proc.returncode != 0:
         raise LaunchError(f"scancel {job_id} failed: {_first_line(proc)}")
     # A running worker gets SIGTERM and writes `stopped` itself; a pending one never will.
-    if (read_status(paths.status) or {}).get("state") == "queued":
-        update_status(paths.status, state="stopped", message=f"Slurm job {job_id} cancelled before it started")
+    if (read_status(paths.status) or {}).get("state") == QUEUED:
+        update_status(paths.status, state=STOPPED, message=f"Slurm job {job_id} cancelled before it started")
     return str(job_id)
 
 
 def requeue_wanted(status: dict[str, Any], restarts: int) -> bool:
     """True when the worker stopped because of SIGUSR1 (time limit or preemption) and may run again."""
-    return (
-        status.get("state") == "stopped"
-        and str(status.get("message", "")).startswith("SIGUSR1")
-        and restarts < MAX_REQUEUES
-    )
+    return status.get("state") == STOPPED and status.get("stop_signal") == REQUEUE_SIGNAL and restarts < MAX_REQUEUES
 
 
 def requeue_after_signal(run_dir: str | Path) -> int:
@@ -316,7 +313,7 @@ def requeue_after_signal(run_dir: str | Path) -> int:
         return 1
     before = {"state": status.get("state"), "message": status.get("message")}
     update_status(
-        paths.status, state="queued", message=f"requeued in Slurm after {status.get('message')} (job {job_id})"
+        paths.status, state=QUEUED, message=f"requeued in Slurm after {status.get('message')} (job {job_id})"
     )
     print(f"== requeueing Slurm job {job_id} after {status.get('message')}", flush=True)
     # scontrol requeue ends this batch step: the status must already say `queued`.

@@ -8,11 +8,11 @@ from typing import Any
 
 from simsiam_tui.launch.procs import exit_code_of, hostname, is_alive
 from simsiam_tui.store import RunPaths, read_events, read_status, update_status
+from simsiam_tui.store.schema import END_STATES, FAILED, LOST, RUNNING, STARTING, STOPPED, WORKER_STATES
 
 STALE_ENV = "SIMSIAM_TUI_STALE_S"
 DEFAULT_STALE_S = 300.0  # a live pid whose heartbeat is older than this is hung: `lost`
 START_GRACE_S = 60.0  # a `starting` run with no pid recorded after this long is `lost`
-END_STATES = ("finished", "failed", "stopped", "diverged")
 
 
 def stale_after_s() -> float:
@@ -51,9 +51,9 @@ def diagnose(paths: RunPaths, status: dict[str, Any] | None = None, now: float |
     """(state, reason): the run's state after checking its worker; reason says why a live state is not live."""
     status = read_status(paths.status) if status is None else status
     if status is None:
-        return "lost", "status.json is missing or unreadable"
-    state = status.get("state", "lost")
-    if state not in ("starting", "running"):
+        return LOST, "status.json is missing or unreadable"
+    state = status.get("state", LOST)
+    if state not in WORKER_STATES:
         return state, None
     job = status.get("slurm_job_id")
     if status.get("host") and status["host"] != hostname():
@@ -66,12 +66,12 @@ def diagnose(paths: RunPaths, status: dict[str, Any] | None = None, now: float |
     heartbeat = status.get("heartbeat") or status.get("launched") or status.get("created") or 0
     if not pid:
         if now - heartbeat > START_GRACE_S:
-            return "lost", "no worker pid was recorded"
+            return LOST, "no worker pid was recorded"
         return state, None
     proc = status.get("proc") if isinstance(status.get("proc"), dict) else {}
     if is_alive(pid, proc.get("create_time") if proc.get("pid") == pid else None):
-        if state == "running" and status.get("heartbeat") and now - status["heartbeat"] > stale_after_s():
-            return "lost", f"no heartbeat for {now - status['heartbeat']:.0f}s (worker pid {pid} hangs)"
+        if state == RUNNING and status.get("heartbeat") and now - status["heartbeat"] > stale_after_s():
+            return LOST, f"no heartbeat for {now - status['heartbeat']:.0f}s (worker pid {pid} hangs)"
         return state, None
     if job and _slurm_state(job) in _slurm_active():
         return state, None  # Slurm still holds the job (e.g. requeued): never lost
@@ -86,15 +86,15 @@ def _gone(paths: RunPaths, status: dict[str, Any], state: str, why: str | None) 
     if end_state in END_STATES:
         return end_state, (end or {}).get("reason")
     if why:
-        return "lost", f"{why} without an end event"
+        return LOST, f"{why} without an end event"
     code = exit_code_of(pid)
     detail = f" with exit code {code}" if code is not None else ""
     tail = _log_tail(paths)
     if status.get("stop_requested"):
-        return "stopped", "stopped (SIGTERM) before it could checkpoint; resume restarts from the last checkpoint"
-    if state == "starting":
-        return "failed", f"worker exited{detail} before it started" + (f": {tail}" if tail else "; see worker.log")
-    return "lost", f"worker pid {pid} is gone{detail} without an end event" + (f" (log: {tail})" if tail else "")
+        return STOPPED, "stopped (SIGTERM) before it could checkpoint; resume restarts from the last checkpoint"
+    if state == STARTING:
+        return FAILED, f"worker exited{detail} before it started" + (f": {tail}" if tail else "; see worker.log")
+    return LOST, f"worker pid {pid} is gone{detail} without an end event" + (f" (log: {tail})" if tail else "")
 
 
 _SLURM_TTL_S = 10.0

@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
-KINDS = ("start", "train", "collapse", "eval", "system", "checkpoint", "end")
+from simsiam_tui.store.schema import KINDS, SCHEMA_VERSION
+
+__all__ = ["KINDS", "SCHEMA_VERSION", "EventWriter", "encode_event"]
 
 
 def _clean(value: Any) -> Any:

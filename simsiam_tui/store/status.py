@@ -8,10 +8,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-STATES = ("queued", "starting", "running", "finished", "failed", "stopped", "diverged", "lost")
-LIVE_STATES = ("queued", "starting", "running")
-TERMINAL_STATES = ("finished", "failed", "stopped", "diverged", "lost")
-RESUMABLE_STATES = ("failed", "stopped", "lost", "diverged")
+from simsiam_tui.store.schema import LIVE_STATES, RESUMABLE_STATES, STATES, TERMINAL_STATES
+
+__all__ = [
+    "LIVE_STATES",
+    "RESUMABLE_STATES",
+    "STATES",
+    "TERMINAL_STATES",
+    "atomic_write_text",
+    "read_status",
+    "update_status",
+    "write_status",
+]
 
 
 def atomic_write_text(path: Path, text: str) -> None:

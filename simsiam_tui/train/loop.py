@@ -33,6 +33,7 @@ class Outcome:
 
     state: str  # finished | stopped | diverged
     reason: str
+    stop_signal: str | None = None  # the signal behind `stopped` (SIGUSR1: Slurm requeues the job)
 
 
 class StopFlag:
@@ -281,14 +282,14 @@ class Trainer:
                     stop_now = self._hold()
                 if stop_now or (self.world == 1 and self.stop.requested):
                     self.save(reason=f"signal {self.stop_name()}")
-                    return Outcome("stopped", f"{self.stop_name()} at step {self.step}")
+                    return Outcome("stopped", f"{self.stop_name()} at step {self.step}", self.stop_name())
             self.save(reason="epoch")
             if (epoch + 1) % mon.knn_every == 0 or epoch + 1 == cfg.train.epochs:
                 self.evaluate()
             win_t, win_wait, win_images = time.perf_counter(), 0.0, 0
             self._maybe_hold(epoch + 1)
             if dist.agree(self.stop.requested, device=self.device)[0]:
-                return Outcome("stopped", f"{self.stop_name()} at step {self.step}")
+                return Outcome("stopped", f"{self.stop_name()} at step {self.step}", self.stop_name())
         return Outcome("finished", f"{cfg.train.epochs} epochs, {self.step} steps")
 
     def stop_name(self) -> str:

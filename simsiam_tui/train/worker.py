@@ -100,7 +100,7 @@ def run_worker(run_dir: Path | str) -> int:
     status.update(
         state="starting", pid=os.getpid(), pgid=os.getpgrp(), host=socket.gethostname(),
         gpus=os.environ.get("CUDA_VISIBLE_DEVICES"), slurm_job_id=os.environ.get("SLURM_JOB_ID"),
-        heartbeat=time.time(), exit_code=None, message="",
+        heartbeat=time.time(), exit_code=None, stop_signal=None, message="",
     )
     events = SafeEvents(EventWriter(paths.events, cfg.monitor.flush_every_s) if main else None)
     stop = StopFlag()
@@ -146,7 +146,7 @@ def run_worker(run_dir: Path | str) -> int:
         _restore(previous)
         return EXIT_CODES["failed"]
     code = EXIT_CODES[outcome.state]
-    _finish(events, status, heartbeat, trainer, outcome.state, outcome.reason, code)
+    _finish(events, status, heartbeat, trainer, outcome.state, outcome.reason, code, outcome.stop_signal)
     _restore(previous)
     dist.shutdown()
     return code
@@ -160,7 +160,9 @@ def _is_dist_error(err: BaseException) -> bool:
     return isinstance(err, torch_dist.DistError) or any(w in text for w in ("gloo", "nccl", "timed out", "peer"))
 
 
-def _finish(events: Any, status: Any, heartbeat: Any, trainer: Any, state: str, reason: str, code: int) -> None:
+def _finish(
+    events: Any, status: Any, heartbeat: Any, trainer: Any, state: str, reason: str, code: int, stop_signal: str | None = None
+) -> None:
     """Stop the heartbeat, write the `end` event and the terminal status."""
     if heartbeat is not None:
         heartbeat.stop()
@@ -170,7 +172,9 @@ def _finish(events: Any, status: Any, heartbeat: Any, trainer: Any, state: str, 
         events.close()
     except Exception:
         traceback.print_exc(file=sys.stderr)
-    status.update(state=state, message=reason, exit_code=code, heartbeat=time.time(), ended=time.time())
+    status.update(
+        state=state, message=reason, exit_code=code, stop_signal=stop_signal, heartbeat=time.time(), ended=time.time()
+    )
 
 
 def _restore(previous: dict[int, Any]) -> None:

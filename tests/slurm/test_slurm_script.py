@@ -98,10 +98,12 @@ def test_run_folder_sbatch_cannot_take_is_refused(tmp_path: Path) -> None:
 
 
 def test_requeue_only_after_sigusr1() -> None:
-    assert requeue_wanted({"state": "stopped", "message": "SIGUSR1 at step 8"}, restarts=0)
-    assert not requeue_wanted({"state": "stopped", "message": "SIGTERM at step 8"}, restarts=0)
-    assert not requeue_wanted({"state": "finished", "message": "2 epochs"}, restarts=0)
-    assert not requeue_wanted({"state": "stopped", "message": "SIGUSR1 at step 8"}, restarts=10_000)
+    assert requeue_wanted({"state": "stopped", "stop_signal": "SIGUSR1", "message": "SIGUSR1 at step 8"}, restarts=0)
+    assert not requeue_wanted({"state": "stopped", "stop_signal": "SIGTERM", "message": "SIGTERM at step 8"}, restarts=0)
+    assert not requeue_wanted({"state": "finished", "stop_signal": None, "message": "2 epochs"}, restarts=0)
+    assert not requeue_wanted({"state": "stopped", "stop_signal": "SIGUSR1"}, restarts=10_000)
+    # the field decides, not the wording of the message
+    assert not requeue_wanted({"state": "stopped", "stop_signal": None, "message": "SIGUSR1 typed by hand"}, restarts=0)
 
 
 def test_dry_run_prints_one_script_per_run_and_creates_nothing(tmp_path: Path) -> None:

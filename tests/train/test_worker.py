@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from simsiam_tui.store import RunPaths, create_run, read_events, read_status
+from simsiam_tui.store.schema import TrainEvent
 from simsiam_tui.train.errors import UserFacingError
 from simsiam_tui.train.worker import run_worker
 
@@ -75,6 +76,7 @@ def test_events_and_status_of_a_finished_run(straight: RunPaths) -> None:
     assert [e["step"] for e in train] == list(range(2, 2 * STEPS_PER_EPOCH + 1, 2))
     for key in ("loss", "lr", "z_std", "z_std_ref", "img_per_s", "data_wait"):
         assert isinstance(train[-1][key], float)
+    assert set(TrainEvent.__annotations__) <= set(train[-1])  # the schema's fields are what the worker writes
     assert abs(train[-1]["z_std_ref"] - 32**-0.5) < 1e-9
     collapse = [e for e in events if e["kind"] == "collapse"]
     assert len(collapse[0]["std_quantiles"]) == 16 and collapse[0]["effective_rank"] > 1
@@ -111,7 +113,7 @@ def test_sigterm_mid_epoch_stops_then_resume_equals_straight(straight: RunPaths,
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     status = read_status(paths.status)
-    assert status["state"] == "stopped" and "SIGTERM" in status["message"]
+    assert status["state"] == "stopped" and "SIGTERM" in status["message"] and status["stop_signal"] == "SIGTERM"
     events = read_events(paths.events)
     assert events[-1]["kind"] == "end" and events[-1]["state"] == "stopped" and events[-1]["step"] == 14
     assert torch.load(paths.checkpoint, weights_only=False)["step"] == 14
