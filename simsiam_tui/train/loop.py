@@ -17,11 +17,12 @@ from simsiam_tui.train.checkpoint import load_checkpoint, rng_state, save_checkp
 from simsiam_tui.train.data import make_source
 from simsiam_tui.train.datasets import load_dataset
 from simsiam_tui.train.errors import UserFacingError
+from simsiam_tui.train.hooks import Hooks, hooks_from_env
 from simsiam_tui.train.knn import extract_features, knn_top1, ordered_shard
 from simsiam_tui.train.methods import build_method
 from simsiam_tui.train.monitors import effective_rank, std_quantiles, z_std, z_std_ref
 from simsiam_tui.train.optim import CosineSchedule, build_optimizer
-from simsiam_tui.train.runtime import SafeEvents, faults, seed_everything, select_device
+from simsiam_tui.train.runtime import SafeEvents, seed_everything, select_device
 
 if TYPE_CHECKING:
     from simsiam_tui.config.schema import RunConfig
@@ -54,14 +55,14 @@ class StopFlag:
 class Trainer:
     """Builds everything a run needs from its config and trains it, resuming from last.pt when present."""
 
-    def __init__(self, cfg: RunConfig, checkpoint: Path, events: SafeEvents, stop: StopFlag) -> None:
+    def __init__(
+        self, cfg: RunConfig, checkpoint: Path, events: SafeEvents, stop: StopFlag, hooks: Hooks | None = None
+    ) -> None:
         self.cfg, self.checkpoint_path, self.events, self.stop = cfg, checkpoint, events, stop
-        self.faults = faults()
         self.device = select_device(cfg.train.device, dist.local_rank())
         dist.maybe_init(self.device)
         self.rank, self.world = dist.rank(), dist.world_size()
-        if self.faults.get("fault_rank", self.rank) != self.rank:  # tests: inject a fault into one rank only
-            self.faults = {}
+        self.hooks = hooks if hooks is not None else Hooks()
         seed_everything(cfg.train.seed)  # every rank draws as one process would (DDP starts from rank 0's weights)
         bundle = load_dataset(cfg.data.name, cfg.data.dir, cfg.data.image_size, cfg.data.download)
         self.num_classes = bundle.num_classes
@@ -99,6 +100,7 @@ class Trainer:
         self.augment = DeviceAugment(spec, self.aug_gen)
         self.step = 0
         self.resumed_from: int | None = None
+        self.extras: dict[str, Any] = {}  # the method's scalars of the latest step (tensors allowed), logged as is
 
     # -- position -----------------------------------------------------------------------------
     @property
@@ -197,7 +199,7 @@ class Trainer:
             "train", step=self.step, epoch=self.epoch_float, loss=loss, lr=lr, z_std=z_std(z),
             z_std_ref=z_std_ref(z.shape[1]), img_per_s=images / max(wall, 1e-9),
             data_wait=min(1.0, wait / max(wall, 1e-9)),
-            **{k: float(v) for k, v in getattr(self, "extras", {}).items()},
+            **{k: float(v) for k, v in self.extras.items()},
         )
 
     # -- the loop -------------------------------------------------------------------------------
@@ -213,9 +215,7 @@ class Trainer:
         with self._autocast():
             out = self.forward(x1, x2) if index is None else self.forward(x1, x2, index=index)
         self.extras = out.extras  # method scalars (tensors allowed), converted only when logged
-        loss = out.loss.float()
-        if self.faults.get("nan_at_step") == self.step + 1:
-            loss = loss * float("nan")
+        loss = self.hooks.on_loss(self, self.step + 1, out.loss.float())
         return loss, out.z, lr
 
     def optimize(self, loss: torch.Tensor) -> None:
@@ -262,8 +262,7 @@ class Trainer:
                 if images is None:
                     break
                 win_wait += time.perf_counter() - t0
-                if self.faults.get("raise_at_step") == self.step + 1:
-                    raise RuntimeError(f"injected fault at step {self.step + 1}")
+                self.hooks.before_step(self, self.step + 1)
                 index = next(indices).to(self.device) if indices is not None else None
                 loss, z, lr = self.train_step(images, index)
                 # one sync per step; keeps last.pt the last good state. Under DDP one all-reduce makes every
@@ -278,8 +277,7 @@ class Trainer:
                 win_images += images.shape[0] * self.world
                 if self.log_monitors(loss, lr, z, win_images, time.perf_counter() - win_t, win_wait):
                     win_t, win_wait, win_images = time.perf_counter(), 0.0, 0
-                if self.faults.get("hold_at_step") == self.step:
-                    stop_now = self._hold()
+                stop_now = self.hooks.after_step(self) or stop_now
                 if stop_now or (self.world == 1 and self.stop.requested):
                     self.save(reason=f"signal {self.stop_name()}")
                     return Outcome("stopped", f"{self.stop_name()} at step {self.step}", self.stop_name())
@@ -287,7 +285,7 @@ class Trainer:
             if (epoch + 1) % mon.knn_every == 0 or epoch + 1 == cfg.train.epochs:
                 self.evaluate()
             win_t, win_wait, win_images = time.perf_counter(), 0.0, 0
-            self._maybe_hold(epoch + 1)
+            self.hooks.after_epoch(self, epoch + 1)
             if dist.agree(self.stop.requested, device=self.device)[0]:
                 return Outcome("stopped", f"{self.stop_name()} at step {self.step}", self.stop_name())
         return Outcome("finished", f"{cfg.train.epochs} epochs, {self.step} steps")
@@ -296,14 +294,7 @@ class Trainer:
         """The signal that stopped the run (another rank's when this one got none)."""
         return self.stop.signal_name or "signal on another rank"
 
-    def _maybe_hold(self, epochs_done: int) -> None:
-        """Test hook: after the checkpoint of epoch N, flush and wait (the test SIGKILLs or SIGTERMs us)."""
-        if self.faults.get("hold_after_epoch") == epochs_done:
-            self._hold()
 
-    def _hold(self) -> bool:
-        """Flush events and sleep until a stop signal reaches any rank (fault injection for the resume tests)."""
-        self.events.flush(fsync=True)
-        while not dist.agree(self.stop.requested, device=self.device)[0]:
-            time.sleep(0.05)
-        return True
+def build_trainer(cfg: RunConfig, checkpoint: Path, events: SafeEvents, stop: StopFlag) -> Trainer:
+    """The worker's Trainer: the config's run, with the fault hooks the tests ask for through the environment."""
+    return Trainer(cfg, checkpoint, events, stop, hooks_from_env(dist.rank()))

@@ -15,8 +15,6 @@ import torch
 
 from simsiam_tui.train.errors import UserFacingError
 
-FAULT_ENV = "SIMSIAM_TUI_FAULT"  # e.g. "nan_at_step=5,hold_after_epoch=1,raise_at_step=3" (tests only)
-
 
 def select_device(name: str, local_rank: int = 0) -> torch.device:
     """'auto' -> the first CUDA device that CUDA_VISIBLE_DEVICES leaves visible (by local rank), else CPU."""
@@ -37,16 +35,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-
-
-def faults() -> dict[str, int]:
-    """Parse the fault-injection variable the tests use to crash, diverge or hang a worker on purpose."""
-    out: dict[str, int] = {}
-    for item in os.environ.get(FAULT_ENV, "").split(","):
-        if "=" in item:
-            key, value = item.split("=", 1)
-            out[key.strip()] = int(value)
-    return out
 
 
 def torch_memory() -> dict[str, float]:

@@ -83,7 +83,7 @@ def run_worker(run_dir: Path | str) -> int:
     """
     from simsiam_tui.store import EventWriter, RunPaths
     from simsiam_tui.train import dist
-    from simsiam_tui.train.loop import Outcome, StopFlag, Trainer
+    from simsiam_tui.train.loop import Outcome, StopFlag, Trainer, build_trainer
     from simsiam_tui.train.runtime import Heartbeat, SafeEvents, StatusFile
 
     paths = RunPaths(Path(run_dir))
@@ -110,7 +110,7 @@ def run_worker(run_dir: Path | str) -> int:
     outcome: Outcome
     try:
         paths.checkpoints.mkdir(parents=True, exist_ok=True)
-        trainer = Trainer(cfg, paths.checkpoint, events, stop)
+        trainer = build_trainer(cfg, paths.checkpoint, events, stop)
         if trainer.world > 1:  # torchrun starts each rank in its own session: record them all for `stop --force`
             status.update(rank_pids=dist.all_pids(), agent_pid=os.getppid(), world_size=trainer.world)
         trainer.maybe_resume()
