@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from array import array
 from bisect import bisect_right
 from pathlib import Path
@@ -22,25 +23,35 @@ class EventTail:
         self.bad_lines = 0
         self.last_error: str | None = None
 
-    def poll(self, max_bytes: int | None = 64 << 20) -> list[dict[str, Any]]:
-        """Read what was appended since the last poll; a partial last line waits for its newline."""
+    def read_complete(self, max_bytes: int | None = 64 << 20) -> tuple[bytes, bool, bool]:
+        """The complete lines appended since the last read (a partial last line waits for its newline).
+
+        Returns (lines, more, reset): `more` when the file holds more than `max_bytes` past the offset,
+        `reset` when the file was truncated or replaced, so the caller drops what it read before.
+        """
+        reset = False
         try:
             with self.path.open("rb") as fh:
-                fh.seek(0, 2)
-                size = fh.tell()
+                size = os.fstat(fh.fileno()).st_size
                 if size < self.offset:  # truncated or replaced: start again
-                    self.offset, self._partial = 0, b""
+                    self.offset, self._partial, reset = 0, b"", True
                 fh.seek(self.offset)
                 chunk = fh.read(-1 if max_bytes is None else max_bytes)
         except FileNotFoundError:
-            return []
+            return b"", False, False
         except OSError as exc:
             self.last_error = f"cannot read {self.path.name}: {exc.strerror}"
-            return []
+            return b"", False, False
         self.offset += len(chunk)
         data = self._partial + chunk
+        cut = data.rfind(b"\n") + 1
+        self._partial = data[cut:]
+        return data[:cut], self.offset < size, reset
+
+    def poll(self, max_bytes: int | None = 64 << 20) -> list[dict[str, Any]]:
+        """Read what was appended since the last poll; a partial last line waits for its newline."""
+        data, _, _ = self.read_complete(max_bytes)
         lines = data.split(b"\n")
-        self._partial = lines.pop()
         events = []
         for line in lines:
             if not line.strip():
@@ -57,7 +68,8 @@ class EventTail:
         return events
 
 
-def _number(value: Any) -> float:
+def number(value: Any) -> float:
+    """A JSON value as a float column entry: NaN for anything not a number (bools, strings, null)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return math.nan
     return float(value)
@@ -80,7 +92,7 @@ class KindSeries:
             if isinstance(value, (int, float)) and not isinstance(value, bool) or value is None:
                 self.columns[key] = array("d", [math.nan]) * n
         for key, column in self.columns.items():
-            column.append(_number(event.get(key)))
+            column.append(number(event.get(key)))
 
     def truncate_after(self, step: float) -> None:
         """Drop every row logged after `step` (they are redone after a resume from it)."""

@@ -43,22 +43,6 @@ class LaunchPlan:
     name: str | None
 
 
-def parse_gpus(text: str) -> list[int] | None:
-    """`0,1` -> [0, 1]; empty -> None (every visible GPU); `cpu` -> [] (no GPU)."""
-    text = text.strip()
-    if not text:
-        return None
-    if text.lower() == "cpu":
-        return []
-    try:
-        gpus = [int(part) for part in text.replace(" ", "").split(",") if part]
-    except ValueError:
-        raise ActionError(f"--gpus expects GPU indices like 0,1 (or cpu), got '{text}'") from None
-    if any(g < 0 for g in gpus):
-        raise ActionError(f"--gpus expects GPU indices like 0,1 (or cpu), got '{text}'")
-    return gpus
-
-
 def plan_launch(req: LaunchRequest, presets_dir: str | None = None) -> LaunchPlan:
     """Validate a launch request with the CLI's rules and messages; raises a SimsiamError (ConfigError, StoreError, ActionError)."""
     names = list(req.presets)
@@ -78,7 +62,9 @@ def plan_launch(req: LaunchRequest, presets_dir: str | None = None) -> LaunchPla
     for text in overrides:
         parse_override(text)  # same message as `--set` on the command line
     configs = [resolve_config(n, scale, [*suite_overrides, *overrides], presets_dir) for n in names]
-    gpus = parse_gpus(req.gpus)
+    from simsiam_tui.launch.slots import parse_gpus  # the CLI's --gpus rules and message
+
+    gpus = parse_gpus(req.gpus.strip() or None)  # an empty field is no --gpus: every visible GPU
     per_gpu = None
     if req.per_gpu.strip():
         try:

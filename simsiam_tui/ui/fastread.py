@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from simsiam_tui.store import EventTail, KindSeries, RunHistory
-from simsiam_tui.store.reader import _number
+from simsiam_tui.store.reader import number
 
 _PLAIN_NUMBERS = {float, int}
 PREVIEW_MIN_BYTES = 8 << 20  # files larger than this get a sampled preview first
@@ -88,7 +88,7 @@ def _extend(series: KindSeries, events: list[dict[str, Any]]) -> None:
         if set(map(type, values)) <= _PLAIN_NUMBERS:
             column.extend(values)  # all numbers: one C loop
         else:  # a None, a bool, a string or a list somewhere: the store's rule, value by value
-            column.extend(_number(v) for v in values)
+            column.extend(number(v) for v in values)
 
 
 def bulk_apply(history: RunHistory, events: list[dict[str, Any]]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import socket
 import threading
 import time
@@ -200,26 +199,11 @@ class RunModel:
 
     def _read_chunk(self, budget: int) -> tuple[bytes, bool]:
         """Complete lines appended since the last read (up to `budget` bytes) and whether more waits."""
-        tail = self.tail
-        try:
-            with tail.path.open("rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                if size < tail.offset:  # truncated or replaced: read it again from the start
-                    tail.offset, tail._partial = 0, b""
-                    with self.lock:
-                        self.history = RunHistory()
-                fh.seek(tail.offset)
-                chunk = fh.read(budget)
-        except FileNotFoundError:
-            return b"", False
-        except OSError as exc:
-            tail.last_error = f"cannot read {tail.path.name}: {exc.strerror}"
-            return b"", False
-        tail.offset += len(chunk)
-        data = tail._partial + chunk
-        cut = data.rfind(b"\n") + 1
-        tail._partial = data[cut:]
-        return data[:cut], tail.offset < size
+        data, more, reset = self.tail.read_complete(budget)
+        if reset:  # truncated or replaced: read it again from the start
+            with self.lock:
+                self.history = RunHistory()
+        return data, more
 
     def poll_log(self, max_lines: int = 200, max_bytes: int = 64 << 10) -> bool:
         """Re-read the end of worker.log when it changed; True when it did."""
