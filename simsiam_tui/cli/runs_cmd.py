@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import time
 from pathlib import Path
@@ -14,8 +13,6 @@ from rich.table import Table
 
 from simsiam_tui.cli.common import JsonOption, RunsOption, console, err_console, fail, print_json
 from simsiam_tui.launch import (
-    export_columns,
-    export_rows,
     parse_gpus,
     refresh_state,
     remove_runs,
@@ -25,6 +22,7 @@ from simsiam_tui.launch import (
     wait_for_end,
 )
 from simsiam_tui.store import LIVE_STATES, list_runs, read_config_dict, read_status, resolve_run, runs_root
+from simsiam_tui.store.export import export_rows, write_csv
 
 app = typer.Typer(help="List, inspect, stop, resume, compare and export runs.", no_args_is_help=True)
 
@@ -288,12 +286,6 @@ def runs_compare(
     table_console().print(summary_table(rows, f"compare ({len(rows)} runs)"))
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, separators=(",", ":"))
-    return "" if value is None else value
-
-
 @app.command("export")
 def runs_export(
     run: list[str] = typer.Argument(None, help="Run ids or prefixes (default: every run)."),
@@ -313,12 +305,7 @@ def runs_export(
         raise fail(f"'{out}' is a folder; give a file name")
     try:
         if csv_file is not None:
-            columns = export_columns(rows)
-            with csv_file.open("w", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=columns)
-                writer.writeheader()
-                for row in rows:
-                    writer.writerow({k: _cell(row.get(k)) for k in columns})
+            write_csv(rows, csv_file)
         else:
             Path(out).write_text(json.dumps(rows, indent=None, separators=(",", ":")) + "\n")
     except OSError as exc:

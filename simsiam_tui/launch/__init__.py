@@ -6,7 +6,7 @@ Imports config, store and probe only (never torch), so the CLI and the Textual a
 - stop_runs(runs, force=False), resume_runs(runs, gpus=None, per_gpu=None), remove_runs(runs, force=False)
   -> list[Action]; LaunchError (one line) for what cannot be done
 - refresh_state(paths) -> state: status.json checked against the worker's pid and heartbeat (writes `lost`)
-- run_summary(paths, history=None) -> dict: last/best metrics, verdict; export_rows(runs) for CSV/JSON
+- run_summary(paths, history=None) -> dict: last/best metrics, verdict
 - wait_for_end(runs, timeout), runner_alive(root), parse_gpus("0,2"), default_cpu_slots()
 
 CPU runs: without GPUs, at most per_gpu runs at once per machine (default max(2, cores // 4), or
@@ -20,7 +20,7 @@ from simsiam_tui.launch.errors import LaunchError
 from simsiam_tui.launch.scheduler import ensure_runner, runner_alive, schedule, submit
 from simsiam_tui.launch.slots import default_cpu_slots, parse_gpus, visible_gpus
 from simsiam_tui.launch.state import diagnose, refresh_state
-from simsiam_tui.launch.summary import export_columns, export_rows, run_summary
+from simsiam_tui.launch.summary import run_summary
 
 __all__ = [
     "Action",
@@ -28,8 +28,6 @@ __all__ = [
     "default_cpu_slots",
     "diagnose",
     "ensure_runner",
-    "export_columns",
-    "export_rows",
     "launch_runs",
     "parse_gpus",
     "refresh_state",

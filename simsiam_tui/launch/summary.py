@@ -12,12 +12,9 @@ from simsiam_tui.store import (
     judge,
     num_classes_for,
     read_config_dict,
-    read_events,
     read_history,
     read_status,
 )
-
-METRIC_KINDS = ("train", "collapse", "eval", "system")
 
 
 def _finite(values: Any) -> list[float]:
@@ -67,27 +64,3 @@ def run_summary(paths: RunPaths, history: RunHistory | None = None, refresh: boo
         "gpus": status.get("gpus"),
         "dir": str(paths.dir),
     }
-
-
-def export_rows(runs: list[RunPaths]) -> list[dict[str, Any]]:
-    """Every metric event (train, collapse, eval, system) of each run as one flat row, no step twice after a resume."""
-    rows: list[dict[str, Any]] = []
-    for paths in runs:
-        variant = read_config_dict(paths).get("variant")
-        for event in read_events(paths.events):
-            if event.get("kind") not in METRIC_KINDS:
-                continue
-            row = {"run": paths.run_id, "variant": variant}
-            row.update({k: v for k, v in event.items() if k != "v"})
-            rows.append(row)
-    return rows
-
-
-def export_columns(rows: list[dict[str, Any]]) -> list[str]:
-    """CSV columns: run, variant, kind, step, epoch, time, then every other field in first-seen order."""
-    columns = ["run", "variant", "kind", "step", "epoch", "time"]
-    for row in rows:
-        for key in row:
-            if key not in columns:
-                columns.append(key)
-    return columns

@@ -63,7 +63,7 @@ def test_stop_grad_suite_detached_and_compared(root: Path) -> None:
     export = run_cli("runs", "export", "--runs", str(root), "--csv", str(out))
     assert export.returncode == 0, export.stderr
     header, *lines = out.read_text().splitlines()
-    assert header.startswith("run,variant,kind,step,epoch,time") and "z_std" in header and "knn_top1" in header
+    assert header.startswith("run_id,variant,kind,step,epoch,time") and "z_std" in header and "knn_top1" in header
     assert len(lines) > 20
     shown = run_cli("runs", "show", launched[0]["id"][:20], "--runs", str(root), "--json")
     assert json.loads(shown.stdout)["summary"]["state"] == "finished"
