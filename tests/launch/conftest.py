@@ -7,12 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.helpers import wait_until  # noqa: F401  (the launch tests import it from here)
 
 # A digits run small enough for a shared 2-core machine: ~21 steps per epoch, a few seconds each epoch.
 TINY = [
@@ -56,17 +57,6 @@ def events_of(run_dir: Path) -> list[dict[str, Any]]:
         except ValueError:
             pass
     return out
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str, poll: float = 0.25) -> Any:
-    """Poll until predicate() is truthy; fail the test with `what` after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(poll)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def kill_everything(root: Path) -> None:

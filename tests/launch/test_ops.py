@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 from tests.launch.conftest import run_cli, status_of, wait_until
@@ -63,10 +62,9 @@ def test_stop_queued_force_stop_rm_and_logs(root: Path) -> None:
     assert json.loads(killed.stdout)[0]["action"] == "killed"
     wait_until(lambda: not _alive(status_b["pid"]), 10, "b's worker to die")
     assert status_of(Path(b["dir"]))["state"] == "stopped"
-    time.sleep(1.5)
     from simsiam_tui.launch import runner_alive
 
-    assert not runner_alive(root)
+    wait_until(lambda: not runner_alive(root), 20, "the queue runner to exit with nothing left to run")
 
 
 def test_a_worker_that_dies_at_once_is_failed_with_its_last_line(root: Path) -> None:

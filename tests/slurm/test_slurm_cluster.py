@@ -12,13 +12,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from simsiam_tui.store import read_events, read_status
+from tests import helpers
 
 pytestmark = pytest.mark.slow
 
@@ -75,14 +75,8 @@ def cli_json(*args: str, extra_env: dict[str, str] | None = None) -> Any:
 
 
 def wait_until(what: str, predicate: Any, timeout: float, every: float = 1.0) -> Any:
-    """Poll `predicate` until it returns something truthy; fail naming `what` after `timeout` seconds."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    """tests.helpers.wait_until with this file's argument order (Slurm polls once a second)."""
+    return helpers.wait_until(predicate, timeout, what, poll=every)
 
 
 def _log(run_dir: Path) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-import time
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,8 +11,11 @@ import torch
 
 from simsiam_tui.config import resolve_config
 from simsiam_tui.store import RunPaths, create_run, read_events
+from tests.helpers import wait_until
 
 from .conftest import start_worker, tiny_config
+
+pytestmark = pytest.mark.slow  # every test here trains worker subprocesses
 
 STEPS_PER_EPOCH = 1347 // 128  # digits train split / the tiny config's batch
 STATEFUL = {"memory-bank": "instdisc", "momentum": "moco", "byol": "byol"}
@@ -81,16 +84,11 @@ def _weights(paths: RunPaths) -> dict[str, torch.Tensor]:
     return torch.load(paths.checkpoint, map_location="cpu", weights_only=False)["model"]
 
 
-def _wait_for_checkpoint(paths: RunPaths, proc, step: int, timeout: float = 240.0) -> None:  # type: ignore[no-untyped-def]
-    end = time.time() + timeout
-    while time.time() < end:
-        if any(e["kind"] == "checkpoint" and e["step"] == step for e in read_events(paths.events)):
-            return
-        if proc.poll() is not None:
-            raise AssertionError(f"worker exited early ({proc.returncode}): {proc.stderr.read()}")
-        time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("timed out waiting for the epoch-1 checkpoint")
+def _wait_for_checkpoint(paths: RunPaths, proc: subprocess.Popen[str], step: int, timeout: float = 240.0) -> None:
+    wait_until(
+        lambda: any(e["kind"] == "checkpoint" and e["step"] == step for e in read_events(paths.events)),
+        timeout, "the epoch-1 checkpoint", proc=proc,
+    )
 
 
 def test_one_plus_one_epoch_resume_equals_two_straight(tmp_path: Path) -> None:

@@ -65,6 +65,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunPaths, RunPaths]:
     return ddp, single
 
 
+@pytest.mark.slow
 def test_ddp_run_finishes_with_one_events_file_and_no_step_twice(pair: tuple[RunPaths, RunPaths]) -> None:
     ddp, _ = pair
     status = read_status(ddp.status) or {}
@@ -77,6 +78,7 @@ def test_ddp_run_finishes_with_one_events_file_and_no_step_twice(pair: tuple[Run
     assert [e["kind"] for e in events].count("eval") == 1 and events[-1]["state"] == "finished"
 
 
+@pytest.mark.slow
 def test_ddp_losses_equal_one_process_with_the_same_global_batch(pair: tuple[RunPaths, RunPaths]) -> None:
     """Exact up to float summation order: same views (sharded), global BN statistics, averaged gradients."""
     ddp, single = pair
@@ -88,6 +90,7 @@ def test_ddp_losses_equal_one_process_with_the_same_global_batch(pair: tuple[Run
     assert a[0]["z_std"] == pytest.approx(b[0]["z_std"], abs=1e-5)
 
 
+@pytest.mark.slow
 def test_ddp_sigterm_to_rank0_stops_then_resume_under_ddp_finishes(tmp_path: Path, pair: tuple[RunPaths, RunPaths]) -> None:
     """SIGTERM reaches rank 0 only; the ranks agree at a step boundary, rank 0 checkpoints; a DDP resume ends the run."""
     _, single = pair
@@ -113,6 +116,7 @@ def test_ddp_sigterm_to_rank0_stops_then_resume_under_ddp_finishes(tmp_path: Pat
     assert [e["loss"] for e in _train(paths)] == pytest.approx([e["loss"] for e in _train(single)], abs=1e-4)
 
 
+@pytest.mark.slow
 def test_a_rank_that_dies_fails_the_run_without_hanging(tmp_path: Path) -> None:
     """SIGKILL rank 1 mid-run: torchrun and the gloo collective bring rank 0 down; the run ends failed or lost."""
     from simsiam_tui.launch import refresh_state

@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,22 +15,11 @@ from simsiam_tui.store import RunPaths, create_run, read_events, read_status
 from simsiam_tui.store.schema import TrainEvent
 from simsiam_tui.train.errors import UserFacingError
 from simsiam_tui.train.worker import run_worker
+from tests.helpers import wait_until
 
 from .conftest import start_worker, tiny_config, worker_env
 
 STEPS_PER_EPOCH = 1347 // 128  # digits train split / batch
-
-
-def _wait_for(pred, proc: subprocess.Popen, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return
-        if proc.poll() is not None:
-            raise AssertionError(f"worker exited early ({proc.returncode}): {proc.stderr.read() if proc.stderr else ''}")
-        time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("timed out waiting for the worker")
 
 
 def _has_event(paths: RunPaths, kind: str, step: int) -> bool:
@@ -63,6 +51,7 @@ def straight(tmp_path_factory: pytest.TempPathFactory) -> RunPaths:
     return paths
 
 
+@pytest.mark.slow
 def test_events_and_status_of_a_finished_run(straight: RunPaths) -> None:
     events = read_events(straight.events)
     kinds = [e["kind"] for e in events]
@@ -87,10 +76,11 @@ def test_events_and_status_of_a_finished_run(straight: RunPaths) -> None:
     assert status and status["state"] == "finished" and status["exit_code"] == 0 and status["heartbeat"]
 
 
+@pytest.mark.slow
 def test_sigkill_after_epoch_one_then_resume_equals_straight(straight: RunPaths, tmp_path: Path) -> None:
     paths = create_run(tmp_path, tiny_config(), "killed")
     proc = start_worker(paths.dir, SIMSIAM_TUI_FAULT="hold_after_epoch=1")
-    _wait_for(lambda: _has_event(paths, "checkpoint", STEPS_PER_EPOCH), proc)
+    wait_until(lambda: _has_event(paths, "checkpoint", STEPS_PER_EPOCH), 120, "the worker", proc=proc)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert read_status(paths.status)["state"] == "running"  # what a killed worker leaves behind
@@ -105,10 +95,11 @@ def test_sigkill_after_epoch_one_then_resume_equals_straight(straight: RunPaths,
     assert read_status(paths.status)["state"] == "finished"
 
 
+@pytest.mark.slow
 def test_sigterm_mid_epoch_stops_then_resume_equals_straight(straight: RunPaths, tmp_path: Path) -> None:
     paths = create_run(tmp_path, tiny_config(), "stopped")
     proc = start_worker(paths.dir, SIMSIAM_TUI_FAULT="hold_at_step=14")
-    _wait_for(lambda: _has_event(paths, "train", 14), proc)
+    wait_until(lambda: _has_event(paths, "train", 14), 120, "the worker", proc=proc)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
@@ -137,6 +128,7 @@ def test_nan_loss_ends_diverged_and_keeps_last_good_checkpoint(tmp_path: Path, m
     assert all(torch.isfinite(v).all() for v in ckpt["model"].values() if v.is_floating_point())
 
 
+@pytest.mark.slow
 def test_crash_records_failed_with_last_line_and_traceback(tmp_path: Path) -> None:
     paths = create_run(tmp_path, tiny_config(), "crash")
     proc = start_worker(paths.dir, SIMSIAM_TUI_FAULT="raise_at_step=3")

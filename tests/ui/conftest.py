@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 
 from simsiam_tui.store import RunPaths
 from simsiam_tui.ui.actions import Backend, LaunchPlan
+from tests.helpers import pilot_wait_until
 from tests.ui.fixtures import T0, stop_grad_suite, write_run
 
 CLOCK = T0 + 300.0  # the app's clock in tests: elapsed times never depend on today
@@ -84,12 +84,8 @@ def make_app(roots: list[Path], backend: Backend, **kwargs: Any) -> Any:
 
 
 async def wait_until(pilot: Any, condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Let the app run until `condition()` holds, or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
+    """Let the app run until `condition()` holds, or fail after `timeout` seconds (tests.helpers)."""
+    await pilot_wait_until(pilot, condition, timeout)
 
 
 def loaded(app: Any, count: int) -> Callable[[], bool]:
