@@ -50,7 +50,8 @@ def read_toml(path: Path) -> dict[str, Any]:
     """Read a TOML file; a syntax error names the file and the line."""
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data: dict[str, Any] = tomllib.load(fh)
+            return data
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"broken TOML in {path}: {exc}") from None
     except OSError as exc:
@@ -138,8 +139,8 @@ def resolve_config(
     scale_name = scale_layer.path.stem
     for layer in (base.values, scale_layer.values, preset_layer.values, preset_layer.at.get(scale_name, {})):
         flat.update(layer)
-    for layer in (scale_layer, preset_layer):
-        sources.update({k: str(layer.path) for k in layer.values})
+    for source in (scale_layer, preset_layer):
+        sources.update({k: str(source.path) for k in source.values})
     for text in overrides:
         key, value = parse_override(text)
         flat[key] = value

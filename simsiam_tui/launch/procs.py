@@ -10,12 +10,13 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from simsiam_tui.probe import process_alive
 
 WORKER_ENV = "SIMSIAM_TUI_WORKER"  # optional override of the worker command (e.g. a wrapper); {run_dir} is filled in
 
-_children: dict[int, subprocess.Popen] = {}
+_children: dict[int, subprocess.Popen[bytes]] = {}
 _children_lock = threading.Lock()
 
 
@@ -43,7 +44,7 @@ def worker_command(run_dir: Path, nproc: int = 1) -> list[str]:
     return [sys.executable, "-m", "simsiam_tui.train", str(run_dir)]
 
 
-def spawn_detached(argv: list[str], log_path: Path, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
+def spawn_detached(argv: list[str], log_path: Path, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen[bytes]:
     """Start argv in its own session and process group, stdout+stderr appended to log_path, stdin closed."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab", buffering=0) as log:
@@ -121,7 +122,7 @@ def signal_group(pgid: int, sig: int) -> bool:
     return True
 
 
-def kill_worker(status: dict, timeout: float = 5.0) -> None:
+def kill_worker(status: dict[str, Any], timeout: float = 5.0) -> None:
     """SIGKILL a run's worker: its process group and, for a DDP run, every rank and the torchrun agent.
 
     torchrun starts each rank in a session of its own, so the launcher's group alone would miss them.

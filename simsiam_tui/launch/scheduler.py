@@ -64,7 +64,8 @@ def occupancy(root: Path, runs: list[RunPaths] | None = None) -> dict[int | None
         status = read_status(paths.status) or {}
         if status.get("host") not in (None, me) or status.get("slurm_job_id"):
             continue  # Slurm allocates its own resources
-        for gpu in slot_gpus(status) or [None]:
+        held: list[int | None] = [*slot_gpus(status)] or [None]  # None: a CPU slot
+        for gpu in held:
             used[gpu] = used.get(gpu, 0) + 1
     return used
 
@@ -138,7 +139,8 @@ def schedule(root: Path) -> list[RunPaths]:
             if not fits:
                 continue
             if start_worker(paths, request, gpus if gpus and len(gpus) > 1 else (gpus[0] if gpus else None)):
-                for gpu in gpus or [None]:
+                taken: list[int | None] = [*gpus] if gpus else [None]
+                for gpu in taken:
                     used[gpu] = used.get(gpu, 0) + 1
                 started.append(paths)
     return started

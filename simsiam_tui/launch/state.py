@@ -68,7 +68,8 @@ def diagnose(paths: RunPaths, status: dict[str, Any] | None = None, now: float |
         if now - heartbeat > START_GRACE_S:
             return LOST, "no worker pid was recorded"
         return state, None
-    proc = status.get("proc") if isinstance(status.get("proc"), dict) else {}
+    proc_field = status.get("proc")
+    proc: dict[str, Any] = proc_field if isinstance(proc_field, dict) else {}
     if is_alive(pid, proc.get("create_time") if proc.get("pid") == pid else None):
         if state == RUNNING and status.get("heartbeat") and now - status["heartbeat"] > stale_after_s():
             return LOST, f"no heartbeat for {now - status['heartbeat']:.0f}s (worker pid {pid} hangs)"
@@ -137,5 +138,5 @@ def refresh_state(paths: RunPaths) -> str:
         if latest.get("state") == status.get("state") and latest.get("pid") == status.get("pid"):
             update_status(paths.status, **fields)
         else:
-            return latest.get("state", state)
+            return str(latest.get("state", state))
     return state

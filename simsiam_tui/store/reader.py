@@ -79,7 +79,7 @@ class KindSeries:
     """Columns (float arrays) of one event kind: step, epoch, time and every numeric field."""
 
     def __init__(self) -> None:
-        self.columns: dict[str, array] = {"step": array("d"), "epoch": array("d"), "time": array("d")}
+        self.columns: dict[str, array[float]] = {"step": array("d"), "epoch": array("d"), "time": array("d")}
 
     def __len__(self) -> int:
         return len(self.columns["step"])
@@ -100,7 +100,7 @@ class KindSeries:
         for column in self.columns.values():
             del column[cut:]
 
-    def column(self, name: str) -> array:
+    def column(self, name: str) -> array[float]:
         """A column by name; an empty array if no event had it."""
         return self.columns.get(name, array("d"))
 
@@ -111,7 +111,7 @@ class KindSeries:
             return None
         for value in reversed(column):
             if not math.isnan(value):
-                return value
+                return float(value)
         return None
 
 

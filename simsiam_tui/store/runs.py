@@ -19,7 +19,7 @@ def create_run(root: str | Path, cfg: Any, name: str | None = None) -> RunPaths:
     `cfg` is a RunConfig dataclass or its dict form; the run is named after `name`, else its variant.
     """
     root = Path(root)
-    data = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg)
+    data = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type) else dict(cfg)
     label = name or str(data.get("variant") or "run")
     root.mkdir(parents=True, exist_ok=True)
     paths = RunPaths(root / new_run_id(root, label))
