@@ -153,15 +153,20 @@ def test_follow_shows_live_table_and_ctrl_c_detaches(root: Path) -> None:
 
     from tests.launch.conftest import CLI
 
-    env = dict(os.environ, OMP_NUM_THREADS="1", SIMSIAM_TUI_FAULT="hold_at_step=4")
+    # TTY_COMPATIBLE: rich draws every refresh into the file as on a terminal (piped, it draws only the last)
+    env = dict(os.environ, OMP_NUM_THREADS="1", SIMSIAM_TUI_FAULT="hold_at_step=4", TTY_COMPATIBLE="1", TERM="xterm")
+    env["COLUMNS"] = "220"  # run ids are never cut
     args = [*CLI, "launch", "--preset", "simsiam", *TINY, "--set", "train.epochs=1", "--runs", str(root), "--follow"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    table = root.parent / "follow.out"  # a file, not a pipe: the test reads the table while --follow runs
+    with table.open("w") as out_fh:
+        proc = subprocess.Popen(args, stdout=out_fh, stderr=subprocess.PIPE, text=True, env=env)
     try:
         run_dir = wait_until(lambda: next(iter(root.glob("*/status.json")), None), 30, "the run directory").parent
         wait_until(lambda: 4 in _train_steps(run_dir), 120, "the worker to reach step 4")
-        time.sleep(1.5)  # at least one table refresh with metrics
+        wait_until(lambda: "running" in table.read_text(), 60, "a table refresh that shows the run running")
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
+        out = table.read_text()
     finally:
         if proc.poll() is None:
             proc.kill()
