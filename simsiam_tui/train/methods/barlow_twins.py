@@ -18,12 +18,14 @@ if TYPE_CHECKING:
 EPS = 1e-5  # as BatchNorm's: the standardization of each dimension over the batch
 
 
+def standardize(z: torch.Tensor) -> torch.Tensor:
+    """Each dimension centered and scaled to unit variance over the batch (BatchNorm without affine)."""
+    return (z - z.mean(dim=0)) / torch.sqrt(z.var(dim=0, unbiased=False) + EPS)
+
+
 def cross_correlation(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
     """C_ij = sum_b a_bi b_bj / (sqrt(sum_b a_bi^2) sqrt(sum_b b_bj^2)), a and b centered over the batch (d x d)."""
-    n = z1.shape[0]
-    a = (z1 - z1.mean(dim=0)) / torch.sqrt(z1.var(dim=0, unbiased=False) + EPS)  # N x d, standardized per dim
-    b = (z2 - z2.mean(dim=0)) / torch.sqrt(z2.var(dim=0, unbiased=False) + EPS)
-    return a.t() @ b / n  # d x d
+    return standardize(z1).t() @ standardize(z2) / z1.shape[0]  # d x d
 
 
 def barlow_twins_loss(z1: torch.Tensor, z2: torch.Tensor, lam: float = 5e-3) -> torch.Tensor:
@@ -51,7 +53,9 @@ class BarlowTwins(Method):
         z1 = self.projector(self.backbone(x1))  # N x d
         z2 = self.projector(self.backbone(x2))  # N x d
         loss = barlow_twins_loss(z1, z2, self.lam)
-        return MethodOutput(loss=loss, z=z1.detach())
+        # the monitors see what the loss sees: the loss ignores each dimension's scale, and a few large raw
+        # dimensions would make the l2-normalized raw z look low-rank while C is healthy
+        return MethodOutput(loss=loss, z=standardize(z1.detach().float()))
 
 
 @register("barlow_twins")
