@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -116,8 +118,8 @@ def _probe() -> Callable[[int], dict[str, Any]]:
         for fn in (host_snapshot, gpu_snapshot):
             try:
                 out.update(fn(pid) or {})
-            except Exception:  # a probe failure never hurts a run
-                pass
+            except Exception as exc:  # a probe failure never hurts a run; the system event says what failed
+                out[f"{fn.__name__}_error"] = repr(exc)
         return out
 
     return snap
@@ -144,8 +146,8 @@ class Heartbeat(threading.Thread):
         while not self.stop_event.wait(self.interval):
             try:
                 self.beat()
-            except Exception:
-                pass
+            except Exception:  # a missed beat never stops the run; worker.log gets the traceback
+                traceback.print_exc(file=sys.stderr)
 
     def stop(self) -> None:
         """Stop beating and wait for the thread (before the terminal status is written)."""

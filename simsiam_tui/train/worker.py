@@ -7,6 +7,7 @@ import platform
 import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -27,13 +28,13 @@ def _versions() -> dict[str, str]:
 
         out["torchvision"] = torchvision.__version__
     except ImportError:
-        pass
-    try:
-        from importlib.metadata import version
+        out["torchvision"] = None  # not installed: folders of images cannot load
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         out["simsiam_tui"] = version("simsiam-tui")
-    except Exception:
-        pass
+    except PackageNotFoundError:
+        out["simsiam_tui"] = "source tree (not installed)"
     return out
 
 
@@ -63,10 +64,8 @@ def _install_signals(stop: Any) -> dict[int, Any]:
     for name in STOP_SIGNALS:
         sig = getattr(signal, name, None)
         if sig is not None:
-            try:
+            if threading.current_thread() is threading.main_thread():  # Python installs handlers there only
                 previous[sig] = signal.signal(sig, handler)
-            except ValueError:  # not the main thread
-                pass
     return previous
 
 
@@ -179,7 +178,5 @@ def _finish(
 
 def _restore(previous: dict[int, Any]) -> None:
     for sig, handler in previous.items():
-        try:
+        if handler is not None:  # None: a handler not installed from Python, which cannot be put back
             signal.signal(sig, handler)
-        except (ValueError, TypeError):
-            pass
