@@ -17,11 +17,11 @@ from simsiam_tui.cli.common import (
     SetOption,
     console,
     err_console,
-    fail,
     print_json,
     use_machine_default_scale,
 )
-from simsiam_tui.config import RunConfig, config_to_dict, load_suite, resolve_config
+from simsiam_tui.config import RunConfig, config_to_dict
+from simsiam_tui.config.resolve import resolve_launch as config_resolve_launch
 from simsiam_tui.launch import launch_runs, parse_gpus, run_summary
 from simsiam_tui.store import LIVE_STATES, EventTail, RunHistory, RunPaths, check_name, runs_root
 
@@ -34,19 +34,10 @@ def resolve_launch(
     seed: int | None,
     presets_dir: str | None,
 ) -> list[RunConfig]:
-    """Every run config a launch asks for, validated before anything starts."""
-    if not presets and not suite:
-        raise fail("give --preset NAME (repeatable) or --suite NAME; see `simsiam-tui presets ls`")
+    """Every run config a launch asks for (config.resolve_launch), with --seed and the machine's default scale."""
     use_machine_default_scale()
-    names = list(presets)
-    suite_overrides: list[str] = []
-    if suite:
-        loaded = load_suite(suite, presets_dir)
-        names += loaded.presets
-        scale = scale or loaded.scale
-        suite_overrides = loaded.overrides
     extra = [f"train.seed={seed}"] if seed is not None else []
-    return [resolve_config(name, scale, [*suite_overrides, *overrides, *extra], presets_dir) for name in names]
+    return config_resolve_launch(presets, suite, scale, [*overrides, *extra], presets_dir)
 
 
 def launch(

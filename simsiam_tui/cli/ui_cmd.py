@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from simsiam_tui.cli.common import RunsOption, SetOption, fail
+from simsiam_tui.cli.common import PresetsDirOption, RunsOption, SetOption, fail
 from simsiam_tui.store import runs_root
 
 
@@ -39,14 +39,14 @@ def demo(
     scale: str = typer.Option("digits", "--scale", help="Scale (digits runs on a laptop CPU in minutes)."),
     overrides: list[str] = SetOption,
     no_launch: bool = typer.Option(False, "--no-launch", help="Only open the app (runs already launched)."),
+    presets: str | None = PresetsDirOption,
 ) -> None:
     """Launch the stop-grad suite at the digits scale and open the app on it: watch one run collapse."""
-    from simsiam_tui.config import load_suite, resolve_config
+    from simsiam_tui.config.resolve import resolve_launch
 
     root = runs_root(runs)
     if not no_launch:
-        loaded = load_suite(suite)
-        configs = [resolve_config(name, scale, [*loaded.overrides, *overrides]) for name in loaded.presets]
+        configs = resolve_launch([], suite, scale, overrides, presets)
         from simsiam_tui.launch.api import launch_runs
 
         created = launch_runs(configs, root)

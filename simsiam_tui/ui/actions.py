@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simsiam_tui.config import RunConfig, load_suite, parse_override, resolve_config
+from simsiam_tui.config import RunConfig, parse_override
+from simsiam_tui.config.resolve import resolve_launch
 from simsiam_tui.errors import SimsiamError
 from simsiam_tui.store import RunPaths, check_name
 
@@ -45,15 +46,7 @@ class LaunchPlan:
 
 def plan_launch(req: LaunchRequest, presets_dir: str | None = None) -> LaunchPlan:
     """Validate a launch request with the CLI's rules and messages; raises a SimsiamError (ConfigError, StoreError, ActionError)."""
-    names = list(req.presets)
-    scale = req.scale or None
-    suite_overrides: list[str] = []
-    if req.suite:
-        suite = load_suite(req.suite, presets_dir)
-        names = suite.presets + [n for n in names if n not in suite.presets]
-        scale = scale or suite.scale
-        suite_overrides = suite.overrides
-    if not names:
+    if not req.presets and not req.suite:
         raise ActionError("pick a suite or at least one preset")
     try:
         overrides = shlex.split(req.overrides)
@@ -61,7 +54,7 @@ def plan_launch(req: LaunchRequest, presets_dir: str | None = None) -> LaunchPla
         raise ActionError(f"--set: {exc}") from None
     for text in overrides:
         parse_override(text)  # same message as `--set` on the command line
-    configs = [resolve_config(n, scale, [*suite_overrides, *overrides], presets_dir) for n in names]
+    configs = resolve_launch(req.presets, req.suite, req.scale or None, overrides, presets_dir)
     from simsiam_tui.launch.slots import parse_gpus  # the CLI's --gpus rules and message
 
     gpus = parse_gpus(req.gpus.strip() or None)  # an empty field is no --gpus: every visible GPU

@@ -1,0 +1,34 @@
+"""What a launch asks for, resolved once for the CLI (`launch`, `slurm submit`, `demo`) and the app's dialog."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from simsiam_tui.config.errors import ConfigError
+from simsiam_tui.config.presets import load_suite, resolve_config
+from simsiam_tui.config.schema import RunConfig
+
+
+def resolve_launch(
+    presets: Sequence[str],
+    suite: str | None = None,
+    scale: str | None = None,
+    overrides: Sequence[str] = (),
+    presets_dir: str | Path | None = None,
+) -> list[RunConfig]:
+    """Every run config of a launch, validated before anything starts.
+
+    Order: the suite's presets as the suite lists them, then the other presets in the order given
+    (each once). The suite's scale applies unless `scale` is given; its overrides come before `overrides`.
+    """
+    names = list(dict.fromkeys(presets))
+    suite_overrides: list[str] = []
+    if suite:
+        loaded = load_suite(suite, presets_dir)
+        names = loaded.presets + [n for n in names if n not in loaded.presets]
+        scale = scale or loaded.scale
+        suite_overrides = list(loaded.overrides)
+    if not names:
+        raise ConfigError("give --preset NAME (repeatable) or --suite NAME; see `simsiam-tui presets ls`")
+    return [resolve_config(name, scale, [*suite_overrides, *overrides], presets_dir) for name in names]
