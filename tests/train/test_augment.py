@@ -171,6 +171,7 @@ def test_gaussian_blur_matches_torchvision() -> None:
         assert torch.allclose(out[i : i + 1], ref, atol=1e-5)
 
 
+@pytest.mark.slow  # torch.compile: about a minute of compiling
 def test_compiled_augmentation_matches_eager() -> None:
     """train.compile also compiles the deterministic part of the augmentation; same views."""
     pytest.importorskip("torch._inductor")

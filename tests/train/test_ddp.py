@@ -194,6 +194,7 @@ def _knn_rank(rank: int, world: int, port: int, out_dir: str) -> None:
         torch_dist.destroy_process_group()
 
 
+@pytest.mark.slow  # two gloo ranks in subprocesses (mp.spawn)
 def test_gathered_knn_and_global_bn_equal_one_process(tmp_path: Path) -> None:
     mp.spawn(_knn_rank, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
     got = torch.load(tmp_path / "ddp.pt")

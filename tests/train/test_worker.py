@@ -140,6 +140,7 @@ def test_crash_records_failed_with_last_line_and_traceback(tmp_path: Path) -> No
     assert read_events(paths.events)[-1]["state"] == "failed"
 
 
+@pytest.mark.slow  # a worker subprocess that loads torch and torchvision
 def test_missing_data_set_without_network_is_one_line(tmp_path: Path) -> None:
     missing = tmp_path / "no-cifar"
     cfg = tiny_config(data={"name": "cifar10", "dir": str(missing), "image_size": 32})
