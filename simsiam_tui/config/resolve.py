@@ -19,10 +19,10 @@ def resolve_launch(
 ) -> list[RunConfig]:
     """Every run config of a launch, validated before anything starts.
 
-    Order: the suite's presets as the suite lists them, then the other presets in the order given
-    (each once). The suite's scale applies unless `scale` is given; its overrides come before `overrides`.
+    Order: the suite's presets as the suite lists them, then the given presets that the suite does
+    not name, in the order given (a preset given twice runs twice). The suite's scale applies unless `scale` is given; its overrides come before `overrides`.
     """
-    names = list(dict.fromkeys(presets))
+    names = list(presets)  # `--preset simsiam --preset simsiam` is two runs
     suite_overrides: list[str] = []
     if suite:
         loaded = load_suite(suite, presets_dir)

@@ -112,11 +112,11 @@ def test_wrong_type_in_file(tmp_path):
         resolve_config("t", "digits", presets_dir=tmp_path)
 
 
-def test_one_launch_resolution_suite_first_then_extra_presets_once() -> None:
+def test_one_launch_resolution_suite_first_then_the_other_presets() -> None:
     from simsiam_tui.config.resolve import resolve_launch
 
     cfgs = resolve_launch(["byol", "simsiam", "byol"], "stop-grad", "cifar10", ["train.epochs=2"])
-    assert [c.variant for c in cfgs] == ["simsiam", "no-stop-grad", "byol"]
+    assert [c.variant for c in cfgs] == ["simsiam", "no-stop-grad", "byol", "byol"]
     assert {c.scale for c in cfgs} == {"cifar10"} and {c.train.epochs for c in cfgs} == {2}
     with pytest.raises(ConfigError, match="give --preset NAME"):
         resolve_launch([])
