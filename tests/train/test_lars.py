@@ -14,7 +14,7 @@ def test_one_step_scales_weights_by_the_trust_ratio_and_leaves_biases_plain() ->
     w.grad = torch.tensor([[0.6, 0.8], [0.0, 0.0]])
     b.grad = torch.tensor([0.5, 0.5])
     lr, wd, eta = 0.1, 0.01, 0.001
-    opt = LARS([w, b], lr=lr, momentum=0.9, weight_decay=wd, eta=eta)
+    opt = LARS([w, b], lr=lr, momentum=0.9, weight_decay=wd, trust=eta)
     g = torch.tensor([[0.6, 0.8], [0.0, 0.0]]) + wd * torch.tensor([[3.0, 4.0], [0.0, 0.0]])
     expected_w = torch.tensor([[3.0, 4.0], [0.0, 0.0]]) - lr * (eta * 5.0 / float(torch.linalg.norm(g))) * g
     opt.step()
