@@ -52,3 +52,19 @@ def test_a_bug_is_not_swallowed_as_a_user_error() -> None:
     finally:
         app.registered_groups.pop()
     assert result.exit_code == 1 and isinstance(result.exception, KeyError)
+
+
+def test_an_os_error_is_one_line_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    sub = typer.Typer()
+
+    @sub.command("full")
+    def full() -> None:
+        raise OSError(28, "No space left on device", str(tmp_path / "runs" / "x" / "status.json"))
+
+    app.add_typer(sub, name="test-only-full")
+    try:
+        result = CliRunner().invoke(app, ["test-only-full", "full"])
+    finally:
+        app.registered_groups.pop()
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: cannot write or read {tmp_path}/runs/x/status.json: No space left on device"

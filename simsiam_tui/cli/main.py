@@ -21,6 +21,9 @@ class _Root(TyperGroup):
             return super().invoke(ctx)
         except SimsiamError as exc:  # every subcommand (and nested group) runs inside this call
             raise fail(str(exc)) from None
+        except OSError as exc:  # the disk is full or read-only, a folder vanished: one line, never a traceback
+            where = f" {exc.filename}" if exc.filename else ""
+            raise fail(f"cannot write or read{where}: {exc.strerror or exc}") from None
 
 
 app = typer.Typer(
