@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -54,7 +56,7 @@ def test_a_bug_is_not_swallowed_as_a_user_error() -> None:
     assert result.exit_code == 1 and isinstance(result.exception, KeyError)
 
 
-def test_an_os_error_is_one_line_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_os_error_is_one_line_too(tmp_path: Path) -> None:
     sub = typer.Typer()
 
     @sub.command("full")

@@ -83,6 +83,11 @@ def resnet50() -> nn.Module:
     return net
 
 
+def feature_dim(backbone: nn.Module) -> int:
+    """C, the size of a backbone's features (its `out_dim`; nn.Module's typing cannot see the attribute)."""
+    return int(getattr(backbone, "out_dim"))  # noqa: B009
+
+
 def build_backbone(name: str, width: int = 64) -> nn.Module:
     """Build the backbone named by `model.backbone`; the module has `.out_dim` (feature size)."""
     if name == "resnet18-cifar":

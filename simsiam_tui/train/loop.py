@@ -13,6 +13,7 @@ import torch
 
 from simsiam_tui.train import dist
 from simsiam_tui.train.augment import AugmentSpec, DeviceAugment
+from simsiam_tui.train.backbones import feature_dim
 from simsiam_tui.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from simsiam_tui.train.data import make_source
 from simsiam_tui.train.datasets import load_dataset
@@ -172,7 +173,7 @@ class Trainer:
         def feats(src: Any) -> tuple[torch.Tensor, torch.Tensor]:
             # under DDP each rank encodes its contiguous shard; gather_rows restores storage order
             lo, hi = dist.shard_range(len(src), self.rank, self.world)
-            fs = [torch.zeros(0, int(self.method.backbone.out_dim), device=self.device)]  # type: ignore[arg-type]
+            fs = [torch.zeros(0, feature_dim(self.method.backbone), device=self.device)]
             ys = [torch.zeros(0, dtype=torch.long, device=self.device)]
             for images, labels in ordered_shard(src, 512, lo, hi):
                 fs.append(extract_features(encode, images, self.augment.prepare_eval, 512))

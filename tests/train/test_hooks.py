@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from simsiam_tui.train.hooks import Callbacks, FaultHooks, Hooks, hooks_from_env, parse_faults
 from simsiam_tui.train.loop import StopFlag, Trainer
 from simsiam_tui.train.runtime import SafeEvents
@@ -11,7 +13,7 @@ from simsiam_tui.train.runtime import SafeEvents
 from .conftest import tiny_config
 
 
-def test_faults_parse_and_apply_to_one_rank_only(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_faults_parse_and_apply_to_one_rank_only(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parse_faults("nan_at_step=5, hold_after_epoch=1") == {"nan_at_step": 5, "hold_after_epoch": 1}
     assert FaultHooks({"raise_at_step": 3, "fault_rank": 1}, rank=0).faults == {}
     assert FaultHooks({"raise_at_step": 3, "fault_rank": 1}, rank=1).faults["raise_at_step"] == 3

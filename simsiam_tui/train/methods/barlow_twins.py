@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from simsiam_tui.train.backbones import build_backbone
+from simsiam_tui.train.backbones import build_backbone, feature_dim
 from simsiam_tui.train.heads import expander_mlp
 from simsiam_tui.train.methods import register
 from simsiam_tui.train.methods.base import Method, MethodOutput
@@ -45,7 +45,7 @@ class BarlowTwins(Method):
     def __init__(self, backbone: nn.Module, dim: int = 8192, layers: int = 3, lam: float = 5e-3) -> None:
         super().__init__()
         self.backbone = backbone
-        self.projector = expander_mlp(int(backbone.out_dim), dim, layers)  # type: ignore[arg-type]
+        self.projector = expander_mlp(feature_dim(backbone), dim, layers)
         self.out_dim = dim
         self.lam = lam
 

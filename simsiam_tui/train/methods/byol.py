@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from simsiam_tui.train.backbones import build_backbone
+from simsiam_tui.train.backbones import build_backbone, feature_dim
 from simsiam_tui.train.contrastive import cosine_momentum, ema_update, normalized_mse
 from simsiam_tui.train.heads import prediction_mlp, projection_mlp
 from simsiam_tui.train.methods import register
@@ -38,7 +38,7 @@ class BYOL(Method):
     ) -> None:
         super().__init__()
         self.backbone = backbone
-        self.projector = projection_mlp(int(backbone.out_dim), dim, proj_layers)  # type: ignore[arg-type]
+        self.projector = projection_mlp(feature_dim(backbone), dim, proj_layers)
         self.predictor = prediction_mlp(dim, pred_dim)
         self.target_backbone = frozen_copy(self.backbone)
         self.target_projector = frozen_copy(self.projector)

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from simsiam_tui.train.backbones import build_backbone
+from simsiam_tui.train.backbones import build_backbone, feature_dim
 from simsiam_tui.train.contrastive import gather_all, info_nce
 from simsiam_tui.train.heads import projection_mlp
 from simsiam_tui.train.methods import register
@@ -45,7 +45,7 @@ class InstDisc(Method):
     ) -> None:
         super().__init__()
         self.backbone = backbone
-        self.projector = projection_mlp(int(backbone.out_dim), dim, proj_layers)  # type: ignore[arg-type]
+        self.projector = projection_mlp(feature_dim(backbone), dim, proj_layers)
         self.out_dim = dim
         self.negatives = negatives
         self.temperature = temperature

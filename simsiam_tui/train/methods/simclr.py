@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from simsiam_tui.train.backbones import build_backbone
+from simsiam_tui.train.backbones import build_backbone, feature_dim
 from simsiam_tui.train.contrastive import nt_xent
 from simsiam_tui.train.heads import projection_mlp
 from simsiam_tui.train.methods import register
@@ -29,7 +29,7 @@ class SimCLR(Method):
     def __init__(self, backbone: nn.Module, dim: int = 2048, proj_layers: int = 2, temperature: float = 0.5) -> None:
         super().__init__()
         self.backbone = backbone
-        self.projector = projection_mlp(int(backbone.out_dim), dim, proj_layers)  # type: ignore[arg-type]
+        self.projector = projection_mlp(feature_dim(backbone), dim, proj_layers)
         self.out_dim = dim
         self.temperature = temperature
 

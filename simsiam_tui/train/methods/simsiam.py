@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from simsiam_tui.train.backbones import build_backbone
+from simsiam_tui.train.backbones import build_backbone, feature_dim
 from simsiam_tui.train.heads import prediction_mlp, projection_mlp
 from simsiam_tui.train.losses import SIMILARITIES, asymmetric_loss, symmetric_loss
 from simsiam_tui.train.methods import register
@@ -53,7 +53,7 @@ class SimSiam(Method):
         if stop_grad_at not in ("output", "encoder"):
             raise ValueError(f"unknown stop_grad_at {stop_grad_at!r}")
         self.backbone = backbone
-        feat_dim = int(backbone.out_dim)  # type: ignore[arg-type]
+        feat_dim = feature_dim(backbone)
         self.projector = projection_mlp(feat_dim, dim, proj_layers)
         self.predictor: nn.Module
         if predictor == "none":

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from simsiam_tui.train.backbones import build_backbone
+from simsiam_tui.train.backbones import build_backbone, feature_dim
 from simsiam_tui.train.heads import expander_mlp
 from simsiam_tui.train.methods import register
 from simsiam_tui.train.methods.base import Method, MethodOutput
@@ -63,7 +63,7 @@ class VICReg(Method):
     ) -> None:
         super().__init__()
         self.backbone = backbone
-        self.projector = expander_mlp(int(backbone.out_dim), dim, layers)  # type: ignore[arg-type]
+        self.projector = expander_mlp(feature_dim(backbone), dim, layers)
         self.out_dim = dim
         self.lam, self.mu, self.nu = lam, mu, nu
 
