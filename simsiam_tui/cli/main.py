@@ -16,7 +16,7 @@ from simsiam_tui.errors import SimsiamError
 class _Root(TyperGroup):
     """The root command group: the one place where a user error becomes one line on stderr and exit 2."""
 
-    def invoke(self, ctx: typer.Context) -> Any:  # typer's vendored click Context
+    def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context
         try:
             return super().invoke(ctx)
         except SimsiamError as exc:  # every subcommand (and nested group) runs inside this call

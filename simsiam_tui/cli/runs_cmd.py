@@ -55,7 +55,7 @@ def _root(runs: str | None) -> Path:
     return runs_root(runs, must_exist=True)
 
 
-def run_rows(root: str | None) -> list[dict]:
+def run_rows(root: str | None) -> list[dict[str, Any]]:
     """One summary dict per run: id, variant, scale, state (refreshed: dead workers show `lost`), epochs."""
     rows = []
     for paths in list_runs(runs_root(root)):
@@ -213,7 +213,7 @@ def runs_logs(
         pass
 
 
-def _actions_out(actions: list, as_json: bool) -> None:
+def _actions_out(actions: list[Any], as_json: bool) -> None:
     if as_json:
         print_json([a.to_dict() for a in actions])
         return

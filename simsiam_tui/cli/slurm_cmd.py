@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -109,7 +110,7 @@ def slurm_submit(
         console.print(f"watch: simsiam-tui watch {root}   states: simsiam-tui slurm ls --runs {root}", highlight=False)
 
 
-def slurm_rows(root: Path) -> list[dict]:
+def slurm_rows(root: Path) -> list[dict[str, Any]]:
     """One row per run submitted to Slurm: run state beside Slurm's job state."""
     found = []
     for paths in list_runs(root):

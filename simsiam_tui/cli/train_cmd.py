@@ -33,13 +33,13 @@ def train(
     """Train in the foreground: a new run from --preset, or the run in --run-dir (resuming its checkpoint)."""
     if (preset is None) == (run_dir is None):
         raise fail("give exactly one of --preset NAME or --run-dir DIR")
-    if run_dir is None:
+    if preset is not None:  # exactly one of the two is given
         extra = [f"train.seed={seed}"] if seed is not None else []
         use_machine_default_scale()
         cfg = resolve_config(preset, scale, [*overrides, *extra], presets)
         run_dir = create_run(runs_root(runs), cfg, name).dir
         console.print(f"run {run_dir.name} in {run_dir}", highlight=False)
-    elif not (run_dir / "config.json").is_file():
+    elif run_dir is None or not (run_dir / "config.json").is_file():
         raise fail(f"'{run_dir}' holds no run (no config.json); create one with `simsiam-tui train --preset NAME`")
     from simsiam_tui.train.worker import run_worker  # torch loads only here
 
