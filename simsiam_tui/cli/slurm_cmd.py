@@ -68,7 +68,7 @@ def slurm_submit(
         check_name(name)
     opts = SlurmOptions(nodes, gpus_per_node, cpus_per_task, partition, time_limit, account).check()
     configs = resolve_launch(preset, suite, scale, overrides, seed, presets_dir)
-    root = runs_root(runs).expanduser().absolute()
+    root = runs_root(runs)
     labels = [
         name if name and len(configs) == 1 else (f"{name}-{cfg.variant}" if name else cfg.variant) for cfg in configs
     ]

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Header
 
+from simsiam_tui.store import resolve_path, runs_root
 from simsiam_tui.ui.actions import Backend
 from simsiam_tui.ui.commands import ActionsMixin
 from simsiam_tui.ui.model import LOCAL_HOST, Catalog
@@ -81,7 +82,7 @@ class SimsiamApp(ActionsMixin, App[None]):
         clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__()
-        self.roots = [Path(r) for r in roots] or [Path("runs")]
+        self.roots = [resolve_path(r) for r in roots] or [runs_root(None)]  # absolute: workers start elsewhere
         self.backend = backend or Backend()
         self.catalog = Catalog(self.roots)
         self.poller = Poller(self.catalog, self.backend, self._from_poller, interval=poll_interval)
