@@ -97,7 +97,7 @@ class SimsiamApp(ActionsMixin, App[None]):
         self._charts_dirty = False
         self._last_redraw = 0.0
         self._redraw_cost = 0.0
-        self.sub_title = "  ".join(str(r) for r in self.roots)
+        self.sub_title = "  ".join(shown_path(r) for r in self.roots)
         self.closing = False
         self.seen_versions: dict[str, int] = {}
 
@@ -276,7 +276,7 @@ class SimsiamApp(ActionsMixin, App[None]):
         self.chart_keys = [r.key for r in runs]
         empty = None
         if not self.catalog.runs:
-            where = ", ".join(str(r) for r in self.roots)
+            where = ", ".join(shown_path(r) for r in self.roots)
             empty = f"no runs in {where} yet: press l to launch (try the stop-grad suite), or run `simsiam-tui demo`"
         self.charts_panel.draw(runs, self.x_axis, self.smooth, locks, empty)
         self._redraw_cost = time.monotonic() - self._last_redraw
@@ -338,6 +338,17 @@ class SimsiamApp(ActionsMixin, App[None]):
         self.auto_select = False
         self._update_all_marks()
         self.redraw_charts()
+
+
+def shown_path(path: Path) -> str:
+    """A root as a person reads it: relative to the cwd when under it, `~/...` under home, else absolute."""
+    for base, prefix in ((Path.cwd().resolve(), ""), (Path.home().resolve(), "~/")):
+        try:
+            rel = path.relative_to(base)
+        except ValueError:
+            continue
+        return prefix + str(rel) if str(rel) != "." else (prefix.rstrip("/") or ".")
+    return str(path)
 
 
 def run_app(roots: Sequence[str | Path], **kwargs: Any) -> None:
