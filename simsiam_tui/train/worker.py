@@ -84,7 +84,8 @@ def run_worker(run_dir: Path | str) -> int:
     from simsiam_tui.store import EventWriter, RunPaths
     from simsiam_tui.train import dist
     from simsiam_tui.train.loop import Outcome, StopFlag, Trainer
-    from simsiam_tui.train.runtime import Heartbeat, SafeEvents, StatusFile
+    from simsiam_tui.train.progress import LoggedEvents, ProgressLog
+    from simsiam_tui.train.runtime import Heartbeat, StatusFile
 
     paths = RunPaths(Path(run_dir))
     main = int(os.environ.get("RANK", "0")) == 0
@@ -102,7 +103,8 @@ def run_worker(run_dir: Path | str) -> int:
         gpus=os.environ.get("CUDA_VISIBLE_DEVICES"), slurm_job_id=os.environ.get("SLURM_JOB_ID"),
         heartbeat=time.time(), exit_code=None, message="",
     )
-    events = SafeEvents(EventWriter(paths.events, cfg.monitor.flush_every_s) if main else None)
+    writer = EventWriter(paths.events, cfg.monitor.flush_every_s) if main else None
+    events = LoggedEvents(writer, ProgressLog(cfg.train.epochs, cfg.monitor.knn_every))  # + a line per epoch
     stop = StopFlag()
     previous = _install_signals(stop)
     trainer: Trainer | None = None
