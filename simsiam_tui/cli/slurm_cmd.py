@@ -141,11 +141,12 @@ def slurm_rows(root: Path) -> list[dict]:
 @user_errors
 def slurm_ls(runs: str | None = RunsOption, as_json: bool = JsonOption) -> None:
     """Runs submitted to Slurm, with the run state and Slurm's job state (unknown: Slurm forgot the job)."""
-    rows = slurm_rows(runs_root(runs))
+    root = runs_root(runs, must_exist=True)  # a missing folder is not an empty one
+    rows = slurm_rows(root)
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"Slurm runs in {runs_root(runs)}")
+    table = Table(title=f"Slurm runs in {root}")
     for col in ("id", "variant", "state", "job", "slurm state", "reason / nodes", "message"):
         table.add_column(col)
     for row in rows:

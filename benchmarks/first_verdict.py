@@ -1,0 +1,80 @@
+"""Time to the first verdict: from `simsiam-tui demo` to the no-stop-grad run judged `collapsed`.
+
+    python benchmarks/first_verdict.py [--timeout 300] [--keep]
+
+Runs `simsiam-tui demo --no-app` (the demo's launch, without the app) in a fresh temporary folder with no
+SIMSIAM_TUI_* variables, then reads the run folders every 0.25 s with the same verdict the app and
+`runs ls` use. Prints seconds to: both workers running, the first `train` event, `collapsed`, and SimSiam's
+verdict at that moment. The app polls every 0.5 s, so its row shows COLLAPSED within about 0.5 s of this.
+The runs are killed at the end (`runs stop --force`) unless --keep. The load average is printed: on a
+machine shared with other work the figure is longer than on an idle one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from simsiam_tui.launch import run_summary
+from simsiam_tui.store import list_runs, read_events
+
+
+def main() -> int:
+    """Launch the demo's runs from a fresh folder and time the no-stop-grad verdict."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--timeout", type=float, default=300.0, help="give up after this many seconds")
+    parser.add_argument("--keep", action="store_true", help="leave the runs going")
+    args = parser.parse_args()
+    cli = Path(sys.executable).parent / "simsiam-tui"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIMSIAM_TUI_")}
+    cwd = Path(tempfile.mkdtemp(prefix="first-verdict-"))
+    load0 = os.getloadavg()
+    t0 = time.monotonic()
+    subprocess.run([str(cli), "demo", "--no-app"], cwd=cwd, env=env, check=True, capture_output=True)
+    launched = time.monotonic() - t0
+    marks: dict[str, float] = {}
+    simsiam_verdict = "-"
+    root = cwd / "runs"
+    try:
+        while time.monotonic() - t0 < args.timeout:
+            summaries = {s["variant"]: s for s in (run_summary(p) for p in list_runs(root))}
+            now = time.monotonic() - t0
+            if "running" not in marks and summaries and all(s["state"] == "running" for s in summaries.values()):
+                marks["running"] = now
+            nsg = summaries.get("no-stop-grad")
+            if nsg and "train" not in marks and any(e.get("kind") == "train" for e in read_events(Path(nsg["dir"]) / "events.jsonl")):
+                marks["train"] = now
+            if nsg and nsg["verdict"] == "collapsed":
+                marks["collapsed"] = now
+                simsiam_verdict = summaries.get("simsiam", {}).get("verdict", "-")
+                reason = nsg["verdict_reason"]
+                break
+            time.sleep(0.25)
+        else:
+            reason = "timed out"
+    finally:
+        if not args.keep:
+            ids = [p.run_id for p in list_runs(root)]
+            subprocess.run([str(cli), "runs", "stop", "--force", *ids], cwd=cwd, env=env, capture_output=True)
+    load1 = os.getloadavg()
+    cores = os.cpu_count() or 1
+    print(f"folder {cwd}; {cores} CPU cores; load average {load0[0]:.1f} at start, {load1[0]:.1f} at the end")
+    print(f"demo --no-app returned after {launched:.1f} s")
+    for key, label in (("running", "both workers running"), ("train", "first train event of no-stop-grad")):
+        print(f"{label}: {marks[key]:.1f} s" if key in marks else f"{label}: not reached")
+    if "collapsed" in marks:
+        print(f"no-stop-grad COLLAPSED after {marks['collapsed']:.1f} s ({reason}); simsiam then: {simsiam_verdict}")
+    else:
+        print(f"no-stop-grad not collapsed within {args.timeout:.0f} s")
+    if max(load0[0], load1[0]) > cores:
+        print("note: the machine was loaded by other work (load average above the core count)")
+    return 0 if "collapsed" in marks else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
