@@ -224,8 +224,8 @@ def test_ci_runs_the_readme_test_command():
         ("simsiam-tui gpus", 0, ""),
         ("simsiam-tui launch --preset no-predictor --dry-run", 0, '"predictor": "none"'),
         ("simsiam-tui launch --preset no-predicter --dry-run", 2, "did you mean 'no-predictor'?"),
-        ("simsiam-tui runs ls", 2, "no runs folder at"),  # nothing launched in this folder yet
-        ("simsiam-tui runs ls --runs /nonexistent", 2, "no runs folder at '/nonexistent'"),
+        ("simsiam-tui runs ls", 2, "does not exist: no runs there"),  # nothing launched in this folder yet
+        ("simsiam-tui runs ls --runs /nonexistent", 2, "runs folder '/nonexistent' does not exist: no runs there"),
         ("simsiam-tui watch ../nowhere", 2, "no such folder"),
         ("simsiam-tui runs --help", 0, "compare"),
         ("simsiam-tui demo --help", 0, "--no-app"),

@@ -137,6 +137,9 @@ def resolve_config(
         key, value = parse_override(text)
         flat[key] = value
         sources[key] = f"--set {text}"
+    if isinstance(flat.get("data.dir"), str) and flat["data.dir"]:
+        # relative to where the user is now: the worker starts elsewhere (the runs folder's parent, a Slurm node)
+        flat["data.dir"] = str(Path(flat["data.dir"]).expanduser().resolve())
     flat.setdefault("variant", preset_layer.path.stem)
     flat["scale"] = scale_name
     flat.setdefault("description", preset_layer.description)

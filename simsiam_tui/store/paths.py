@@ -62,7 +62,7 @@ def runs_root(cli_value: str | Path | None = None, must_exist: bool = False) -> 
     if root.exists() and not root.is_dir():
         raise StoreError(f"runs folder '{root}' is a file, not a folder; pass a folder with --runs DIR")
     if must_exist and not root.is_dir():
-        raise StoreError(f"no runs folder at '{root}'; pass an existing folder with --runs DIR or set ${RUNS_ENV}")
+        raise StoreError(f"runs folder '{root}' does not exist: no runs there; pass an existing folder with --runs DIR or set ${RUNS_ENV}")
     return root
 
 

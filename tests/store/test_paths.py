@@ -82,6 +82,6 @@ def test_runs_root_is_absolute_whatever_the_form(tmp_path, monkeypatch, given, e
 
 
 def test_runs_root_must_exist_names_the_folder(tmp_path):
-    with pytest.raises(StoreError, match=r"no runs folder at '.*nowhere'"):
+    with pytest.raises(StoreError, match=r"runs folder '.*nowhere' does not exist: no runs there"):
         runs_root(tmp_path / "nowhere", must_exist=True)
     assert runs_root(tmp_path, must_exist=True) == tmp_path.resolve()
