@@ -158,6 +158,7 @@ async def test_launch_dialog_fits_80x24_without_gpus(suite_root, backend):
         await wait_until(pilot, lambda: app.poller.gpus_probed)
         screen = await _open_dialog(pilot, app)
         await pilot.pause()
+        assert screen.focused is not None and screen.focused.id == "suite"  # the form first, not a button
         for button_id in ("launch", "cancel"):
             button = screen.query_one(f"#{button_id}", Button)
             region = button.region

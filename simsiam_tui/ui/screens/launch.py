@@ -76,12 +76,6 @@ class LaunchScreen(ModalScreen["LaunchPlan | None"]):
         scale = default_scale() if default_scale() in scales else (scales[0] if scales else None)
         no_gpu = self.gpus is not None and not self.gpus
         with Vertical(id="dialog"):
-            with Vertical(id="foot"):  # docked: the message and buttons stay in view on any terminal size
-                yield Static("", id="error")
-                yield Static("", id="plan")
-                with Horizontal(id="buttons"):
-                    yield Button("Launch", id="launch", variant="primary", disabled=True)
-                    yield Button("Cancel", id="cancel")
             with VerticalScroll(id="fields"):
                 yield Static("[b]Launch runs[/b]  ctrl+s launches, escape cancels")
                 with Horizontal(classes="row"):
@@ -106,8 +100,15 @@ class LaunchScreen(ModalScreen["LaunchPlan | None"]):
                     yield Input(placeholder="optional", id="name")
                 yield Label("--set KEY=VALUE ...")
                 yield Input(placeholder="train.epochs=5 optim.lr=0.05", id="overrides")
+            with Vertical(id="foot"):  # docked: message and buttons stay in view at any size
+                yield Static("", id="error")
+                yield Static("", id="plan")
+                with Horizontal(id="buttons"):
+                    yield Button("Launch", id="launch", variant="primary", disabled=True)
+                    yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
+        self.query_one("#suite", Select).focus()  # the first field, not the scrolling container around it
         self.validate_soon(0.0)
 
     def request(self) -> LaunchRequest:
