@@ -1,6 +1,6 @@
 """Time to the first verdict: from `simsiam-tui demo` to the no-stop-grad run judged `collapsed`.
 
-    python benchmarks/first_verdict.py [--timeout 300] [--keep]
+    python benchmarks/first_verdict.py [--timeout 300] [--keep] [--set KEY=VALUE ...]
 
 Runs `simsiam-tui demo --no-app` (the demo's launch, without the app) in a fresh temporary folder with no
 SIMSIAM_TUI_* variables, then reads the run folders every 0.25 s with the same verdict the app and
@@ -29,13 +29,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=300.0, help="give up after this many seconds")
     parser.add_argument("--keep", action="store_true", help="leave the runs going")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="KEY=VALUE passed to demo")
     args = parser.parse_args()
     cli = Path(sys.executable).parent / "simsiam-tui"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIMSIAM_TUI_")}
     cwd = Path(tempfile.mkdtemp(prefix="first-verdict-"))
     load0 = os.getloadavg()
     t0 = time.monotonic()
-    subprocess.run([str(cli), "demo", "--no-app"], cwd=cwd, env=env, check=True, capture_output=True)
+    sets = [part for kv in args.overrides for part in ("--set", kv)]
+    subprocess.run([str(cli), "demo", "--no-app", *sets], cwd=cwd, env=env, check=True, capture_output=True)
     launched = time.monotonic() - t0
     marks: dict[str, float] = {}
     simsiam_verdict = "-"
