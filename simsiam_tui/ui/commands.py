@@ -102,7 +102,8 @@ class ActionsMixin(_Base):
             point = model.resume_point()
             where = f"from step {point[0]} (epoch {point[1]:.1f})" if point else "from the start (no checkpoint)"
             parts.append(f"{labels.get(model.key, model.paths.run_id)} {where}")
-        self.notify("resuming " + "; ".join(parts), timeout=8)
+        # after the confirm dialog has gone: a toast raised while it closes would be drawn on it, and lost
+        self.call_after_refresh(self.notify, "resuming " + "; ".join(parts), timeout=8)
 
     @work(thread=True, exclusive=False, group="actions")
     def _run_action(self, verb: str, method: Callable[[Sequence[RunPaths]], str], runs: list[RunModel]) -> None:

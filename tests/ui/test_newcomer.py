@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 from textual.widgets import Button, Input, Static
+from textual.widgets._toast import Toast
 
 from simsiam_tui.store import RunPaths, read_status, update_status
 from simsiam_tui.store.verdict_rule import rule_lines
@@ -71,7 +72,7 @@ async def test_resume_shows_starting_and_the_step_at_once(tmp_path):
     paths = write_run(root, STOPPED, "simsiam", 4.5, state="stopped")
     backend = SlowResume()
     app = make_app([root], backend)
-    async with app.run_test(size=(140, 40)) as pilot:
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
         await wait_until(pilot, loaded(app, 1))
         assert str(app.table.get_cell(str(paths.dir), "state")) == "stopped"
         await pilot.press("r")
@@ -80,7 +81,10 @@ async def test_resume_shows_starting_and_the_step_at_once(tmp_path):
         await pilot.pause()
         assert str(app.table.get_cell(str(paths.dir), "state")) == "starting"  # the launcher has not answered yet
         step = 4 * STEPS_PER_EPOCH  # the last checkpoint: the end of epoch 4
-        assert any(f"from step {step} (epoch 4.0)" in n.message for n in app._notifications)
+        toast = f"resuming simsiam from step {step} (epoch 4.0)"
+        # on the main screen, drawn: a toast raised while the confirm dialog closes would be lost with it
+        await wait_until(pilot, lambda: any(toast in str(t.render()) for t in app.screen.query(Toast)), timeout=5)
+        assert app.screen is app.main_screen
         assert read_status(paths.status)["state"] == "stopped"
         backend.release.set()
         await wait_until(pilot, lambda: read_status(paths.status)["state"] == "starting")
