@@ -5,7 +5,8 @@
 Runs `simsiam-tui demo --no-app` (the demo's launch, without the app) in a fresh temporary folder with no
 SIMSIAM_TUI_* variables, then reads the run folders every 0.25 s with the same verdict the app and
 `runs ls` use. Prints seconds to: both workers running, the first `train` event, `collapsed`, and SimSiam's
-verdict at that moment. The app polls every 0.5 s, so its row shows COLLAPSED within about 0.5 s of this.
+verdict at that moment, and the CPU time the no-stop-grad worker had used (its wall time on an idle machine
+with a core per run). The app polls every 0.5 s, so its row shows COLLAPSED within about 0.5 s of this.
 The runs are killed at the end (`runs stop --force`) unless --keep. The load average is printed: on a
 machine shared with other work the figure is longer than on an idle one.
 """
@@ -24,6 +25,19 @@ from simsiam_tui.launch import run_summary
 from simsiam_tui.store import list_runs, read_events
 
 
+def worker_cpu_seconds(pid: object) -> float | None:
+    """User + system CPU seconds a live worker has used (its own process), None when unknown."""
+    import psutil
+
+    if not isinstance(pid, int):
+        return None
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return None
+    return times.user + times.system
+
+
 def main() -> int:
     """Launch the demo's runs from a fresh folder and time the no-stop-grad verdict."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -40,6 +54,7 @@ def main() -> int:
     subprocess.run([str(cli), "demo", "--no-app", *sets], cwd=cwd, env=env, check=True, capture_output=True)
     launched = time.monotonic() - t0
     marks: dict[str, float] = {}
+    cpu: float | None = None
     simsiam_verdict = "-"
     root = cwd / "runs"
     try:
@@ -53,6 +68,7 @@ def main() -> int:
                 marks["train"] = now
             if nsg and nsg["verdict"] == "collapsed":
                 marks["collapsed"] = now
+                cpu = worker_cpu_seconds(nsg.get("pid"))
                 simsiam_verdict = summaries.get("simsiam", {}).get("verdict", "-")
                 reason = nsg["verdict_reason"]
                 break
@@ -71,6 +87,11 @@ def main() -> int:
         print(f"{label}: {marks[key]:.1f} s" if key in marks else f"{label}: not reached")
     if "collapsed" in marks:
         print(f"no-stop-grad COLLAPSED after {marks['collapsed']:.1f} s ({reason}); simsiam then: {simsiam_verdict}")
+        if cpu is not None:
+            print(
+                f"the no-stop-grad worker had used {cpu:.1f} s of CPU by then: about its wall time on an idle machine "
+                f"with a core per run, plus the {launched:.1f} s the launch took"
+            )
     else:
         print(f"no-stop-grad not collapsed within {args.timeout:.0f} s")
     if max(load0[0], load1[0]) > cores:
