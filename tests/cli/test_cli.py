@@ -111,3 +111,19 @@ def test_console_script_bad_input_no_traceback():
     )
     assert out.returncode == 2
     assert out.stderr.startswith("error: unknown preset 'nope'") and "Traceback" not in out.stderr
+
+
+def test_runs_ls_shows_progress_loss_and_verdict(tmp_path):
+    """`runs ls`: epoch progress, last loss and the verdict's own word for each run."""
+    from tests.ui.fixtures import stop_grad_suite
+
+    stop_grad_suite(tmp_path, state="stopped")
+    rows = {r["variant"]: r for r in json.loads(runner.invoke(app, ["runs", "ls", "--runs", str(tmp_path), "--json"]).stdout)}
+    assert rows["simsiam"]["verdict"] == "healthy" and rows["no-stop-grad"]["verdict"] == "collapsed"
+    assert rows["simsiam"]["epoch"] == 7.25 and rows["simsiam"]["epochs"] == 10
+    assert rows["no-stop-grad"]["loss_last"] < -0.9
+    table = runner.invoke(app, ["runs", "ls", "--runs", str(tmp_path)]).stdout
+    header = next(line for line in table.splitlines() if "variant" in line)
+    assert [c for c in ("epoch", "loss", "verdict") if c in header] == ["epoch", "loss", "verdict"]
+    line = next(line for line in table.splitlines() if "no-stop-grad" in line)
+    assert "7.2/10" in line and "collapsed" in line and f"{rows['no-stop-grad']['loss_last']:.4f}" in line
