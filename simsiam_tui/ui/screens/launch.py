@@ -148,7 +148,9 @@ class LaunchScreen(ModalScreen["LaunchPlan | None"]):
         self.checked, self.plan, self.errors = req, plan, errors
         self.error = "; ".join(errors.values()) or None
         lines = [f"{FIELD_LABELS.get(k, k)}: {msg}" for k, msg in errors.items()]
-        self.query_one("#error", Static).update("\n".join(lines))
+        error = self.query_one("#error", Static)
+        error.update("\n".join(lines))
+        error.display = bool(lines)  # no empty line on a short terminal
         for key in INPUTS:
             wrong = key in errors or (key == "overrides" and "config" in errors)
             self.query_one(f"#{key}", Input).set_class(wrong, "-invalid")
