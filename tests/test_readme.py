@@ -263,6 +263,15 @@ def test_cluster_block_without_a_cluster(fresh):
         assert app.quit() == 0
 
 
+def test_relative_runs_folder_is_absolute_in_sbatch_scripts(fresh):
+    """`slurm submit --runs rel`: the script names the run folder by its absolute path (the job starts elsewhere)."""
+    out = run("simsiam-tui slurm submit --preset simsiam --scale digits --dry-run --runs rel", fresh)
+    assert out.returncode == 0, out.stderr
+    absolute = str((fresh / "rel").resolve())
+    assert f"{absolute}/" in out.stdout
+    assert " rel/" not in out.stdout and "=rel/" not in out.stdout
+
+
 # -- the ones that train ----------------------------------------------------------------------------
 
 
