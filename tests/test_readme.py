@@ -115,6 +115,7 @@ def stop_all(root: Path) -> None:
 @pytest.fixture
 def fresh(tmp_path: Path) -> Iterator[Path]:
     """A fresh, empty working folder; every run started under its ./runs is stopped at teardown."""
+    assert BIN.is_file(), f"no console script at {BIN}: install the package (`pip install .`) into this Python"
     cwd = tmp_path / "newcomer"
     cwd.mkdir()
     yield cwd
