@@ -142,6 +142,8 @@ class LaunchScreen(ModalScreen["LaunchPlan | None"]):
 
     def _show(self, req: LaunchRequest, plan: LaunchPlan | None, errors: dict[str, str]) -> None:
         """Show what the check found: every field's error at once, or what would start."""
+        if not self.is_attached:
+            return  # the dialog closed while the check ran
         if req != self.request():
             return  # the form changed meanwhile; a newer check is on its way
         self.validations += 1
