@@ -196,3 +196,27 @@ def test_app_roots_are_absolute(tmp_path, monkeypatch):
     app = SimsiamApp(["rel"], backend=FakeBackend())
     assert app.roots == [tmp_path.resolve() / "rel"]
     assert isinstance(app.roots[0], Path)
+
+
+async def test_launch_dialog_closed_while_checking(suite_root, backend, monkeypatch):
+    """A check still running when the dialog is cancelled is dropped, not drawn into a screen that is gone."""
+    release = threading.Event()
+    real = ui_actions.check_launch
+
+    def slow(*args, **kwargs):
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("simsiam_tui.ui.screens.launch.check_launch", slow)
+    app = make_app([suite_root], backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, LaunchScreen))
+        screen = app.screen
+        await pilot.pause(0.3)  # the first check is running, held
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is app.main_screen)
+        release.set()
+        await pilot.pause(0.5)
+        assert screen.validations == 0 and backend.calls == []
+        assert app.screen is app.main_screen and app.is_running
