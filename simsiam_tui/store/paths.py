@@ -62,7 +62,10 @@ def runs_root(cli_value: str | Path | None = None, must_exist: bool = False) -> 
     if root.exists() and not root.is_dir():
         raise StoreError(f"runs folder '{root}' is a file, not a folder; pass a folder with --runs DIR")
     if must_exist and not root.is_dir():
-        raise StoreError(f"runs folder '{root}' does not exist: no runs there; pass an existing folder with --runs DIR or set ${RUNS_ENV}")
+        raise StoreError(
+            f"runs folder '{root}' does not exist: no runs there; pass an existing folder with --runs DIR "
+            f"or set ${RUNS_ENV}, or launch runs here first (`simsiam-tui demo`)"
+        )
     return root
 
 

@@ -50,7 +50,8 @@ def test_runs_ls_missing_root_is_one_line(tmp_path):
     result = runner.invoke(app, ["runs", "ls", "--runs", str(tmp_path / "none")])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.stderr.strip().splitlines() == [
-        f"error: runs folder '{tmp_path / 'none'}' does not exist: no runs there; pass an existing folder with --runs DIR or set $SIMSIAM_TUI_RUNS"
+        f"error: runs folder '{tmp_path / 'none'}' does not exist: no runs there; pass an existing folder with "
+        "--runs DIR or set $SIMSIAM_TUI_RUNS, or launch runs here first (`simsiam-tui demo`)"
     ]
 
 
