@@ -324,11 +324,12 @@ def test_quick_start_demo_in_a_terminal(fresh):
     assert command == "simsiam-tui demo"
     term = Terminal(argv_of(command), fresh, newcomer_env())
     try:
-        rows = wait_for(
-            lambda: (r := runs_json(fresh)) if (fresh / "runs").is_dir() and len(r := runs_json(fresh)) == 2
-            and all(x["state"] in ("running", "finished") for x in r) else None,
-            RUN_TIMEOUT, "both demo runs to be running or finished",
-        )  # fmt: skip
+        def both_going() -> list[dict[str, Any]] | None:
+            rows = runs_json(fresh) if (fresh / "runs").is_dir() else []
+            going = len(rows) == 2 and all(r["state"] in ("running", "finished") for r in rows)
+            return rows if going else None
+
+        rows = wait_for(both_going, RUN_TIMEOUT, "both demo runs to be running or finished")
         assert {r["variant"] for r in rows} == {"simsiam", "no-stop-grad"}
         assert all(Path(r["dir"]).parent == (fresh / "runs").resolve() for r in rows)
         wait_for(lambda: b"no-stop-grad" in term.output, 60, "the app to show the runs", poll=0.2)
