@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simsiam_tui.config import RunConfig, parse_override
+from simsiam_tui.config import ConfigError, RunConfig, load_suite, parse_override
 from simsiam_tui.config.resolve import resolve_launch
+from simsiam_tui.config.validate import check_value
 from simsiam_tui.errors import SimsiamError
-from simsiam_tui.store import RunPaths, check_name
+from simsiam_tui.store import RunPaths, StoreError, check_name
 
 
 class ActionError(SimsiamError, ValueError):
@@ -44,32 +45,70 @@ class LaunchPlan:
     name: str | None
 
 
-def plan_launch(req: LaunchRequest, presets_dir: str | None = None) -> LaunchPlan:
-    """Validate a launch request with the CLI's rules and messages; raises a SimsiamError (ConfigError, StoreError, ActionError)."""
+def check_launch(req: LaunchRequest, presets_dir: str | None = None) -> tuple[LaunchPlan | None, dict[str, str]]:
+    """Validate every field of a launch request with the CLI's rules and messages.
+
+    Returns (plan, {}) or (None, {field: message}) with every field's problem at once, not only the first.
+    """
+    errors: dict[str, str] = {}
+    if req.suite:
+        try:
+            load_suite(req.suite, presets_dir)  # its own field's message; resolve_launch below reads it again
+        except ConfigError as exc:
+            errors["suite"] = str(exc)
     if not req.presets and not req.suite:
-        raise ActionError("pick a suite or at least one preset")
+        errors["presets"] = "pick a suite or at least one preset"
+    overrides: list[str] = []
     try:
         overrides = shlex.split(req.overrides)
     except ValueError as exc:
-        raise ActionError(f"--set: {exc}") from None
+        errors["overrides"] = f"--set: {exc}"
+    bad = []
     for text in overrides:
-        parse_override(text)  # same message as `--set` on the command line
-    configs = resolve_launch(req.presets, req.suite, req.scale or None, overrides, presets_dir)
+        try:
+            check_value(*parse_override(text))  # the key and the value, each with the CLI's message
+        except ConfigError as exc:
+            bad.append(str(exc))
+    if bad:
+        errors["overrides"] = "; ".join(bad)
+    configs: list[RunConfig] = []
+    if not errors:
+        try:
+            configs = resolve_launch(req.presets, req.suite, req.scale or None, overrides, presets_dir)
+        except ConfigError as exc:
+            errors["config"] = str(exc)
     from simsiam_tui.launch.slots import parse_gpus  # the CLI's --gpus rules and message
 
-    gpus = parse_gpus(req.gpus.strip() or None)  # an empty field is no --gpus: every visible GPU
+    gpus: list[int] | None = None
+    try:
+        gpus = parse_gpus(req.gpus.strip() or None)  # an empty field is no --gpus: every visible GPU
+    except SimsiamError as exc:
+        errors["gpus"] = str(exc)
     per_gpu = None
     if req.per_gpu.strip():
         try:
             per_gpu = int(req.per_gpu)
         except ValueError:
-            raise ActionError(f"--per-gpu expects a positive integer, got '{req.per_gpu}'") from None
+            per_gpu = 0
         if per_gpu < 1:
-            raise ActionError(f"--per-gpu expects a positive integer, got '{req.per_gpu}'")
+            errors["per_gpu"] = f"--per-gpu expects a positive integer, got '{req.per_gpu}'"
     name = req.name.strip() or None
     if name:
-        check_name(name)
-    return LaunchPlan(configs, gpus, per_gpu, name)
+        try:
+            check_name(name)
+        except StoreError as exc:
+            errors["name"] = str(exc)
+    if errors:
+        return None, errors
+    return LaunchPlan(configs, gpus, per_gpu, name), {}
+
+
+def plan_launch(req: LaunchRequest, presets_dir: str | None = None) -> LaunchPlan:
+    """Validate a launch request; raises ActionError with every field's problem, one per `; `-joined part."""
+    plan, errors = check_launch(req, presets_dir)
+    if plan is None:
+        raise ActionError("; ".join(errors.values()))
+    return plan
 
 
 def _launch_api() -> Any:

@@ -120,3 +120,14 @@ def test_one_launch_resolution_suite_first_then_the_other_presets() -> None:
     assert {c.scale for c in cfgs} == {"cifar10"} and {c.train.epochs for c in cfgs} == {2}
     with pytest.raises(ConfigError, match="give --preset NAME"):
         resolve_launch([])
+
+
+def test_data_dir_is_made_absolute_where_the_user_is(tmp_path, monkeypatch):
+    """`./data` (the cifar10 default) and `--set data.dir=rel` name folders under the launching cwd, not the worker's."""
+    from simsiam_tui.config import resolve_config
+
+    monkeypatch.chdir(tmp_path)
+    assert resolve_config("simsiam", "cifar10").data.dir == str(tmp_path.resolve() / "data")
+    assert resolve_config("simsiam", "cifar10", ["data.dir=rel/x"]).data.dir == str(tmp_path.resolve() / "rel" / "x")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert resolve_config("simsiam", "cifar10", ["data.dir=~/d"]).data.dir == str(tmp_path.resolve() / "home" / "d")
