@@ -19,12 +19,12 @@ EXIT_CODES = {"finished": 0, "stopped": 0, "failed": 1, "diverged": 3}
 STOP_SIGNALS = ("SIGTERM", "SIGUSR1", "SIGINT")
 
 
-def _versions() -> dict[str, str]:
+def _versions() -> dict[str, str | None]:
     from importlib.metadata import PackageNotFoundError, version
 
     import torch
 
-    out = {"python": platform.python_version(), "torch": torch.__version__}
+    out: dict[str, str | None] = {"python": platform.python_version(), "torch": torch.__version__}
     # from the package metadata: importing torchvision only for its version costs ~1.5 s of CPU per start
     for key, dist in (("torchvision", "torchvision"), ("simsiam_tui", "simsiam-tui")):
         try:
