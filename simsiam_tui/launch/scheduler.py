@@ -13,7 +13,7 @@ from typing import Any
 
 from simsiam_tui.launch.procs import hostname, spawn_detached, worker_command
 from simsiam_tui.launch.slots import Request, pick_slots
-from simsiam_tui.launch.state import refresh_state
+from simsiam_tui.launch.state import refresh_state, worker_alive
 from simsiam_tui.probe import process_create_time
 from simsiam_tui.store import RunPaths, list_runs, read_status, update_status
 
@@ -58,9 +58,10 @@ def occupancy(root: Path, runs: list[RunPaths] | None = None) -> dict[int | None
     me = hostname()
     for paths in list_runs(root) if runs is None else runs:
         state = refresh_state(paths)
-        if state not in ("starting", "running"):
-            continue
         status = read_status(paths.status) or {}
+        # a `lost` run whose process still lives (paused, hung) keeps its slot: it may come back
+        if state not in ("starting", "running") and not (state == "lost" and worker_alive(paths, status)):
+            continue
         if status.get("host") not in (None, me) or status.get("slurm_job_id"):
             continue  # Slurm allocates its own resources
         for gpu in slot_gpus(status) or [None]:

@@ -31,7 +31,8 @@ def _last(history: RunHistory, kind: str, name: str) -> float | None:
 def run_summary(paths: RunPaths, history: RunHistory | None = None, refresh: bool = True) -> dict[str, Any]:
     """One dict per run: id, variant, scale, state, epochs done/total, step, last/best loss, z_std/ref, kNN, img/s, verdict."""
     cfg = read_config_dict(paths)
-    state = refresh_state(paths) if refresh else (read_status(paths.status) or {}).get("state", "unknown")
+    # never writes: show, compare and exports are reading commands
+    state = refresh_state(paths, write=False) if refresh else (read_status(paths.status) or {}).get("state", "unknown")
     status = read_status(paths.status) or {}
     history = read_history(paths.events) if history is None else history
     train = history.series["train"]

@@ -12,6 +12,54 @@ from typing import Any
 SERIES_KINDS = ("train", "collapse", "eval", "system")
 
 
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _num(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _opt(check: Any) -> Any:
+    return lambda value: value is None or check(value)
+
+
+def _str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _numbers(value: Any) -> bool:
+    return isinstance(value, list) and all(v is None or _num(v) for v in value)
+
+
+# Known fields and the JSON types they must have; a line breaking one is a bad line, counted and skipped.
+# Unknown kinds and fields are fine (newer writers); null stands for a value that is not finite (a NaN loss).
+COMMON_FIELDS = {"v": _int, "kind": _str, "time": _num, "step": _int, "epoch": _num}
+KIND_FIELDS: dict[str, dict[str, Any]] = {
+    "start": {"resumed_from_step": _opt(_int), "num_classes": _opt(_int), "world_size": _opt(_int), "pid": _opt(_int)},
+    "train": {k: _opt(_num) for k in ("loss", "lr", "z_std", "z_std_ref", "img_per_s", "data_wait")},
+    "collapse": {"std_quantiles": _opt(_numbers), "effective_rank": _opt(_num), "dim": _opt(_int)},
+    "eval": {k: _opt(_num) for k in ("knn_top1", "linear_top1", "seconds")},
+    "system": {
+        k: _opt(_num)
+        for k in ("cpu_pct", "rss_mb", "mem_used_mb", "mem_total_mb", "gpu_util_pct", "gpu_mem_used_mb", "gpu_mem_total_mb")
+    },
+    "checkpoint": {"seconds": _opt(_num)},
+    "end": {"state": _str, "reason": _opt(_str), "exit_code": _opt(_int)},
+}
+
+
+def valid_event(event: Any) -> bool:
+    """True for a JSON object with a string `kind` whose known fields have their types (step an int, ...)."""
+    if not isinstance(event, dict) or not isinstance(event.get("kind"), str):
+        return False
+    for fields in (COMMON_FIELDS, KIND_FIELDS.get(event["kind"], {})):
+        for key, check in fields.items():
+            if key in event and not check(event[key]):
+                return False
+    return True
+
+
 class EventTail:
     """Incremental reader: each poll returns the complete events appended since the last one."""
 
@@ -47,9 +95,9 @@ class EventTail:
                 continue
             try:
                 event = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: a line of thousands of nested brackets
                 event = None
-            if not isinstance(event, dict) or "kind" not in event:
+            if not valid_event(event):
                 self.bad_lines += 1
                 self.last_error = f"{self.bad_lines} unreadable line(s) in {self.path.name}"
                 continue
