@@ -12,7 +12,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from simsiam_tui.cli.common import JsonOption, RunsOption, console, err_console, fail, print_json, user_errors
+from simsiam_tui.cli.common import (
+    JsonOption,
+    RunsOption,
+    console,
+    err_console,
+    fail,
+    json_safe,
+    print_json,
+    user_errors,
+)
 from simsiam_tui.launch import (
     await_resume,
     export_columns,
@@ -262,7 +271,7 @@ def runs_resume(
     gpus: str | None = typer.Option(None, "--gpus", help="GPU indices for the resumed runs (default: as launched)."),
     per_gpu: int | None = typer.Option(None, "--per-gpu", help="Runs sharing a GPU (CPU: runs at once)."),
     wait: float = typer.Option(
-        60.0, "--wait", min=0.0, help="Seconds to wait for the worker to load its checkpoint (0: do not wait)."
+        60.0, "--wait", help="Seconds to wait for the worker to load its checkpoint (0: do not wait)."
     ),
     runs: str | None = RunsOption,
     as_json: bool = JsonOption,
@@ -350,7 +359,7 @@ def runs_export(
                 for row in rows:
                     writer.writerow({k: _cell(row.get(k)) for k in columns})
         else:
-            Path(out).write_text(json.dumps(rows, indent=None, separators=(",", ":")) + "\n")
+            Path(out).write_text(json.dumps(json_safe(rows), separators=(",", ":"), allow_nan=False) + "\n")
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc.strerror}") from None
     err_console.print(f"wrote {len(rows)} rows from {len(targets)} run(s) to {out}")

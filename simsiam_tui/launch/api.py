@@ -41,7 +41,10 @@ class Action:
 
 def _root(root: str | Path) -> Path:
     path = runs_root(root)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LaunchError(f"cannot create runs folder '{path}': {exc.strerror}") from None
     return path
 
 
@@ -75,14 +78,21 @@ def launch_runs(
         make_request(gpus, per_gpu, getattr(getattr(c, "train", None), "device", "auto"), gpus_per_run)
         for c in configs
     ]
+    labels = [name if name and len(configs) == 1 else (f"{name}-{cfg.variant}" if name else None) for cfg in configs]
+    for cfg, label in zip(configs, labels, strict=True):  # every name checked before anything is created
+        check_name(label or str(getattr(cfg, "variant", None) or "run"))
     path = _root(root)
     created: list[RunPaths] = []
     with root_lock(path):  # created and marked queued before any scheduling pass sees half of them
-        for cfg, request in zip(configs, requests, strict=True):
-            label = name if name and len(configs) == 1 else (f"{name}-{cfg.variant}" if name else None)
-            paths = create_run(path, cfg, label)
-            update_status(paths.status, request=request.to_dict(), queued_at=time.time())
-            created.append(paths)
+        try:
+            for cfg, request, label in zip(configs, requests, labels, strict=True):
+                paths = create_run(path, cfg, label)
+                update_status(paths.status, request=request.to_dict(), queued_at=time.time())
+                created.append(paths)
+        except OSError as exc:
+            for paths in created:  # all or nothing
+                shutil.rmtree(paths.dir, ignore_errors=True)
+            raise LaunchError(f"cannot create a run in '{path}': {exc.strerror}") from None
     submit(path)
     return created
 
@@ -260,7 +270,7 @@ def remove_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
     actions = []
     for paths in runs:
         status = read_status(paths.status) or {}
-        with root_lock(paths.dir.parent):
+        with root_lock(paths.dir.parent, required=False):  # a full disk must not keep a run from being removed
             if status.get("slurm_job_id") and status.get("state") in ("queued", "starting", "running"):
                 from simsiam_tui.launch.slurm import cancel
 
@@ -269,6 +279,9 @@ def remove_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
                 if status.get("host") and status["host"] != hostname():
                     raise LaunchError(f"run {paths.run_id} runs on host {status['host']}; stop it there first")
                 kill_worker(status, paths.dir)
-            shutil.rmtree(paths.dir)
+            try:
+                shutil.rmtree(paths.dir)
+            except OSError as exc:
+                raise LaunchError(f"cannot remove run {paths.run_id}: {exc.strerror} ({exc.filename})") from None
         actions.append(Action(paths.run_id, "removed", "removed"))
     return actions

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import sys
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from simsiam_tui.launch.errors import LaunchError
 from simsiam_tui.launch.procs import hostname, spawn_detached, worker_command
 from simsiam_tui.launch.slots import Request, pick_slots
 from simsiam_tui.launch.state import refresh_state, worker_alive
@@ -23,10 +25,22 @@ RUNNER_LOG = ".queue.log"
 
 
 @contextlib.contextmanager
-def root_lock(root: Path, name: str = SCHED_LOCK, blocking: bool = True) -> Iterator[int | None]:
-    """An fcntl lock on root/name; yields the fd, or None when non-blocking and already held."""
-    root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / name, os.O_RDWR | os.O_CREAT, 0o644)
+def root_lock(
+    root: Path, name: str = SCHED_LOCK, blocking: bool = True, required: bool = True
+) -> Iterator[int | None]:
+    """An fcntl lock on root/name; yields the fd, or None when non-blocking and already held.
+
+    A root where the lock file cannot be made (read-only, full) is a LaunchError naming it; with
+    required=False a full disk yields None instead (nothing can start there anyway), so `runs rm` works.
+    """
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / name, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        if not required and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            yield None
+            return
+        raise LaunchError(f"cannot write in runs folder '{root}': {exc.strerror}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
