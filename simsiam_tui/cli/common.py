@@ -60,6 +60,9 @@ def user_errors(func: F) -> F:
             return func(*args, **kwargs)
         except user_error_types() as exc:
             raise fail(str(exc)) from None
+        except OSError as exc:  # the disk is full or read-only, a folder vanished: one line, never a traceback
+            where = f" {exc.filename}" if exc.filename else ""
+            raise fail(f"cannot write or read{where}: {exc.strerror or exc}") from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -194,15 +194,18 @@ def resume_runs(runs: Sequence[RunPaths], gpus: list[int] | None = None, per_gpu
         with root_lock(paths.dir.parent):
             now = time.time()
             # a run that Slurm ran before resumes here, as a local run
-            update_status(
-                paths.status,
-                state="queued",
-                request=request.to_dict(),
-                message="",
-                resumed=now,
-                queued_at=now,
-                slurm_job_id=None,
-            )
+            try:
+                update_status(
+                    paths.status,
+                    state="queued",
+                    request=request.to_dict(),
+                    message="",
+                    resumed=now,
+                    queued_at=now,
+                    slurm_job_id=None,
+                )
+            except OSError as exc:
+                raise LaunchError(f"cannot resume {paths.run_id}: {exc.strerror} writing {paths.status}") from None
         # honest: nothing is resumed until the worker has loaded the checkpoint (see await_resume)
         actions.append(
             Action(paths.run_id, "resuming from its checkpoint" if had_checkpoint else "restarting (no checkpoint)", "queued")

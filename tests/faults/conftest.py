@@ -68,3 +68,11 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
+
+
+def start_worker_for(run_dir: Path, **env: str) -> subprocess.Popen:
+    """`python -m simsiam_tui.train RUN_DIR` in the background, output captured."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "simsiam_tui.train", str(run_dir)], env=worker_env(**env),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
