@@ -61,7 +61,8 @@ def test_garbage_lines_cannot_merge_into_valid_json(tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", [["ls"], ["compare"], ["show", "mixed"], ["export", "--csv", "OUT"], ["export", "--json", "OUT"]])
 def test_whole_root_commands_survive_malformed_events_after_a_resume(root: Path, tmp_path: Path, command: list[str]) -> None:
     paths = create_run(root, tiny_config(), "mixed")
-    _write(paths.events, GOOD[:2] + BAD + GOOD[2:])
+    last = {"v": 1, "kind": "train", "time": 9.0, "step": "9", "epoch": "2"}  # the run's last event is malformed
+    _write(paths.events, GOOD[:2] + BAD + GOOD[2:] + [last])
     create_run(root, tiny_config(), "fine")
     args = [str(tmp_path / "out") if a == "OUT" else a for a in command]
     proc = run_cli("runs", *args, "--runs", str(root), env=cli_env())
