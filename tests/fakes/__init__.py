@@ -14,7 +14,13 @@ REPO = FAKES.parents[1]
 
 def gpu(index: int, util: float = 50, mem_used_mb: float = 1000, mem_total_mb: float = 81920, **extra: Any) -> dict:
     """One fake GPU's description (see tests/fakes/pynvml.py)."""
-    return {"name": f"Fake H100 #{index}", "util": util, "mem_used_mb": mem_used_mb, "mem_total_mb": mem_total_mb, **extra}
+    return {
+        "name": f"Fake H100 #{index}",
+        "util": util,
+        "mem_used_mb": mem_used_mb,
+        "mem_total_mb": mem_total_mb,
+        **extra,
+    }
 
 
 def nvml_env(tmp: Path, gpus: list[dict], **config: Any) -> dict[str, str]:

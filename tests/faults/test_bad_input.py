@@ -27,7 +27,9 @@ def test_non_utf8_preset_file(root: Path, tmp_path: Path) -> None:
 def test_non_utf8_scale_file(root: Path, tmp_path: Path) -> None:
     scale = tmp_path / "odd.toml"
     scale.write_bytes(b"[train]\nepochs = 1 # \xff\xfe\n")
-    proc = run_cli("launch", "--preset", "simsiam", "--scale", str(scale), "--dry-run", "--runs", str(root), env=cli_env())
+    proc = run_cli(
+        "launch", "--preset", "simsiam", "--scale", str(scale), "--dry-run", "--runs", str(root), env=cli_env()
+    )
     one_line_error(proc, "odd.toml", "UTF-8")
 
 

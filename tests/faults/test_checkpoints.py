@@ -93,9 +93,19 @@ def test_crafted_last_without_prev_is_one_line_naming_it(tmp_path: Path) -> None
 def test_rng_states_round_trip_through_a_weights_only_file(tmp_path: Path) -> None:
     gen = torch.Generator().manual_seed(5)
     save_checkpoint(tmp_path / "last.pt", {**_payload(1), "rng": rng_state({"augment": gen})})
-    expected = (random.random(), float(__import__("numpy").random.rand()), torch.rand(1).item(), torch.rand(1, generator=gen).item())
+    expected = (
+        random.random(),
+        float(__import__("numpy").random.rand()),
+        torch.rand(1).item(),
+        torch.rand(1, generator=gen).item(),
+    )
     set_rng_state(torch.load(tmp_path / "last.pt", weights_only=True)["rng"], {"augment": gen})
-    again = (random.random(), float(__import__("numpy").random.rand()), torch.rand(1).item(), torch.rand(1, generator=gen).item())
+    again = (
+        random.random(),
+        float(__import__("numpy").random.rand()),
+        torch.rand(1).item(),
+        torch.rand(1, generator=gen).item(),
+    )
     assert again == expected
 
 

@@ -23,7 +23,9 @@ def _orphan(root: Path, name: str = "orphan") -> Path:
     return paths.dir
 
 
-@pytest.mark.parametrize("command", [["ls"], ["show", "orphan"], ["compare"], ["export", "--json", "OUT"], ["logs", "orphan"]])
+@pytest.mark.parametrize(
+    "command", [["ls"], ["show", "orphan"], ["compare"], ["export", "--json", "OUT"], ["logs", "orphan"]]
+)
 def test_reading_commands_never_write_status(root: Path, tmp_path: Path, command: list[str]) -> None:
     run_dir = _orphan(root)
     before = (run_dir / "status.json").read_bytes(), (run_dir / "status.json").stat().st_mtime_ns
@@ -58,7 +60,8 @@ def test_read_only_root_is_one_line_for_launch_and_rm(root: Path) -> None:
     _orphan(root)
     env = cli_env(**faultfs_env(root, "EROFS"))
     one_line_error(
-        run_cli("launch", "--preset", "simsiam", "--scale", "digits", "--runs", str(root), env=env), "Read-only file system"
+        run_cli("launch", "--preset", "simsiam", "--scale", "digits", "--runs", str(root), env=env),
+        "Read-only file system",
     )
     one_line_error(run_cli("runs", "rm", "orphan", "--runs", str(root), env=env), "Read-only file system")
     assert len([p for p in root.iterdir() if not p.name.startswith(".")]) == 1  # nothing created, nothing removed
@@ -75,6 +78,10 @@ def test_json_exports_are_valid_json_with_nan_as_null(root: Path, tmp_path: Path
     assert run_cli("runs", "export", "--json", str(out), "--runs", str(root), env=cli_env()).returncode == 0
     rows = json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"{c} in a JSON export"))
     assert rows[0]["loss"] is None and rows[0]["lr"] is None
+
+    def strict(constant: str) -> None:
+        pytest.fail(f"{constant} in a --json output")
+
     for command in (["ls"], ["compare"], ["show", "orphan"]):
         proc = run_cli("runs", *command, "--json", "--runs", str(root), env=cli_env())
-        json.loads(proc.stdout, parse_constant=lambda c: pytest.fail(f"{c} in `runs {command[0]} --json`"))
+        json.loads(proc.stdout, parse_constant=strict)

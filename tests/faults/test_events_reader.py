@@ -52,14 +52,18 @@ def test_wrong_types_are_bad_lines(tmp_path: Path) -> None:
 
 
 def test_garbage_lines_cannot_merge_into_valid_json(tmp_path: Path) -> None:
-    lines = [b'{"kind":"train","step":1,"x":[1', b'2]}', b'{"kind":"train","step":2}']
+    lines = [b'{"kind":"train","step":1,"x":[1', b"2]}", b'{"kind":"train","step":2}']
     tail = EventTail(tmp_path / "none")
     assert parse_lines(b"\n".join(lines) + b"\n", tail) == [{"kind": "train", "step": 2}]
     assert tail.bad_lines == 2
 
 
-@pytest.mark.parametrize("command", [["ls"], ["compare"], ["show", "mixed"], ["export", "--csv", "OUT"], ["export", "--json", "OUT"]])
-def test_whole_root_commands_survive_malformed_events_after_a_resume(root: Path, tmp_path: Path, command: list[str]) -> None:
+@pytest.mark.parametrize(
+    "command", [["ls"], ["compare"], ["show", "mixed"], ["export", "--csv", "OUT"], ["export", "--json", "OUT"]]
+)
+def test_whole_root_commands_survive_malformed_events_after_a_resume(
+    root: Path, tmp_path: Path, command: list[str]
+) -> None:
     paths = create_run(root, tiny_config(), "mixed")
     last = {"v": 1, "kind": "train", "time": 9.0, "step": "9", "epoch": "2"}  # the run's last event is malformed
     _write(paths.events, GOOD[:2] + BAD + GOOD[2:] + [last])

@@ -19,7 +19,9 @@ from .conftest import cli_env, one_line_error, run_cli, wait_until
 
 @pytest.mark.parametrize("count", [2, 8])
 def test_gpus_command_shows_what_the_driver_reports(tmp_path: Path, count: int) -> None:
-    gpus = [gpu(i, util=10 * i, mem_used_mb=1000 + i, procs=[{"pid": 5000 + i, "mem_mb": 256 + i}]) for i in range(count)]
+    gpus = [
+        gpu(i, util=10 * i, mem_used_mb=1000 + i, procs=[{"pid": 5000 + i, "mem_mb": 256 + i}]) for i in range(count)
+    ]
     gpus[0] = gpu(0, raises="GPU is lost")
     env = cli_env(**nvml_env(tmp_path, gpus))
     data = json.loads(run_cli("gpus", "--json", env=env).stdout)
@@ -51,8 +53,12 @@ def _launched(root: Path, env: dict[str, str], *args: str) -> list[dict]:
     return json.loads(proc.stdout)
 
 
-@pytest.mark.parametrize("args, expected", [(["--gpus", "1,3"], ["1", "3"]), (["--gpus", "2", "--per-gpu", "2"], ["2", "2"])])
-def test_slot_assignment_follows_gpus_and_per_gpu(root: Path, tmp_path: Path, args: list[str], expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    "args, expected", [(["--gpus", "1,3"], ["1", "3"]), (["--gpus", "2", "--per-gpu", "2"], ["2", "2"])]
+)
+def test_slot_assignment_follows_gpus_and_per_gpu(
+    root: Path, tmp_path: Path, args: list[str], expected: list[str]
+) -> None:
     runs = _launched(root, _sleeper_env(tmp_path, 4), *args)
     dirs = [Path(r["dir"]) for r in runs]
     wait_until(lambda: sum((d / "visible_gpus.txt").exists() for d in dirs) == 2, 30, "two workers to start")
@@ -76,7 +82,9 @@ def test_system_events_carry_the_runs_gpu_util_and_memory(root: Path, tmp_path: 
                    "--json", env=env)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     run_dir = Path(json.loads(proc.stdout)[0]["dir"])
-    wait_until(lambda: (read_status(run_dir / "status.json") or {}).get("state") in ("finished", "failed"), 300, "the run")
+    wait_until(
+        lambda: (read_status(run_dir / "status.json") or {}).get("state") in ("finished", "failed"), 300, "the run"
+    )
     assert read_status(run_dir / "status.json")["state"] == "finished", (run_dir / "worker.log").read_text()
     system = [e for e in read_events(run_dir / "events.jsonl") if e["kind"] == "system"]
     assert system, "no system events"

@@ -34,12 +34,16 @@ def bystander():  # type: ignore[no-untyped-def]
 
 def _live_run(root: Path, pid: int, **extra: object) -> Path:
     paths = create_run(root, tiny_config(), "target")
-    update_status(paths.status, state="running", pid=pid, pgid=pid, host=socket.gethostname(), heartbeat=time.time(), **extra)
+    update_status(
+        paths.status, state="running", pid=pid, pgid=pid, host=socket.gethostname(), heartbeat=time.time(), **extra
+    )
     return paths.dir
 
 
 @pytest.mark.parametrize("force", [True, False])
-def test_stop_never_signals_a_process_that_is_not_the_worker(root: Path, bystander: subprocess.Popen, force: bool) -> None:
+def test_stop_never_signals_a_process_that_is_not_the_worker(
+    root: Path, bystander: subprocess.Popen, force: bool
+) -> None:
     run_dir = _live_run(root, bystander.pid)  # no `proc` record: status.json alone names the pid
     proc = run_cli("runs", "stop", "target", *(["--force"] if force else []), "--runs", str(root), env=cli_env())
     assert proc.returncode == 0, proc.stderr
@@ -59,7 +63,9 @@ def test_stop_force_refuses_a_reused_pid(root: Path, bystander: subprocess.Popen
 def test_stop_force_kills_the_real_worker(root: Path) -> None:
     """Control: a process whose command line names the run and whose create time matches is killed."""
     paths = create_run(root, tiny_config(), "target")
-    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", str(paths.dir)], start_new_session=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(300)", str(paths.dir)], start_new_session=True
+    )
     try:
         wait_until(lambda: process_create_time(worker.pid), 10, "the stand-in worker")
         update_status(paths.status, state="running", pid=worker.pid, pgid=worker.pid, host=socket.gethostname(),
@@ -79,7 +85,9 @@ def test_an_unreadable_status_is_rewritten_whole_by_the_worker(tmp_path: Path) -
     status.update(heartbeat=2.0)
     after = read_status(paths.status)
     assert after is not None
-    assert after["name"] == "whole" and after["state"] == "running" and after["pid"] == 4242 and after["heartbeat"] == 2.0
+    assert (
+        after["name"] == "whole" and after["state"] == "running" and after["pid"] == 4242 and after["heartbeat"] == 2.0
+    )
 
 
 def test_a_worker_heartbeat_revives_a_lost_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -91,7 +91,9 @@ def _toml_value(value: Any) -> str:
 
 toml_scalars = st.booleans() | st.integers() | st.floats() | st.text(max_size=10)
 toml_values = toml_scalars | st.lists(toml_scalars, max_size=3)
-keys = st.sampled_from([*valid_keys(), "method", "at", "at.digits", "at.digits.train.epochs", "bogus.key", "train", "x"])
+keys = st.sampled_from(
+    [*valid_keys(), "method", "at", "at.digits", "at.digits.train.epochs", "bogus.key", "train", "x"]
+)
 overrides = st.text(max_size=40) | st.tuples(st.sampled_from(valid_keys()), st.text(max_size=12)).map("=".join)
 
 
@@ -121,7 +123,9 @@ def _load_preset(tmp_path: Path, data: bytes) -> None:
 
 @SETTINGS
 @given(value=json_values, override=overrides)
-def test_arbitrary_json_configs_and_overrides_only_raise_config_errors(tmp_path: Path, value: Any, override: str) -> None:
+def test_arbitrary_json_configs_and_overrides_only_raise_config_errors(
+    tmp_path: Path, value: Any, override: str
+) -> None:
     path = tmp_path / "config.json"
     path.write_text(json.dumps(value))
     for call in (lambda: load_config_file(path), lambda: parse_override(override),

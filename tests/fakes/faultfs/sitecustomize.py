@@ -70,7 +70,9 @@ if _DIR:
 
     def _guard(real):  # type: ignore[no-untyped-def]
         def wrapped(*args, **kwargs):  # type: ignore[no-untyped-def]
-            if _ERRNO != errno.ENOSPC and any(_inside(a, kwargs.get("dir_fd", kwargs.get("src_dir_fd"))) for a in args[:2]):
+            if _ERRNO != errno.ENOSPC and any(
+                _inside(a, kwargs.get("dir_fd", kwargs.get("src_dir_fd"))) for a in args[:2]
+            ):
                 raise _fail(args[0])
             return real(*args, **kwargs)
 
@@ -80,5 +82,9 @@ if _DIR:
     io.open = builtins.open = fault_io_open
     os.mkdir = fault_mkdir
     os.replace, os.rename, os.unlink, os.remove, os.rmdir = (
-        _guard(_replace), _guard(_rename), _guard(_unlink), _guard(_unlink), _guard(_rmdir)
+        _guard(_replace),
+        _guard(_rename),
+        _guard(_unlink),
+        _guard(_unlink),
+        _guard(_rmdir),
     )
