@@ -24,6 +24,7 @@ from simsiam_tui.cli.common import (
 )
 from simsiam_tui.launch import (
     await_resume,
+    current_state,
     export_columns,
     export_rows,
     parse_gpus,
@@ -72,7 +73,7 @@ def run_rows(root: str | None) -> list[dict]:
     """One summary dict per run: id, variant, scale, state (refreshed: dead workers show `lost`), epochs."""
     rows = []
     for paths in list_runs(runs_root(root)):
-        state = refresh_state(paths, write=False)
+        state, message = current_state(paths)  # never writes: `runs ls` is a reading command
         status = read_status(paths.status) or {}
         cfg = read_config_dict(paths)
         rows.append(
@@ -83,7 +84,7 @@ def run_rows(root: str | None) -> list[dict]:
                 "state": state,
                 "epochs": (cfg.get("train") or {}).get("epochs"),
                 "created": status.get("created"),
-                "message": status.get("message") or None,
+                "message": message,
                 "dir": str(paths.dir),
             }
         )

@@ -146,6 +146,16 @@ def _slurm_state(job: Any) -> str | None:
     return value
 
 
+def current_state(paths: RunPaths) -> tuple[str, str | None]:
+    """(state, message) as reading commands show them, writing nothing: the diagnosed state, and why it
+    differs from status.json's, else status.json's own message."""
+    status = read_status(paths.status)
+    state, reason = diagnose(paths, status)
+    if status is not None and state == status.get("state"):
+        return state, status.get("message") or None
+    return state, reason
+
+
 def refresh_state(paths: RunPaths, write: bool = True) -> str:
     """The run's state; with write, a live run whose worker is gone gets `lost` (or its real end) in status.json.
 
