@@ -107,7 +107,9 @@ def test_kill_9_gives_lost_then_resume_finishes(root: Path) -> None:
     os.killpg(status["pgid"], signal.SIGKILL)
     states = wait_until(lambda: (s := _states(root))[run["id"]] == "lost" and s, 30, "the run to show lost")
     assert states[run["id"]] == "lost"
-    assert "gone" in status_of(run_dir)["message"]
+    # `runs ls` reads only (status.json keeps `running` until a writing command); its row says why it is lost
+    rows = json.loads(run_cli("runs", "ls", "--runs", str(root), "--json").stdout)
+    assert "gone" in rows[0]["message"]
     resume = run_cli("runs", "resume", run["id"], "--runs", str(root))
     assert resume.returncode == 0, resume.stderr
     assert _wait_all_ended(root, 120)[run["id"]] == "finished"
