@@ -11,10 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from simsiam_tui.launch.errors import LaunchError
-from simsiam_tui.launch.procs import hostname, is_alive, is_run_worker, kill_worker, signal_process
+from simsiam_tui.launch.procs import (
+    hostname,
+    is_alive,
+    is_run_worker,
+    kill_worker,
+    recorded_create_time,
+    signal_process,
+)
 from simsiam_tui.launch.scheduler import root_lock, submit
 from simsiam_tui.launch.slots import Request, make_request
-from simsiam_tui.launch.state import recorded_create_time, refresh_state
+from simsiam_tui.launch.state import refresh_state
 from simsiam_tui.store import (
     RESUMABLE_STATES,
     RunPaths,

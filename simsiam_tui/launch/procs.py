@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from simsiam_tui.probe import process_alive, process_cmdline
 
@@ -123,6 +124,15 @@ def signal_group(pgid: int, sig: int) -> bool:
     return True
 
 
+def recorded_create_time(status: dict[str, Any]) -> float | None:
+    """The worker's create time as recorded by the launcher (`proc`) or by the worker itself."""
+    pid = status.get("pid")
+    raw = status.get("proc")
+    proc: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    value = proc.get("create_time") if proc.get("pid") == pid else status.get("create_time")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def is_run_worker(pid: int, run_dir: Path, create_time: float | None = None) -> bool:
     """True when `pid` is alive and is this run's worker: the create time matches the recorded one (when
     there is one) and its command line names the run folder. Checked before any signal is sent.
@@ -144,10 +154,7 @@ def kill_worker(status: dict, run_dir: Path, timeout: float = 5.0) -> bool:
     of its own, so the launcher's group alone would miss them.
     """
     pid = status.get("pid")
-    proc = status.get("proc") if isinstance(status.get("proc"), dict) else {}
-    created = proc.get("create_time") if proc.get("pid") == pid else status.get("create_time")
-    created = created if isinstance(created, (int, float)) else None
-    if not isinstance(pid, int) or not is_run_worker(pid, run_dir, created):
+    if not isinstance(pid, int) or not is_run_worker(pid, run_dir, recorded_create_time(status)):
         return False
     ranks = [p for p in status.get("rank_pids") or [] if isinstance(p, int) and p > 0]
     agent = status.get("agent_pid") if isinstance(status.get("agent_pid"), int) else None

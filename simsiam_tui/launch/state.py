@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from simsiam_tui.launch.procs import exit_code_of, hostname, is_alive
+from simsiam_tui.launch.procs import exit_code_of, hostname, is_alive, recorded_create_time
 from simsiam_tui.store import RunPaths, read_events, read_status, status_lock, write_status
 
 STALE_ENV = "SIMSIAM_TUI_STALE_S"
@@ -77,14 +77,6 @@ def diagnose(paths: RunPaths, status: dict[str, Any] | None = None, now: float |
     if job and _slurm_state(job) in _slurm_active():
         return state, None  # Slurm still holds the job (e.g. requeued): never lost
     return _gone(paths, status, state, None)
-
-
-def recorded_create_time(status: dict[str, Any]) -> float | None:
-    """The worker's create time as recorded by the launcher (`proc`) or by the worker itself."""
-    pid = status.get("pid")
-    proc = status.get("proc") if isinstance(status.get("proc"), dict) else {}
-    value = proc.get("create_time") if proc.get("pid") == pid else status.get("create_time")
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def worker_alive(paths: RunPaths, status: dict[str, Any]) -> bool:
