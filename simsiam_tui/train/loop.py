@@ -17,7 +17,7 @@ from simsiam_tui.train.augment import AugmentSpec, DeviceAugment
 from simsiam_tui.train.checkpoint import load_resumable, rng_state, save_checkpoint, set_rng_state
 from simsiam_tui.train.data import make_source
 from simsiam_tui.train.datasets import load_dataset
-from simsiam_tui.train.errors import UserFacingError
+from simsiam_tui.train.errors import CheckpointError, UserFacingError
 from simsiam_tui.train.knn import extract_features, knn_top1, ordered_shard
 from simsiam_tui.train.methods import build_method
 from simsiam_tui.train.monitors import effective_rank, std_quantiles, z_std, z_std_ref
@@ -154,10 +154,17 @@ class Trainer:
                 f"checkpoint {self.checkpoint_path} has {ckpt['steps_per_epoch']} steps per epoch, this config "
                 f"{self.steps_per_epoch} (data.batch_size or the data set changed); start a new run instead"
             )
-        self.method.load_state_dict(ckpt["model"])
-        self.optimizer.load_state_dict(ckpt["optimizer"])
+        try:
+            self.method.load_state_dict(ckpt["model"])
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+            set_rng_state(ckpt["rng"], {"augment": self.aug_gen})
+        except (RuntimeError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise CheckpointError(
+                f"checkpoint {self.checkpoint_path} does not fit this run's model or optimizer ({first}); "
+                "was the config changed? start a new run instead"
+            ) from None
         self.step = int(ckpt["step"])
-        set_rng_state(ckpt["rng"], {"augment": self.aug_gen})
         self.resumed_from = self.step
 
     # -- monitors -------------------------------------------------------------------------------

@@ -201,11 +201,14 @@ class Heartbeat(threading.Thread):
         self.events.emit("system", step=step, epoch=epoch, **self.snapshot(os.getpid()))
 
     def run(self) -> None:
+        said: set[str] = set()
         while not self.stop_event.wait(self.interval):
             try:
                 self.beat()
-            except OSError as exc:  # a full disk or a vanished file: say so, keep beating
-                print(f"heartbeat: {exc}", file=sys.stderr, flush=True)
+            except OSError as exc:  # a full disk or a vanished file: say so once, keep beating
+                if str(exc) not in said:
+                    said.add(str(exc))
+                    print(f"heartbeat: {exc}", file=sys.stderr, flush=True)
 
     def stop(self) -> None:
         """Stop beating and wait for the thread (before the terminal status is written)."""

@@ -184,3 +184,13 @@ def test_disk_full_during_a_checkpoint_removes_the_temp_file_and_fails_saying_so
     assert status["state"] == "failed" and "no space left" in status["message"]
     end = [e for e in read_events(paths.events) if e["kind"] == "end"][-1]
     assert end["state"] == "failed" and "disk full" in end["reason"]
+
+
+@pytest.mark.slow
+def test_a_checkpoint_of_another_model_is_one_line(tmp_path: Path) -> None:
+    """A safe file that does not fit (the config changed since): one line naming it, not a torch page."""
+    paths = create_run(tmp_path / "runs", tiny_config(), "changed")
+    save_checkpoint(paths.checkpoint, {**_payload(1), "steps_per_epoch": STEPS_PER_EPOCH})
+    proc = subprocess.run([sys.executable, "-m", "simsiam_tui.train", str(paths.dir)], env=worker_env(),
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    one_line_error(proc, str(paths.checkpoint), "does not fit")
