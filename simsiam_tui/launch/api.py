@@ -247,7 +247,7 @@ def await_resume(runs: Sequence[RunPaths], timeout: float, poll_s: float = 0.25)
             state = refresh_state(paths)
             if start is not None:
                 step = start.get("resumed_from_step")
-                what = f"resumed from step {step}" if isinstance(step, int) else "restarted from step 0 (no checkpoint)"
+                what = f"resumed from step {step}" if isinstance(step, int) and step > 0 else "restarted from step 0 (no checkpoint)"
                 note = start.get("resume_note")
                 done[run_id] = Action(run_id, f"{what}; {note}" if note else what, state)
             elif state not in ("queued", "starting", "running"):
