@@ -87,6 +87,7 @@ def test_stop_mid_run_then_resume_logs_no_step_twice(root: Path) -> None:
 
     resume = run_cli("runs", "resume", run["id"][:22], "--runs", str(root), "--json")
     assert resume.returncode == 0, resume.stderr
+    assert json.loads(resume.stdout)[0]["action"] == "resumed from step 12"  # said once the worker had loaded it
     _wait_all_ended(root, 120)
     assert status_of(run_dir)["state"] == "finished"
     steps = _train_steps(run_dir)
