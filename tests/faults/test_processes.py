@@ -156,3 +156,24 @@ def test_worker_whose_run_folder_vanished_stops_without_recreating_it(root: Path
         assert not paths.dir.exists(), "the worker recreated a stub of the removed run"
     finally:
         worker.kill()
+
+
+@pytest.mark.slow
+def test_a_paused_worker_that_comes_back_is_live_again_and_kept_its_slot(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    paths = create_run(root, tiny_config(train={"epochs": 50}), "paused")
+    worker = start_worker_for(paths.dir)
+    try:
+        wait_until(lambda: (read_status(paths.status) or {}).get("state") == "running", 120, "the worker to run")
+        os.kill(worker.pid, signal.SIGSTOP)
+        monkeypatch.setenv("SIMSIAM_TUI_STALE_S", "2")
+        wait_until(lambda: refresh_state(paths) == "lost", 30, "the paused worker to be marked lost")
+        assert read_status(paths.status)["state"] == "lost"
+        assert occupancy(root) == {None: 1}, "the slot of a lost run whose process lives was given away"
+        os.kill(worker.pid, signal.SIGCONT)
+        wait_until(lambda: read_status(paths.status)["state"] == "running", 30, "the worker's heartbeat to revive it")
+        rows = json.loads(run_cli("runs", "ls", "--json", "--runs", str(root), env=cli_env(SIMSIAM_TUI_STALE_S="2")).stdout)
+        assert rows[0]["state"] == "running"
+    finally:
+        worker.kill()
