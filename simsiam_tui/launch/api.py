@@ -29,6 +29,7 @@ from simsiam_tui.store import (
     create_run,
     read_events,
     read_status,
+    resolve_path,
     runs_root,
     update_status,
 )
@@ -173,6 +174,7 @@ def resume_runs(runs: Sequence[RunPaths], gpus: list[int] | None = None, per_gpu
 
     gpus/per_gpu replace the run's original request when given.
     """
+    runs = [RunPaths(resolve_path(p.dir)) for p in runs]  # the worker and the queue runner start elsewhere
     for paths in runs:
         state = refresh_state(paths)
         if state not in RESUMABLE_STATES:

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Header
 
+from simsiam_tui.store import resolve_path, runs_root
 from simsiam_tui.ui.actions import Backend
 from simsiam_tui.ui.commands import ActionsMixin
 from simsiam_tui.ui.model import LOCAL_HOST, Catalog
@@ -81,7 +82,7 @@ class SimsiamApp(ActionsMixin, App[None]):
         clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__()
-        self.roots = [Path(r) for r in roots] or [Path("runs")]
+        self.roots = [resolve_path(r) for r in roots] or [runs_root(None)]  # absolute: workers start elsewhere
         self.backend = backend or Backend()
         self.catalog = Catalog(self.roots)
         self.poller = Poller(self.catalog, self.backend, self._from_poller, interval=poll_interval)
@@ -96,7 +97,7 @@ class SimsiamApp(ActionsMixin, App[None]):
         self._charts_dirty = False
         self._last_redraw = 0.0
         self._redraw_cost = 0.0
-        self.sub_title = "  ".join(str(r) for r in self.roots)
+        self.sub_title = "  ".join(shown_path(r) for r in self.roots)
         self.closing = False
         self.seen_versions: dict[str, int] = {}
 
@@ -275,7 +276,7 @@ class SimsiamApp(ActionsMixin, App[None]):
         self.chart_keys = [r.key for r in runs]
         empty = None
         if not self.catalog.runs:
-            where = ", ".join(str(r) for r in self.roots)
+            where = ", ".join(shown_path(r) for r in self.roots)
             empty = f"no runs in {where} yet: press l to launch (try the stop-grad suite), or run `simsiam-tui demo`"
         self.charts_panel.draw(runs, self.x_axis, self.smooth, locks, empty)
         self._redraw_cost = time.monotonic() - self._last_redraw
@@ -337,6 +338,17 @@ class SimsiamApp(ActionsMixin, App[None]):
         self.auto_select = False
         self._update_all_marks()
         self.redraw_charts()
+
+
+def shown_path(path: Path) -> str:
+    """A root as a person reads it: relative to the cwd when under it, `~/...` under home, else absolute."""
+    for base, prefix in ((Path.cwd().resolve(), ""), (Path.home().resolve(), "~/")):
+        try:
+            rel = path.relative_to(base)
+        except ValueError:
+            continue
+        return prefix + str(rel) if str(rel) != "." else (prefix.rstrip("/") or ".")
+    return str(path)
 
 
 def run_app(roots: Sequence[str | Path], **kwargs: Any) -> None:

@@ -222,7 +222,7 @@ class ChartsPanel(Vertical):
 
 
 def legend(runs: list[ChartRun], x_axis: str, smooth: bool) -> Text:
-    """`■ simsiam ok  ■ no-stop-grad COLLAPSED   x: step  smoothing: on`."""
+    """`■ simsiam healthy  ■ no-stop-grad COLLAPSED   x: step  smoothing: on`."""
     text = Text()
     if not runs:
         text.append("no run selected: space selects runs to compare", style="dim")
