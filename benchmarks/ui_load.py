@@ -119,15 +119,17 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
             return [], None
 
     renders: list[float] = []
-    original_build = MetricChart._build
+    original_render = MetricChart.render
 
-    def timed_build(self, job):  # plotext builds each chart's text on the chart's builder thread
+    def timed_render(self):  # textual-plot draws a chart in render(), on the UI thread, when its data changed
+        fresh = self.pending
         t = time.perf_counter()
-        out = original_build(self, job)
-        renders.append(time.perf_counter() - t)
+        out = original_render(self)
+        if fresh:
+            renders.append(time.perf_counter() - t)
         return out
 
-    MetricChart._build = timed_build  # type: ignore[method-assign]
+    MetricChart.render = timed_render  # type: ignore[method-assign]
     redraws: list[float] = []
     app = SimsiamApp([root], backend=NoProbe())
     original_redraw = app.redraw_charts

@@ -33,7 +33,7 @@ def render(panels: list[Panel], x_axis: str, out: Path) -> None:
     """Draw the panels side by side and write them to `out` (written whole: a temp file, then renamed)."""
     fmt = check_out(out)
     try:  # lazily: matplotlib costs ~0.3 s to import, and only this command needs it
-        from matplotlib.figure import Figure  # Figure without pyplot: no global state, Agg/SVG/PDF canvases
+        from matplotlib.figure import Figure  # noqa: TID251 (the report layer is where matplotlib lives)
     except ImportError:
         raise ReportError("runs plot needs matplotlib: pip install 'simsiam-tui[report]'") from None
 

@@ -198,6 +198,17 @@ def group_line(
     return result
 
 
+def exact_at(histories: list[RunHistory], metric: Metric, x_axis: str, x: float) -> float | None:
+    """The logged value at or just before `x` (for replicas, the mean of theirs); None left of the first point."""
+    values = []
+    for history in histories:
+        xs, ys = extract(history, metric, x_axis)
+        i = int(np.searchsorted(xs, x, side="right")) - 1
+        if 0 <= i < len(ys):
+            values.append(float(ys[i]))
+    return float(np.mean(values)) if values else None
+
+
 def value_at(ln: Line, x: float) -> float | None:
     """The line's value at `x`: the bucket at or just before it (None left of the line's first point)."""
     xs, ys = ln.at_x or ln.x, ln.at_y or ln.y

@@ -21,7 +21,7 @@ from textual_plot import HiResMode, PlotWidget
 from simsiam_tui.store import RunHistory, Verdict
 from simsiam_tui.ui import fmt
 from simsiam_tui.ui.layout import Layout
-from simsiam_tui.ui.series import X_LABELS, Line, Metric, group_line, line, metric_for, value_at
+from simsiam_tui.ui.series import X_LABELS, Line, Metric, exact_at, group_line, line, metric_for
 from simsiam_tui.ui.widgets.axes import fit_axes
 from simsiam_tui.ui.widgets.quantile_chart import QuantileChart
 
@@ -95,6 +95,7 @@ class MetricChart(PlotWidget):
         super().__init__(id=f"chart-{metric.slug}", **kwargs)
         self.metric, self.log_y, self.slot = metric, log_y, slot
         self.lines: dict[str, Line] = {}
+        self.readings: dict[str, float | None] = {}  # each run's value at the cursor
         self.build_seconds = 0.0  # the app paces live redraws by this
         self.drawn = 0  # draw() calls; `rendered` catches up when the frame is painted
         self.rendered = 0
@@ -168,10 +169,12 @@ class MetricChart(PlotWidget):
 
     def on_click(self, event: events.Click) -> None:
         """A click puts the cursor of every chart at that x (the plot area starts after the left margin)."""
-        px = event.x - self.margin_left
+        # clicks bubble up from the plot's inner canvas with x relative to it: use the screen position instead
+        px = int(event.screen_x) - self.content_region.x - self.margin_left
+        py = int(event.screen_y) - self.content_region.y - self.margin_top
         if px < 0 or not self.lines:
             return
-        x, _ = self.get_coordinate_from_pixel(px, max(0, event.y - self.margin_top))
+        x, _ = self.get_coordinate_from_pixel(px, max(0, py))
         if math.isfinite(x):
             self.post_message(self.CursorAt(x))
 
@@ -269,11 +272,14 @@ class ChartsPanel(Vertical):
         for chart in self.charts():
             width = max(16, chart.size.width - chart.margin_left)  # a min and a max per cell: braille has two dots
             lines = []
+            chart.readings = {}
             for run in runs:
                 with ExitStack() as held:  # the poller appends to these arrays: copy them under their locks
                     for lock in locks.get(run.key, ()):
                         held.enter_context(lock)
                     lines.append((run, _line(run, chart.metric, x_axis, width, smooth, x_range)))
+                    if cursor is not None:
+                        chart.readings[run.key] = exact_at(run.group or [run.history], chart.metric, x_axis, cursor)
             chart.draw(lines, x_range, cursor)
         self.legend.update(Text(empty, style="bold") if empty else legend(runs, x_axis, smooth, x_range))
         self.set_class(cursor is not None, "cursor")
@@ -328,8 +334,7 @@ def readout(charts: list[MetricChart], runs: list[ChartRun], cursor: float, x_ax
     for chart in charts:
         text.append(f"\n{chart.metric.title}: ", style="dim")
         for run in runs:
-            ln = chart.lines.get(run.key)
-            value = value_at(ln, cursor) if ln is not None else None
+            value = chart.readings.get(run.key)
             if value is None:
                 continue
             text.append("■", style=hex_color(run.color))
