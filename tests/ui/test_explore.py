@@ -29,7 +29,9 @@ def x_limits(chart: MetricChart) -> tuple[float, float]:
 
 def within(chart: MetricChart, lo: float, hi: float) -> bool:
     """Every line of the chart lies in [lo, hi] but for the one point kept on each side (lines reach the edges)."""
-    return all(len({x for x in ln.x if x < lo}) <= 1 and len({x for x in ln.x if x > hi}) <= 1 for ln in chart.lines.values())
+    return all(
+        len({x for x in ln.x if x < lo}) <= 1 and len({x for x in ln.x if x > hi}) <= 1 for ln in chart.lines.values()
+    )
 
 
 async def test_zoom_pan_reset_keep_every_chart_aligned(suite_root, backend):
@@ -64,7 +66,9 @@ async def test_mouse_wheel_zoom_on_one_chart_moves_them_all(suite_root, backend)
         region = loss.region
         sx, sy = region.x + region.width // 2, region.y + region.height // 2
         for _ in range(3):
-            loss.post_message(events.MouseScrollDown(loss, sx - region.x, sy - region.y, 0, 1, 0, False, False, False, sx, sy))
+            loss.post_message(
+                events.MouseScrollDown(loss, sx - region.x, sy - region.y, 0, 1, 0, False, False, False, sx, sy)
+            )
             await pilot.pause(0.05)
         await wait_until(pilot, lambda: app.x_range is not None and app.charts_current)
         lo, hi = app.x_range
@@ -118,7 +122,13 @@ async def test_chart_picker_puts_any_numeric_field_on_a_chart(suite_root, backen
         picker = app.screen
         assert isinstance(picker, ChartPicker)
         values = [v for _, v in picker.options]
-        for field in ("train/lr", "train/data_wait", "train/img_per_s", "system/gpu_util_pct", "system/gpu_mem_used_mb"):
+        for field in (
+            "train/lr",
+            "train/data_wait",
+            "train/img_per_s",
+            "system/gpu_util_pct",
+            "system/gpu_mem_used_mb",
+        ):
             assert field in values
         picker.query_one("#metric-1", Select).value = "train/lr"
         picker.query_one("#metric-4", Select).value = "system/gpu_util_pct"
@@ -195,7 +205,9 @@ async def test_replicas_of_a_group_draw_as_mean_and_band(tmp_path, backend):
         import numpy as np
 
         assert ln.at_y == pytest.approx(np.mean(per_run, axis=0).tolist())
-        assert [h - m for h, m in zip(ln.band_hi, ln.at_y)] == pytest.approx(np.std(per_run, axis=0).tolist())
+        assert [h - m for h, m in zip(ln.band_hi, ln.at_y, strict=True)] == pytest.approx(
+            np.std(per_run, axis=0).tolist()
+        )
         assert "mean ± std of 3" in str(app.charts_panel.legend.render())
 
 
