@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -29,6 +30,7 @@ AUTO_COMPARE = 6  # until the user picks, up to this many runs are compared auto
 NARROW_WIDTH, SHORT_HEIGHT = 110, 30
 REDRAW_MIN_S = 0.5  # charts redraw at most twice a second while events stream in
 REDRAW_BUSY_FACTOR = 3.0  # ... and spend at most a third of the time drawing
+INPUT_QUIET_S = 0.3  # live chart updates wait this long after a key: the key's own frame is painted first
 
 CSS = """
 Screen { layout: vertical; }
@@ -107,6 +109,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         self._redraw_pending = False
         self._charts_dirty = False
         self._last_redraw = 0.0
+        self._last_key = 0.0
         self._redraw_cost = 0.0
         self.sub_title = "  ".join(str(r) for r in self.roots)
         self.closing = False
@@ -254,7 +257,8 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
     def charts_current(self) -> bool:
         """True when the table and charts show everything the poller has read (tests wait on this)."""
         seen = all(self.seen_versions.get(m.key) == m.version for m in self.catalog.models())
-        building = any(c.pending and c.region.area > 0 for c in self.charts_panel.charts())
+        panel = self.charts_panel
+        building = panel.changing or any(c.pending and c.region.area > 0 for c in panel.charts())
         return seen and not building and not self._redraw_pending and not self._charts_dirty and self.redraws > 0
 
     def request_redraw(self) -> None:
@@ -262,7 +266,8 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         self._charts_dirty = True
         if self._redraw_pending:
             return
-        wait = self.redraw_interval() - (time.monotonic() - self._last_redraw)
+        now = time.monotonic()
+        wait = max(self.redraw_interval() - (now - self._last_redraw), INPUT_QUIET_S - (now - self._last_key))
         if wait <= 0:
             self.redraw_charts()
         else:
@@ -271,13 +276,22 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
 
     def redraw_interval(self) -> float:
         """Seconds between live redraws: REDRAW_MIN_S, longer when drawing is slow (many runs, a slow terminal)."""
-        build = max((c.build_seconds for c in self.charts_panel.charts()), default=0.0)  # charts build in parallel
+        build = sum(c.build_seconds for c in self.charts_panel.charts())  # drawn one after another, on this thread
         return max(REDRAW_MIN_S, REDRAW_BUSY_FACTOR * (self._redraw_cost + build))
 
     def _deferred_redraw(self) -> None:
         self._redraw_pending = False
-        if not self.closing:
+        if self.closing:
+            return
+        if time.monotonic() - self._last_key < INPUT_QUIET_S:
+            self.request_redraw()  # the user is typing: their keys' frames come before live chart updates
+        else:
             self.redraw_charts()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._last_key = time.monotonic()
+        await super().on_event(event)
 
     def redraw_charts(self) -> None:
         """Draw the charted runs now."""
@@ -351,7 +365,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         if not self.table.selected:
             self.request_redraw()
         else:
-            self.draw_quantiles()  # the std view follows the cursor's run
+            self.schedule_quantiles()  # the std view follows the cursor's run
 
     def on_runs_table_selection_changed(self, message: RunsTable.SelectionChanged) -> None:
         self.auto_select = False

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
+QUANTILES_AFTER_S = 0.15
 CURSOR_STEPS = 60  # `[` and `]` move the cursor by this fraction of the visible x range
 
 
@@ -164,6 +165,13 @@ class ExploreMixin(_Base):
         self.call_later(self._charts_picked, Layout(slots, self.x_axis, self.smooth))
 
     # -- std quantiles of the run under the cursor ------------------------------------------------
+    def schedule_quantiles(self) -> None:
+        """Draw the std view once the cursor rests: holding a key down never reads every run it passes."""
+        timer = getattr(self, "_quantile_timer", None)
+        if timer is not None:
+            timer.stop()
+        self._quantile_timer = self.set_timer(QUANTILES_AFTER_S, self.draw_quantiles)
+
     def draw_quantiles(self) -> None:
         """Draw the cursor run's std quantile bands; read its new collapse events on a thread first."""
         key = self.table.cursor_key if hasattr(self, "table") else None

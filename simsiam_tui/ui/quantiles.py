@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from pathlib import Path
 
 import numpy as np
-
-from simsiam_tui.store import EventTail
 
 BANDS = (0.0, 0.25, 0.5, 0.75, 1.0)  # which quantiles of the logged vector the view draws
 
@@ -17,7 +16,9 @@ class QuantileTrack:
     """`std_quantiles` rows of one run (with step, epoch and time), appended as its events file grows."""
 
     def __init__(self, events: Path) -> None:
-        self.tail = EventTail(events)
+        self.path = Path(events)
+        self.offset = 0
+        self.partial = b""
         self.lock = threading.Lock()
         self.x: dict[str, list[float]] = {"step": [], "epoch": [], "time": []}
         self.rows: list[list[float]] = []
@@ -30,7 +31,7 @@ class QuantileTrack:
             return self._poll()
 
     def _poll(self) -> bool:
-        events = self.tail.poll()
+        events = self._read()
         new = False
         with self.lock:
             for event in events:
@@ -50,6 +51,33 @@ class QuantileTrack:
                 self.rows.append([float(q) for q in qs])
                 new = True
         return new
+
+    def _read(self) -> list[dict]:
+        """New `start` and `collapse` events; other lines are skipped before parsing (most lines are `train`)."""
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(0, 2)
+                if fh.tell() < self.offset:  # truncated or replaced: start again
+                    self.offset, self.partial = 0, b""
+                    with self.lock:
+                        self._truncate(-1.0)
+                fh.seek(self.offset)
+                chunk = fh.read()
+        except OSError:
+            return []
+        self.offset += len(chunk)
+        lines = (self.partial + chunk).split(b"\n")
+        self.partial = lines.pop()
+        out = []
+        for line in lines:
+            if b'"collapse"' in line or b'"start"' in line:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(event, dict):
+                    out.append(event)
+        return out
 
     def _truncate(self, step: float) -> None:
         keep = [i for i, s in enumerate(self.x["step"]) if s <= step]

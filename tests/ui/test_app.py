@@ -173,7 +173,16 @@ async def test_help_and_palette_commands(suite_root, backend):
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Launch runs", "Stop runs", "Resume runs", "Delete runs", "Export", "Toggle smoothing", "Pick charts", "Cursor"} <= titles
+        assert {
+            "Launch runs",
+            "Stop runs",
+            "Resume runs",
+            "Delete runs",
+            "Export",
+            "Toggle smoothing",
+            "Pick charts",
+            "Cursor",
+        } <= titles
         assert "Switch x-axis" in titles and "Help" in titles
 
 

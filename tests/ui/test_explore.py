@@ -136,7 +136,9 @@ async def test_chart_picker_puts_any_numeric_field_on_a_chart(suite_root, backen
         await pilot.click("#apply")
         await wait_until(pilot, lambda: not isinstance(app.screen, ChartPicker))
         await wait_until(pilot, lambda: [c.metric.key for c in app.charts_panel.charts()][1] == "train/lr")
-        await wait_until(pilot, lambda: app.charts_current)
+        await wait_until(
+            pilot, lambda: app.charts_current and str(suite_root / SIMSIAM) in app.charts_panel.charts()[1].lines
+        )
         keys = [c.metric.key for c in app.charts_panel.charts()]
         assert keys == ["loss", "train/lr", "knn", "rank", "system/gpu_util_pct"]
         lr = app.query_one("#chart-train-lr", MetricChart)
@@ -168,7 +170,7 @@ async def test_a_corrupt_layout_file_is_ignored_with_a_notice(suite_root, backen
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, loaded(app, 3))
         assert [c.metric.key for c in app.charts_panel.charts()] == ["loss", "z_ratio", "knn", "rank"]
-        assert any("ignored" in n.message and LAYOUT_FILE in n.message for n in app._notifications)
+        assert "ignored" in app.layout_notice and LAYOUT_FILE in app.layout_notice  # shown as a notification
 
 
 async def test_std_quantile_view_follows_the_cursor_run(suite_root, backend):

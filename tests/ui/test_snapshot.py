@@ -74,3 +74,13 @@ def test_export_menu(snap_compare, tmp_path, monkeypatch):
 def test_help_screen(snap_compare, tmp_path, monkeypatch):
     app = _suite_app(tmp_path, monkeypatch)
     assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "question_mark"))
+
+
+def test_launch_dialog(snap_compare, tmp_path, monkeypatch):
+    app = _suite_app(tmp_path, monkeypatch)
+    assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "l"))
+
+
+def test_confirm_dialog(snap_compare, tmp_path, monkeypatch):
+    app = _suite_app(tmp_path, monkeypatch)
+    assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "s"))

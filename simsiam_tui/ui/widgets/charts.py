@@ -216,6 +216,7 @@ class ChartsPanel(Vertical):
         self.readout = Static(id="readout")
         self.quantiles = QuantileChart(id="quantiles")
         self.chart_layout = layout or Layout()
+        self.changing = False  # True while set_layout swaps the charts
         self._charts = self._make_charts(self.chart_layout)
 
     @staticmethod
@@ -248,11 +249,13 @@ class ChartsPanel(Vertical):
     async def set_layout(self, layout: Layout) -> None:
         """Replace the charts by those of `layout`."""
         self.chart_layout = layout
+        self.changing = True
         grid = self.query_one("#chart-grid", Grid)
         await grid.remove_children()
         self.quantiles = QuantileChart(id="quantiles")
         self._charts = self._make_charts(layout)
         await grid.mount_all(self._cells())
+        self.changing = False
 
     def charts(self) -> list[MetricChart]:
         """The metric charts, in order."""
