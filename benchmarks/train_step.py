@@ -36,10 +36,8 @@ def bench(scale: str, batch: int, steps: int, device: torch.device) -> dict[str,
         method = method.to(memory_format=torch.channels_last)
     opt = build_optimizer(method, cfg, batch)
     size = cfg.data.image_size
-    aug = DeviceAugment(
-        AugmentSpec(size, (0.5,) * 3, (0.25,) * 3, blur_p=0.5 if cfg.data.blur else 0.0),
-        torch.Generator(device=device).manual_seed(0),
-    )
+    aug = DeviceAugment(AugmentSpec(size, (0.5,) * 3, (0.25,) * 3, blur_p=0.5 if cfg.data.blur else 0.0),
+                        torch.Generator(device=device).manual_seed(0))
     images = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8, device=device)
     autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if cuda else contextlib.nullcontext
 
@@ -78,13 +76,8 @@ def bench(scale: str, batch: int, steps: int, device: torch.device) -> dict[str,
     collapse_mon = per_call(lambda: (std_quantiles(z), effective_rank(z)))
     mon = cfg.monitor
     share = (train_mon / mon.log_every + collapse_mon / mon.collapse_every) / step_s
-    return {
-        "img_per_s": batch / step_s,
-        "step_ms": 1e3 * step_s,
-        "train_monitor_ms": 1e3 * train_mon,
-        "collapse_monitor_ms": 1e3 * collapse_mon,
-        "monitor_share": share,
-    }
+    return {"img_per_s": batch / step_s, "step_ms": 1e3 * step_s, "train_monitor_ms": 1e3 * train_mon,
+            "collapse_monitor_ms": 1e3 * collapse_mon, "monitor_share": share}
 
 
 def main() -> None:

@@ -65,9 +65,7 @@ def launch(
         None, "--per-gpu", help="Runs sharing one GPU (default 1); on the CPU, runs at once (default max(2, cores/4))."
     ),
     gpus_per_run: int = typer.Option(
-        1,
-        "--gpus-per-run",
-        min=1,
+        1, "--gpus-per-run", min=1,
         help="DDP: processes (one GPU each) per run, under torchrun; data.batch_size is the global batch.",
     ),
     follow: bool = typer.Option(

@@ -32,9 +32,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    runs: str | None = typer.Option(
-        None, "--runs", help="Runs root for the app (default $SIMSIAM_TUI_RUNS or ./runs)."
-    ),
+    runs: str | None = typer.Option(None, "--runs", help="Runs root for the app (default $SIMSIAM_TUI_RUNS or ./runs)."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """With no command, open the dashboard of every run under the runs root."""

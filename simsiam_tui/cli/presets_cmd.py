@@ -42,9 +42,7 @@ def presets_ls(
     if as_json:
         print_json(
             {
-                "presets": {
-                    n: dict(zip(("description", "paper"), describe_preset(n, presets), strict=True)) for n in names
-                },
+                "presets": {n: dict(zip(("description", "paper"), describe_preset(n, presets), strict=True)) for n in names},
                 "suites": {n: s.presets for n, s in suites.items()},
                 "scales": scales,
             }

@@ -36,6 +36,7 @@ from simsiam_tui.store import (
 app = typer.Typer(help="Run as Slurm jobs: submit, list with Slurm's state, cancel.", no_args_is_help=True)
 
 
+
 def _console() -> Console:
     return console if console.is_terminal else Console(width=220, highlight=False)
 

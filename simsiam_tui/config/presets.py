@@ -157,17 +157,13 @@ def load_suite(name: str, presets_dir: str | Path | None = None) -> Suite:
     table = read_toml(path)
     unknown = set(table) - {"description", "presets", "scale", "overrides"}
     if unknown:
-        raise ConfigError(
-            f"unknown key '{sorted(unknown)[0]}' in suite {path}; allowed: description, presets, scale, overrides"
-        )
+        raise ConfigError(f"unknown key '{sorted(unknown)[0]}' in suite {path}; allowed: description, presets, scale, overrides")
     presets = table.get("presets")
     if not isinstance(presets, list) or not presets or not all(isinstance(p, str) for p in presets):
         raise ConfigError(f"suite {path} needs 'presets', a non-empty list of preset names")
     for preset in presets:
         _find("", preset, presets_dir)
-    return Suite(
-        path.stem, str(table.get("description", "")), presets, table.get("scale"), list(table.get("overrides", []))
-    )
+    return Suite(path.stem, str(table.get("description", "")), presets, table.get("scale"), list(table.get("overrides", [])))
 
 
 def describe_preset(name: str, presets_dir: str | Path | None = None) -> tuple[str, str]:

@@ -63,7 +63,8 @@ def launch_runs(
                 f"{gpus_per_run}; fix: --set data.batch_size={max(gpus_per_run, batch // gpus_per_run * gpus_per_run)}"
             )
     requests = [
-        make_request(gpus, per_gpu, getattr(getattr(c, "train", None), "device", "auto"), gpus_per_run) for c in configs
+        make_request(gpus, per_gpu, getattr(getattr(c, "train", None), "device", "auto"), gpus_per_run)
+        for c in configs
     ]
     path = _root(root)
     created: list[RunPaths] = []

@@ -34,9 +34,7 @@ def worker_command(run_dir: Path, nproc: int = 1) -> list[str]:
     if override:
         import shlex
 
-        return [
-            part.replace("{run_dir}", str(run_dir)).replace("{nproc}", str(nproc)) for part in shlex.split(override)
-        ]
+        return [part.replace("{run_dir}", str(run_dir)).replace("{nproc}", str(nproc)) for part in shlex.split(override)]
     if nproc > 1:
         return [
             sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",

@@ -93,7 +93,9 @@ class Request:
         return cls(gpus=gpus, per_gpu=per_gpu, threads=threads if not gpus else None, gpus_per_run=n)
 
 
-def make_request(gpus: list[int] | None, per_gpu: int | None, device: str = "auto", gpus_per_run: int = 1) -> Request:
+def make_request(
+    gpus: list[int] | None, per_gpu: int | None, device: str = "auto", gpus_per_run: int = 1
+) -> Request:
     """Check --gpus/--per-gpu/--gpus-per-run against what the probe sees and return the run's Request."""
     if per_gpu is not None and per_gpu < 1:
         raise LaunchError(f"--per-gpu {per_gpu} must be at least 1")

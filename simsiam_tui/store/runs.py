@@ -28,13 +28,7 @@ def create_run(root: str | Path, cfg: Any, name: str | None = None) -> RunPaths:
     atomic_write_text(paths.config, json.dumps(data, indent=1) + "\n")
     write_status(
         paths.status,
-        {
-            "state": "queued",
-            "name": label,
-            "variant": data.get("variant"),
-            "created": time.time(),
-            "host": socket.gethostname(),
-        },
+        {"state": "queued", "name": label, "variant": data.get("variant"), "created": time.time(), "host": socket.gethostname()},
     )
     return paths
 

@@ -32,7 +32,9 @@ class BasicBlock(nn.Module):
 class CifarResNet(nn.Module):
     """ResNet with a 3x3 stride-1 stem and no max-pool; outputs globally pooled features (N x C)."""
 
-    def __init__(self, blocks: Sequence[int], width: int = 64, in_ch: int = 3, zero_init_residual: bool = True) -> None:
+    def __init__(
+        self, blocks: Sequence[int], width: int = 64, in_ch: int = 3, zero_init_residual: bool = True
+    ) -> None:
         super().__init__()
         self.stem = nn.Sequential(
             nn.Conv2d(in_ch, width, 3, stride=1, padding=1, bias=False),

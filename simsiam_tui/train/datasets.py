@@ -98,7 +98,9 @@ def load_cifar(name: str, folder: Path, download: bool) -> DataBundle:
     """CIFAR-10 / CIFAR-100 in torchvision's on-disk format under `folder`."""
     from torchvision import datasets as tvd
 
-    cls, expect = (tvd.CIFAR10, "cifar-10-batches-py") if name == "cifar10" else (tvd.CIFAR100, "cifar-100-python")
+    cls, expect = (
+        (tvd.CIFAR10, "cifar-10-batches-py") if name == "cifar10" else (tvd.CIFAR100, "cifar-100-python")
+    )
     sets = [_torchvision_set(cls, name, folder, download, expect, train=t) for t in (True, False)]
     train, test = (ImageSet(_hwc_to_tensor(s.data), torch.tensor(s.targets, dtype=torch.int64)) for s in sets)
     mean, std = (CIFAR10_MEAN, CIFAR10_STD) if name == "cifar10" else (CIFAR100_MEAN, CIFAR100_STD)

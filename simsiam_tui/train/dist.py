@@ -137,9 +137,7 @@ def convert_global_batchnorm(module: nn.Module) -> nn.Module:
     """Replace every BatchNorm{1,2,3}d by GlobalBatchNorm sharing its parameters and buffers (same state_dict keys)."""
     out = module
     if isinstance(module, nn.modules.batchnorm._BatchNorm) and not isinstance(module, GlobalBatchNorm):
-        out = GlobalBatchNorm(
-            module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats
-        )
+        out = GlobalBatchNorm(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats)
         if module.affine:
             with torch.no_grad():
                 out.weight = module.weight

@@ -68,7 +68,9 @@ def knn_top1(
     return float((pred == query_labels.to(pred.device)).float().mean())
 
 
-def ordered_shard(src: Any, batch_size: int, lo: int, hi: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def ordered_shard(
+    src: Any, batch_size: int, lo: int, hi: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """(images, labels) batches of items [lo, hi) of a batch source, in storage order (a DDP rank's kNN shard)."""
     if lo == 0 and hi >= len(src):
         yield from src.ordered(batch_size)

@@ -95,10 +95,7 @@ class Trainer:
         # the same stream on every rank: each draws the global batch's view parameters and keeps its rows
         self.aug_gen = torch.Generator(device=self.device).manual_seed(cfg.train.seed * 7919 + 1)
         spec = AugmentSpec(
-            size=cfg.data.image_size,
-            mean=bundle.mean,
-            std=bundle.std,
-            blur_p=0.5 if cfg.data.blur else 0.0,
+            size=cfg.data.image_size, mean=bundle.mean, std=bundle.std, blur_p=0.5 if cfg.data.blur else 0.0,
             compile=cfg.train.compile,  # the augmentation's ops fused too
         )
         self.augment = DeviceAugment(spec, self.aug_gen)
@@ -137,12 +134,8 @@ class Trainer:
             t0 = time.perf_counter()
             save_checkpoint(self.checkpoint_path, self.state())
             self.events.emit(
-                "checkpoint",
-                step=self.step,
-                epoch=self.epoch_float,
-                path=str(self.checkpoint_path.name),
-                reason=reason,
-                seconds=round(time.perf_counter() - t0, 4),
+                "checkpoint", step=self.step, epoch=self.epoch_float, path=str(self.checkpoint_path.name),
+                reason=reason, seconds=round(time.perf_counter() - t0, 4),
             )
             self.events.flush(fsync=True)
         dist.barrier()
@@ -192,33 +185,18 @@ class Trainer:
             return
         labeled = bank_y >= 0
         acc = knn_top1(
-            queries,
-            query_y,
-            bank[labeled],
-            bank_y[labeled],
-            self.num_classes,
-            self.cfg.monitor.knn_k,
+            queries, query_y, bank[labeled], bank_y[labeled], self.num_classes, self.cfg.monitor.knn_k,
             self.cfg.monitor.knn_t,
         )
         self.events.emit(
-            "eval",
-            step=self.step,
-            epoch=self.epoch_float,
-            knn_top1=acc,
-            knn_k=self.cfg.monitor.knn_k,
+            "eval", step=self.step, epoch=self.epoch_float, knn_top1=acc, knn_k=self.cfg.monitor.knn_k,
             seconds=round(time.perf_counter() - t0, 4),
         )
 
     def _log_train(self, loss: float, lr: float, z: torch.Tensor, images: int, wall: float, wait: float) -> None:
         self.events.emit(
-            "train",
-            step=self.step,
-            epoch=self.epoch_float,
-            loss=loss,
-            lr=lr,
-            z_std=z_std(z),
-            z_std_ref=z_std_ref(z.shape[1]),
-            img_per_s=images / max(wall, 1e-9),
+            "train", step=self.step, epoch=self.epoch_float, loss=loss, lr=lr, z_std=z_std(z),
+            z_std_ref=z_std_ref(z.shape[1]), img_per_s=images / max(wall, 1e-9),
             data_wait=min(1.0, wait / max(wall, 1e-9)),
             **{k: float(v) for k, v in getattr(self, "extras", {}).items()},
         )
@@ -261,12 +239,8 @@ class Trainer:
             self._log_train(float(dist.all_reduce_mean(loss.detach())), lr, z, images, wall, wait)
         if collapse_now:
             self.events.emit(
-                "collapse",
-                step=self.step,
-                epoch=self.epoch_float,
-                std_quantiles=std_quantiles(z),
-                effective_rank=effective_rank(z),
-                dim=z.shape[1],
+                "collapse", step=self.step, epoch=self.epoch_float, std_quantiles=std_quantiles(z),
+                effective_rank=effective_rank(z), dim=z.shape[1],
             )
         return log_now
 
@@ -278,13 +252,10 @@ class Trainer:
         first_epoch = self.step // self.steps_per_epoch
         for epoch in range(first_epoch, cfg.train.epochs):
             start = self.step - epoch * self.steps_per_epoch
-            batches = iter(
-                self.train_src.epoch_batches(epoch, cfg.train.seed, self.batch, start, self.rank, self.world)
-            )
+            batches = iter(self.train_src.epoch_batches(epoch, cfg.train.seed, self.batch, start, self.rank, self.world))
             indices = (
                 iter(self.train_src.epoch_indices(epoch, cfg.train.seed, self.batch, start, self.rank, self.world))
-                if self.method.uses_index
-                else None
+                if self.method.uses_index else None
             )
             while True:
                 t0 = time.perf_counter()

@@ -25,7 +25,9 @@ def build_optimizer(method: Method, cfg: RunConfig, global_batch: int) -> torch.
         if not g["params"]:
             continue
         groups.append({**g, "lr": lr, "initial_lr": lr})
-    return torch.optim.SGD(groups, lr=lr, momentum=cfg.optim.momentum, weight_decay=cfg.optim.weight_decay)
+    return torch.optim.SGD(
+        groups, lr=lr, momentum=cfg.optim.momentum, weight_decay=cfg.optim.weight_decay
+    )
 
 
 class CosineSchedule:

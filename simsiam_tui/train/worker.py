@@ -41,13 +41,9 @@ def _load_config(paths: Any) -> Any:
     from simsiam_tui.config import ConfigError, load_config_file
 
     if not paths.dir.is_dir():
-        raise UserFacingError(
-            f"run folder '{paths.dir}' does not exist; create a run with `simsiam-tui train --preset NAME`"
-        )
+        raise UserFacingError(f"run folder '{paths.dir}' does not exist; create a run with `simsiam-tui train --preset NAME`")
     if not paths.config.is_file():
-        raise UserFacingError(
-            f"'{paths.dir}' holds no run (no config.json); create one with `simsiam-tui train --preset NAME`"
-        )
+        raise UserFacingError(f"'{paths.dir}' holds no run (no config.json); create one with `simsiam-tui train --preset NAME`")
     try:
         return load_config_file(paths.config)
     except ConfigError as err:
@@ -102,15 +98,9 @@ def run_worker(run_dir: Path | str) -> int:
     from simsiam_tui.config import config_digest
 
     status.update(
-        state="starting",
-        pid=os.getpid(),
-        pgid=os.getpgrp(),
-        host=socket.gethostname(),
-        gpus=os.environ.get("CUDA_VISIBLE_DEVICES"),
-        slurm_job_id=os.environ.get("SLURM_JOB_ID"),
-        heartbeat=time.time(),
-        exit_code=None,
-        message="",
+        state="starting", pid=os.getpid(), pgid=os.getpgrp(), host=socket.gethostname(),
+        gpus=os.environ.get("CUDA_VISIBLE_DEVICES"), slurm_job_id=os.environ.get("SLURM_JOB_ID"),
+        heartbeat=time.time(), exit_code=None, message="",
     )
     events = SafeEvents(EventWriter(paths.events, cfg.monitor.flush_every_s) if main else None)
     stop = StopFlag()
@@ -129,23 +119,12 @@ def run_worker(run_dir: Path | str) -> int:
         import torch
 
         events.emit(
-            "start",
-            step=trainer.step,
-            epoch=trainer.epoch_float,
-            host=socket.gethostname(),
-            pid=os.getpid(),
+            "start", step=trainer.step, epoch=trainer.epoch_float, host=socket.gethostname(), pid=os.getpid(),
             device=str(trainer.device),
             devices=[torch.cuda.get_device_name(trainer.device)] if trainer.cuda else ["cpu"],
-            world_size=trainer.world,
-            rank=trainer.rank,
-            versions=_versions(),
-            config_digest=config_digest(cfg),
-            resumed_from_step=resumed,
-            steps_per_epoch=trainer.steps_per_epoch,
-            total_steps=trainer.total_steps,
-            train_images=len(trainer.train_src),
-            variant=cfg.variant,
-            scale=cfg.scale,
+            world_size=trainer.world, rank=trainer.rank, versions=_versions(), config_digest=config_digest(cfg),
+            resumed_from_step=resumed, steps_per_epoch=trainer.steps_per_epoch, total_steps=trainer.total_steps,
+            train_images=len(trainer.train_src), variant=cfg.variant, scale=cfg.scale,
             threads=torch.get_num_threads(),
         )
         events.flush()
