@@ -21,6 +21,7 @@ else:
     _Base = object
 
 QUANTILES_AFTER_S = 0.15
+VIEW_SETTLE_S = 0.08  # a drag sends a scale change per mouse move: redraw every chart once it pauses
 CURSOR_STEPS = 60  # `[` and `]` move the cursor by this fraction of the visible x range
 
 
@@ -123,7 +124,22 @@ class ExploreMixin(_Base):
         self.redraw_charts()
 
     def on_charts_panel_view_changed(self, message: ChartsPanel.ViewChanged) -> None:
-        self.set_view(message.x_range)
+        """A chart's own zoom or pan (wheel, drag, its keys): the others follow once the mouse rests a moment."""
+        if message.x_range is None:
+            self.set_view(None)
+            return
+        if not message.x_range[1] > message.x_range[0]:
+            return
+        self.x_range = message.x_range
+        self._charts_dirty = True
+        timer = getattr(self, "_view_timer", None)
+        if timer is not None:
+            timer.stop()
+        self._view_timer = self.set_timer(VIEW_SETTLE_S, self._view_settled)
+
+    def _view_settled(self) -> None:
+        if not self.closing and self.is_running:
+            self.redraw_charts()
 
     def on_metric_chart_cursor_at(self, message: MetricChart.CursorAt) -> None:
         self.cursor_x = message.x
@@ -174,6 +190,8 @@ class ExploreMixin(_Base):
 
     def draw_quantiles(self) -> None:
         """Draw the cursor run's std quantile bands; read its new collapse events on a thread first."""
+        if self.closing or not self.is_running:
+            return
         key = self.table.cursor_key if hasattr(self, "table") else None
         model = self.catalog.get(key) if key else None
         chart = self.charts_panel.quantiles
