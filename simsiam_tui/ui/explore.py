@@ -163,9 +163,11 @@ class ExploreMixin(_Base):
 
     def action_pick_charts(self) -> None:
         """`v`: choose which metric each chart shows (any numeric field of train/collapse/eval/system), and log-y."""
-        histories = [m.shown for m in self.catalog.models()]
-        fields = numeric_fields(histories)
-        self.push_screen(ChartPicker(self.chart_layout, fields), self._charts_picked)
+        fields: dict[str, None] = {}
+        for model in self.catalog.models():
+            with model.lock:  # the poller adds columns as new fields appear
+                fields.update(dict.fromkeys(numeric_fields([model.shown])))
+        self.push_screen(ChartPicker(self.chart_layout, list(fields)), self._charts_picked)
 
     async def _charts_picked(self, layout: Layout | None) -> None:
         if layout is None:

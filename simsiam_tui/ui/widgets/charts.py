@@ -96,6 +96,7 @@ class MetricChart(PlotWidget):
         self.metric, self.log_y, self.slot = metric, log_y, slot
         self.lines: dict[str, Line] = {}
         self.readings: dict[str, float | None] = {}  # each run's value at the cursor
+        self.signature: object = None  # what the last draw showed: an unchanged chart is not drawn again
         self.build_seconds = 0.0  # the app paces live redraws by this
         self.drawn = 0  # draw() calls; `rendered` catches up when the frame is painted
         self.rendered = 0
@@ -274,6 +275,20 @@ class ChartsPanel(Vertical):
         """Redraw every chart, the legend and the cursor readout for these runs."""
         for chart in self.charts():
             width = max(16, chart.size.width - chart.margin_left)  # a min and a max per cell: braille has two dots
+            signature = (
+                tuple((r.key, r.color, r.label, *_lengths(r, chart.metric.kind)) for r in runs),
+                x_axis,
+                smooth,
+                x_range,
+                cursor,
+                width,
+                chart.size.height,
+                chart.log_y,
+                chart.is_mounted,
+            )
+            if signature == chart.signature:
+                continue  # nothing it shows changed (an eval or collapse chart while only train events came)
+            chart.signature = signature
             lines = []
             chart.readings = {}
             for run in runs:
@@ -300,6 +315,11 @@ class ChartsPanel(Vertical):
 
     def on_resize(self) -> None:
         self.post_message(self.NeedsRedraw())
+
+
+def _lengths(run: ChartRun, kind: str) -> tuple[int, ...]:
+    """How many rows each history of a chart line has (and which history object: a preview is replaced)."""
+    return tuple(v for h in (run.group or [run.history]) for v in (id(h), len(h.series[kind])))
 
 
 def _line(run: ChartRun, metric: Metric, x_axis: str, width: int, smooth: bool, x_range: Any) -> Line | None:
