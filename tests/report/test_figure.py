@@ -122,3 +122,15 @@ def test_runs_plot_without_runs_is_one_line(tmp_path: Path) -> None:
     result = cli("runs", "plot", "--out", "fig.png", cwd=tmp_path)
     assert result.returncode == 2 and result.stderr.strip().count("\n") == 0
     assert "no runs to plot" in result.stderr
+
+
+def test_linear_probe_joins_the_accuracy_panel_dashed(pair_root: Path) -> None:
+    from simsiam_tui.store import encode_event
+
+    runs = list_runs(pair_root)
+    with runs[0].events.open("a") as fh:  # an online linear probe's evals (issue 14 writes linear_top1)
+        for step, acc in ((120, 0.61), (240, 0.74)):
+            fh.write(encode_event("eval", step, step / 40, {"linear_top1": acc}, now=1_767_000_500.0 + step))
+    acc_panel = figure_data(load_runs(runs))[2]
+    linear = [s for s in acc_panel.series if s.dashed]
+    assert [(s.label, s.x, s.y) for s in linear] == [("simsiam linear", [120.0, 240.0], [61.0, 74.0])]
