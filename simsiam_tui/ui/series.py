@@ -75,7 +75,7 @@ class Line:
     y: list[float]
     smooth_x: list[float] | None = None
     smooth_y: list[float] | None = None
-    at_x: list[float] | None = None  # one point per bucket (its last x, its mean y): what the cursor reads
+    at_x: list[float] | None = None  # one point per bucket (its last x, its mean y): where bands are drawn
     at_y: list[float] | None = None
     band_lo: list[float] | None = None  # replicas of a group: mean - std and mean + std per bucket
     band_hi: list[float] | None = None
@@ -207,13 +207,6 @@ def exact_at(histories: list[RunHistory], metric: Metric, x_axis: str, x: float)
         if 0 <= i < len(ys):
             values.append(float(ys[i]))
     return float(np.mean(values)) if values else None
-
-
-def value_at(ln: Line, x: float) -> float | None:
-    """The line's value at `x`: the bucket at or just before it (None left of the line's first point)."""
-    xs, ys = ln.at_x or ln.x, ln.at_y or ln.y
-    i = int(np.searchsorted(np.asarray(xs), x, side="right")) - 1
-    return float(ys[i]) if 0 <= i < len(ys) else None
 
 
 def _drawable(x: np.ndarray, y: np.ndarray, width: int, smooth: bool) -> Line | None:

@@ -91,9 +91,9 @@ class MetricChart(PlotWidget):
             super().__init__()
             self.chart = chart
 
-    def __init__(self, metric: Metric, log_y: bool = False, slot: int = 0, **kwargs: Any) -> None:
+    def __init__(self, metric: Metric, log_y: bool = False, **kwargs: Any) -> None:
         super().__init__(id=f"chart-{metric.slug}", **kwargs)
-        self.metric, self.log_y, self.slot = metric, log_y, slot
+        self.metric, self.log_y = metric, log_y
         self.lines: dict[str, Line] = {}
         self.readings: dict[str, float | None] = {}  # each run's value at the cursor
         self.signature: object = None  # what the last draw showed: an unchanged chart is not drawn again
@@ -223,12 +223,12 @@ class ChartsPanel(Vertical):
     @staticmethod
     def _make_charts(layout: Layout) -> list[MetricChart]:
         charts, seen = [], set()
-        for i, slot in enumerate(layout.charts):
+        for slot in layout.charts:
             metric = metric_for(slot.metric)
             if metric.key in seen:
                 continue  # one chart per metric: ids stay unique
             seen.add(metric.key)
-            charts.append(MetricChart(metric, slot.log_y, i))
+            charts.append(MetricChart(metric, slot.log_y))
         return charts
 
     def _cells(self) -> list[Any]:
