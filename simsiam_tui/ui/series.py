@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +29,8 @@ class Metric:
 
     @property
     def slug(self) -> str:
-        """The key as a widget id part (`train/lr` -> `train-lr`)."""
-        return self.key.replace("/", "-").replace(".", "_")
+        """The key as a widget id part (`train/lr` -> `train-lr`); field names come from files: anything odd is `_`."""
+        return re.sub(r"[^A-Za-z0-9_-]", "_", self.key.replace("/", "-"))
 
 
 METRICS = (

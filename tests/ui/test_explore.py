@@ -235,3 +235,25 @@ def test_layout_file_round_trip_and_rejects(tmp_path: Path) -> None:
     assert load_layout(tmp_path) == (layout, None)
     assert not list(tmp_path.glob(".*.tmp"))  # written whole: no temp file left behind
     assert save_layout(tmp_path / "missing", layout) is None and not (tmp_path / "missing").exists()
+
+
+async def test_hostile_field_names_are_shown_as_text(tmp_path, backend):
+    """A field named like markup, with spaces or odd characters, charts without crashing the app."""
+    from simsiam_tui.store import encode_event
+
+    root = tmp_path / "runs"
+    paths = write_run(root, "20260101-000000-simsiam-a1b2", "simsiam", 1.0)
+    with paths.events.open("a") as fh:
+        for step in (41, 42):
+            fh.write(encode_event("train", step, step / 40, {"[bold red]x[/]": 1.0 * step, "a b.c": 2.0}))
+    app = make_app([root], backend)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_until(pilot, loaded(app, 1))
+        await pilot.press("v")
+        assert "train/[bold red]x[/]" in [v for _, v in app.screen.options]
+        await pilot.press("escape")
+        app.set_chart_slots([ChartSlot("train/[bold red]x[/]"), ChartSlot("train/a b.c", True)])
+        await wait_until(pilot, lambda: len(app.charts_panel.charts()) == 2 and app.charts_current)
+        await wait_until(pilot, lambda: bool(app.charts_panel.charts()[0].lines))
+        assert "\\[bold red]x" in str(app.charts_panel.charts()[0].border_title)  # escaped: shown as typed
+        assert app.is_running

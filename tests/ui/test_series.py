@@ -111,3 +111,12 @@ def test_metric_for_builtin_and_any_field() -> None:
     for bad in ("lr", "train/step", "nope/x", "train/"):
         with pytest.raises(ValueError):
             metric_for(bad)
+
+
+def test_slug_of_a_hostile_field_name_is_a_valid_widget_id() -> None:
+    from textual.widget import Widget
+
+    from simsiam_tui.ui.series import metric_for
+
+    for name in ("train/a b", "eval/ünï", "system/x.y;rm -rf", "train/1st"):
+        Widget(id=f"chart-{metric_for(name).slug}")  # raises BadIdentifier for an invalid id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -36,7 +37,8 @@ class ChartPicker(ModalScreen[Layout | None]):
         builtin = [(f"{m.title}", m.key) for m in METRICS]
         known = {m.key for m in METRICS}
         extra = [s.metric for s in layout.charts if s.metric not in known and s.metric not in fields]
-        self.options = builtin + [(f, f) for f in [*fields, *extra] if f not in known]
+        # field names come from event files: shown as plain text, never as markup
+        self.options = builtin + [(Text(f), f) for f in [*fields, *extra] if f not in known]
 
     def compose(self) -> ComposeResult:
         slots = self.current.charts

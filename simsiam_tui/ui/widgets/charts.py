@@ -102,7 +102,7 @@ class MetricChart(PlotWidget):
         self.rendered = 0
         for name, value in (("margin_top", 0), ("margin_bottom", 2), ("margin_left", 8)):
             self.set_reactive(getattr(PlotWidget, name), value)  # before mount: the watchers need the children
-        self.border_title = metric.title
+        self.border_title = Text(metric.title)  # plain: names come from files
 
     @property
     def pending(self) -> bool:
@@ -125,7 +125,7 @@ class MetricChart(PlotWidget):
             return  # drawn again once mounted (on_mount asks for it)
         self.clear()
         fit_axes(self, self.log_y)
-        self.border_title = self.metric.title + (" (log)" if self.log_y else "")
+        self.border_title = Text(self.metric.title + (" (log)" if self.log_y else ""))
         raw = len(self.lines) <= RAW_LINES_UP_TO
         lo = hi = None
         for run, ln in runs:
@@ -152,7 +152,7 @@ class MetricChart(PlotWidget):
         if cursor is not None and lo is not None:
             self.add_v_line(cursor, line_style=CURSOR_COLOR)
         if not self.lines:
-            self.border_title = f"{self.metric.title}: no data yet"
+            self.border_title = Text(f"{self.metric.title}: no data yet")
         self.set_xlimits(*(x_range or (None, None)))
         self.set_ylimits(None, None)
         self.drawn += 1
@@ -225,9 +225,9 @@ class ChartsPanel(Vertical):
         charts, seen = [], set()
         for slot in layout.charts:
             metric = metric_for(slot.metric)
-            if metric.key in seen:
+            if metric.slug in seen:
                 continue  # one chart per metric: ids stay unique
-            seen.add(metric.key)
+            seen.add(metric.slug)
             charts.append(MetricChart(metric, slot.log_y))
         return charts
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from rich.text import Text
 from textual_plot import HiResMode, PlotWidget
 
 from simsiam_tui.ui.quantiles import BANDS
@@ -26,7 +27,7 @@ class QuantileChart(PlotWidget):
         super().__init__(**kwargs)
         for name, value in (("margin_top", 0), ("margin_bottom", 2), ("margin_left", 8)):
             self.set_reactive(getattr(PlotWidget, name), value)  # before mount: the watchers need the children
-        self.border_title = "per-dim std quantiles"
+        self.border_title = Text("per-dim std quantiles")  # plain: names come from files
         self.run_label: str | None = None
         self.points = 0
 
@@ -45,11 +46,11 @@ class QuantileChart(PlotWidget):
         self.clear()
         fit_axes(self)
         if label is None:
-            self.border_title = "per-dim std quantiles: move the cursor to a run"
+            self.border_title = Text("per-dim std quantiles: move the cursor to a run")
         elif not len(x):
-            self.border_title = f"std quantiles of {label}: no collapse events yet"
+            self.border_title = Text(f"std quantiles of {label}: no collapse events yet")
         else:
-            self.border_title = f"std quantiles of {label} (min 25 50 75 max)"
+            self.border_title = Text(f"std quantiles of {label} (min 25 50 75 max)")
             for j in range(len(BANDS)):
                 self.plot(x, q[:, j], line_style=BAND_STYLES[j], hires_mode=HiResMode.BRAILLE)
             if reference is not None:
