@@ -207,7 +207,12 @@ class ExploreMixin(_Base):
         with model.lock:
             ref = model.shown.series["train"].last("z_std_ref")
         chart.draw(self._labels().get(model.key, model.key), x, q, ref, self.x_range)
-        self._read_quantiles(model.key, track)
+        try:
+            grown = model.paths.events.stat().st_size != track.offset  # grown, or truncated and rewritten
+        except OSError:
+            grown = False
+        if grown:
+            self._read_quantiles(model.key, track)
 
     @work(thread=True, exclusive=True, group="quantiles")
     def _read_quantiles(self, key: str, track: QuantileTrack) -> None:

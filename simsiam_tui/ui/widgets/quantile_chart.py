@@ -30,6 +30,7 @@ class QuantileChart(PlotWidget):
         self.border_title = Text("per-dim std quantiles")  # plain: names come from files
         self.run_label: str | None = None
         self.points = 0
+        self.signature: object = None
 
     def draw(
         self,
@@ -43,6 +44,11 @@ class QuantileChart(PlotWidget):
         self.run_label, self.points = label, len(x)
         if not self.is_mounted:
             return
+        ends = (float(x[0]), float(x[-1])) if len(x) else ()
+        signature = (label, len(x), ends, reference, x_range, self.size.width, self.size.height)
+        if signature == self.signature:
+            return  # the same picture: drawing it again would cost a frame for nothing
+        self.signature = signature
         self.clear()
         fit_axes(self)
         if label is None:
