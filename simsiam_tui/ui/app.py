@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Header
 
+from simsiam_tui.store import resolve_path, runs_root
 from simsiam_tui.ui.actions import Backend
 from simsiam_tui.ui.commands import ActionsMixin
 from simsiam_tui.ui.explore import ExploreMixin
@@ -95,7 +96,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__()
-        self.roots = [Path(r) for r in roots] or [Path("runs")]
+        self.roots = [resolve_path(r) for r in roots] or [runs_root(None)]  # absolute: workers start elsewhere
         self.backend = backend or Backend()
         self.catalog = Catalog(self.roots)
         self.poller = Poller(self.catalog, self.backend, self._from_poller, interval=poll_interval)
@@ -111,7 +112,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         self._last_redraw = 0.0
         self._last_key = 0.0
         self._redraw_cost = 0.0
-        self.sub_title = "  ".join(str(r) for r in self.roots)
+        self.sub_title = "  ".join(shown_path(r) for r in self.roots)
         self.closing = False
         self.seen_versions: dict[str, int] = {}
         self.chart_layout, self.layout_notice = load_layout(self.roots[0])
@@ -301,7 +302,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         self.chart_keys = [k for r in runs for k in (r.members or [r.key])]
         empty = None
         if not self.catalog.runs:
-            where = ", ".join(str(r) for r in self.roots)
+            where = ", ".join(shown_path(r) for r in self.roots)
             empty = f"no runs in {where} yet: press l to launch (try the stop-grad suite), or run `simsiam-tui demo`"
         self.charts_panel.draw(runs, self.x_axis, self.smooth, locks, empty, self.x_range, self.cursor_x)
         self.draw_quantiles()
@@ -371,6 +372,17 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         self.auto_select = False
         self._update_all_marks()
         self.redraw_charts()
+
+
+def shown_path(path: Path) -> str:
+    """A root as a person reads it: relative to the cwd when under it, `~/...` under home, else absolute."""
+    for base, prefix in ((Path.cwd().resolve(), ""), (Path.home().resolve(), "~/")):
+        try:
+            rel = path.relative_to(base)
+        except ValueError:
+            continue
+        return prefix + str(rel) if str(rel) != "." else (prefix.rstrip("/") or ".")
+    return str(path)
 
 
 def run_app(roots: Sequence[str | Path], **kwargs: Any) -> None:

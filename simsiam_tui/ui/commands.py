@@ -57,7 +57,8 @@ class ActionsMixin(_Base):
 
     def action_launch(self) -> None:
         """Open the launch dialog."""
-        self.push_screen(LaunchScreen(self.presets_dir), self._launch_chosen)
+        gpus = [g.index for g in self.poller.gpus] if self.poller.gpus_probed else None
+        self.push_screen(LaunchScreen(self.presets_dir, gpus=gpus), self._launch_chosen)
 
     def _launch_chosen(self, plan: LaunchPlan | None) -> None:
         if plan is not None:
@@ -87,21 +88,45 @@ class ActionsMixin(_Base):
 
         def answered(yes: bool | None) -> None:
             if yes:
+                if verb == "resume":
+                    self._show_resuming(runs)
                 self._run_action(verb, method, runs)
 
         self.push_screen(ConfirmScreen(question, yes=verb.capitalize(), danger=danger), answered)
+
+    def _show_resuming(self, runs: list[RunModel]) -> None:
+        """At once, before the launcher answers: rows read `starting`, a toast names the step each resumes from."""
+        labels = self._labels()
+        parts = []
+        for model in runs:
+            model.expect("starting")
+            self._update_row(model.key, labels)
+            point = model.resume_point()
+            where = f"from step {point[0]} (epoch {point[1]:.1f})" if point else "from the start (no checkpoint)"
+            parts.append(f"{labels.get(model.key, model.paths.run_id)} {where}")
+        # after the confirm dialog has gone: a toast raised while it closes would be drawn on it, and lost
+        self.call_after_refresh(self.notify, "resuming " + "; ".join(parts), timeout=8)
 
     @work(thread=True, exclusive=False, group="actions")
     def _run_action(self, verb: str, method: Callable[[Sequence[RunPaths]], str], runs: list[RunModel]) -> None:
         try:
             result = method([m.paths for m in runs])
         except Exception as exc:
+            if verb == "resume":
+                self.call_from_thread(self._expect, runs, None)
             self._report(exc, verb)
             return
         if verb == "delete":
             self.call_from_thread(self._forget, [m.key for m in runs])
-        self.call_from_thread(self.notify, f"{verb}: {result}", timeout=6)
+        if verb != "resume":  # a resume was announced when it was asked for; the rows show the rest
+            self.call_from_thread(self.notify, f"{verb}: {result}", timeout=6)
         self.poller.wake(rescan=True)
+
+    def _expect(self, runs: list[RunModel], state: str | None) -> None:
+        labels = self._labels()
+        for model in runs:
+            model.expect(state)
+            self._update_row(model.key, labels)
 
     def _forget(self, keys: Iterable[str]) -> None:
         table = self.table

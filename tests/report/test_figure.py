@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -134,3 +135,18 @@ def test_linear_probe_joins_the_accuracy_panel_dashed(pair_root: Path) -> None:
     acc_panel = figure_data(load_runs(runs))[2]
     linear = [s for s in acc_panel.series if s.dashed]
     assert [(s.label, s.x, s.y) for s in linear] == [("simsiam linear", [120.0, 240.0], [61.0, 74.0])]
+
+
+def test_readme_figure_commands(pair_root: Path) -> None:
+    """The README's figure and TensorBoard commands, as typed, in a folder whose ./runs holds the stop-grad pair."""
+    from tests.test_readme import sh_commands
+
+    readme = (REPO / "README.md").read_text()
+    commands = [c for c in sh_commands(readme) if c.startswith(("simsiam-tui runs plot", "simsiam-tui runs export"))]
+    assert len(commands) == 3
+    for command in commands:
+        result = cli(*shlex.split(command)[1:], cwd=pair_root.parent)
+        assert result.returncode == 0, (command, result.stderr)
+    assert (pair_root.parent / "fig.png").read_bytes()[:4] == b"\x89PNG"
+    assert (pair_root.parent / "fig.pdf").read_bytes()[:5] == b"%PDF-"
+    assert len(list((pair_root.parent / "tb").iterdir())) == 2

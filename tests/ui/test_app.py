@@ -91,9 +91,10 @@ async def test_launch_dialog_rejects_bad_set_with_cli_message(suite_root, backen
         await pilot.press("l")
         await wait_until(pilot, lambda: isinstance(app.screen, LaunchScreen))
         screen = app.screen
-        assert screen.plan is not None and [c.variant for c in screen.plan.configs] == ["simsiam", "no-stop-grad"]
+        await wait_until(pilot, lambda: screen.plan is not None)
+        assert [c.variant for c in screen.plan.configs] == ["simsiam", "no-stop-grad"]
         screen.query_one("#overrides", Input).value = "optim.lrr=0.1"
-        await pilot.pause()
+        await wait_until(pilot, lambda: screen.error is not None)
         try:
             parse_override("optim.lrr=0.1")
         except ConfigError as exc:
@@ -104,12 +105,10 @@ async def test_launch_dialog_rejects_bad_set_with_cli_message(suite_root, backen
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, LaunchScreen) and backend.calls == []
         screen.query_one("#overrides", Input).value = "train.epochs=-3"
-        await pilot.pause()
-        assert "invalid value -3 for 'train.epochs'" in screen.error
+        await wait_until(pilot, lambda: "invalid value -3 for 'train.epochs'" in (screen.error or ""))
         screen.query_one("#overrides", Input).value = "train.epochs=3"
         screen.query_one("#gpus", Input).value = "cpu"
-        await pilot.pause()
-        assert screen.error is None
+        await wait_until(pilot, lambda: screen.plan is not None and screen.error is None)
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: backend.calls)
         kind, plan = backend.calls[0]

@@ -10,7 +10,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from simsiam_tui.store import verdict as rule
+from simsiam_tui.store import Verdict
+from simsiam_tui.store.verdict_rule import rule_lines, rule_window
+from simsiam_tui.ui import fmt
 
 KEYS = (
     ("space", "select / unselect the run under the cursor for the charts"),
@@ -49,16 +51,10 @@ def help_text() -> Table:
         "of one group (launch --seeds) draw as a mean line with a mean ± std band. "
         "With nothing selected the run under the cursor is drawn.",
     )
-    table.add_row(
-        "collapse",
-        Text.assemble(
-            ("COLLAPSED", "bold white on #c0392b"),
-            f": z_std/ref < {rule.COLLAPSED_Z_STD_RATIO} or kNN within {rule.COLLAPSED_KNN_MARGIN:.2f} of chance.  ",
-            ("collapsing", "bold #ffb000"),
-            f": effective rank < {rule.COLLAPSING_RANK_FRACTION} x its first value, or z_std/ref < "
-            f"{rule.COLLAPSING_Z_STD_RATIO}.  Judged on the median of the last {rule.WINDOW} points.",
-        ),
-    )
+    for i, (label, when) in enumerate(rule_lines()):  # worded from store/verdict.py's thresholds
+        badge = fmt.verdict(Verdict(label, ""))
+        table.add_row("collapse" if i == 0 else "", Text.assemble(badge, f": {when}."))
+    table.add_row("", rule_window())
     table.add_row("state!", "a trailing ! means part of the run could not be read; the Run tab says why")
     return table
 

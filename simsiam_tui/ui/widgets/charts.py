@@ -329,7 +329,7 @@ def _line(run: ChartRun, metric: Metric, x_axis: str, width: int, smooth: bool, 
 
 
 def legend(runs: list[ChartRun], x_axis: str, smooth: bool, x_range: tuple[float, float] | None = None) -> Text:
-    """`■ simsiam ok  ■ no-stop-grad COLLAPSED   x: step  smoothing: on`."""
+    """`■ simsiam healthy  ■ no-stop-grad COLLAPSED   x: step  smoothing: on`."""
     text = Text()
     if not runs:
         text.append("no run selected: space selects runs to compare", style="dim")
