@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from simsiam_tui.cli import report_cmd
 from simsiam_tui.cli.common import (
     JsonOption,
     RunsOption,
@@ -352,11 +353,17 @@ def runs_export(
     run: list[str] = typer.Argument(None, help="Run ids or prefixes (default: every run)."),
     csv_file: Path | None = typer.Option(None, "--csv", help="Write one row per metric event to this CSV file."),
     json_file: Path | None = typer.Option(None, "--json", help="Write the rows as a JSON list to this file."),
+    tensorboard: Path | None = typer.Option(
+        None, "--tensorboard", help="Write TensorBoard event files here, one subfolder per run."
+    ),
     runs: str | None = RunsOption,
 ) -> None:
-    """Every metric series (train, collapse, eval, system) of the runs, one row per event, as CSV or JSON."""
-    if (csv_file is None) == (json_file is None):
-        raise fail("give exactly one of --csv FILE or --json FILE")
+    """Every metric series (train, collapse, eval, system) of the runs, one row per event, as CSV, JSON or TensorBoard."""
+    if sum(x is not None for x in (csv_file, json_file, tensorboard)) != 1:
+        raise fail("give exactly one of --csv FILE, --json FILE or --tensorboard DIR")
+    if tensorboard is not None:
+        report_cmd.export_tensorboard(run, runs, tensorboard)
+        return
     root = _root(runs)
     targets = [resolve_run(root, r) for r in run] if run else list_runs(root)
     rows = export_rows(targets)
@@ -377,3 +384,6 @@ def runs_export(
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc.strerror}") from None
     err_console.print(f"wrote {len(rows)} rows from {len(targets)} run(s) to {out}")
+
+
+report_cmd.register(app)  # `runs plot` (issue 15)
