@@ -181,6 +181,12 @@ EXERCISED = {
     "simsiam-tui slurm cancel RUN": "tests/slurm/test_slurm_cluster.py::test_cancel_ends_the_job",
     "simsiam-tui slurm submit --preset simsiam --scale imagenet --nodes 2 --gpus-per-node 8 --partition gpu "
     "--time 2-00:00:00 --account myproject": "test_cluster_block_without_a_cluster (--dry-run)",
+    # figures and TensorBoard (issue 15), run as typed from a fresh folder holding ./runs
+    "simsiam-tui runs plot --out fig.png": "tests/report/test_figure.py::test_readme_figure_commands",
+    "simsiam-tui runs plot --out fig.pdf --x epoch --metrics loss,lr,system/gpu_util_pct": (
+        "tests/report/test_figure.py::test_readme_figure_commands"
+    ),
+    "simsiam-tui runs export --tensorboard tb": "tests/report/test_figure.py::test_readme_figure_commands",
 }
 
 

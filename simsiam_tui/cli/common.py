@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -41,9 +42,20 @@ def user_errors(func: F) -> F:
     return func
 
 
+def json_safe(value: Any) -> Any:
+    """`value` with every NaN or infinity as None: JSON has neither, and strict parsers reject them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def print_json(data: Any) -> None:
-    """Machine-readable output on stdout, one document."""
-    sys.stdout.write(json.dumps(data, indent=1, default=str) + "\n")
+    """Machine-readable output on stdout, one valid JSON document (NaN and infinity as null)."""
+    sys.stdout.write(json.dumps(json_safe(data), indent=1, default=str, allow_nan=False) + "\n")
     sys.stdout.flush()
 
 

@@ -12,8 +12,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from simsiam_tui.cli.common import JsonOption, RunsOption, console, err_console, fail, print_json
+from simsiam_tui.cli import report_cmd
+from simsiam_tui.cli.common import (
+    JsonOption,
+    RunsOption,
+    console,
+    err_console,
+    fail,
+    json_safe,
+    print_json,
+)
 from simsiam_tui.launch import (
+    await_resume,
     parse_gpus,
     refresh_state,
     remove_runs,
@@ -22,7 +32,7 @@ from simsiam_tui.launch import (
     stop_runs,
     wait_for_end,
 )
-from simsiam_tui.store import LIVE_STATES, list_runs, read_config_dict, read_status, resolve_run, runs_root
+from simsiam_tui.store import LIVE_STATES, linked_runs, list_runs, read_config_dict, read_status, resolve_run, runs_root
 from simsiam_tui.store.export import export_rows, write_csv
 from simsiam_tui.store.verdict_rule import rule_text
 
@@ -39,6 +49,7 @@ STATE_STYLE = {
     "failed": "red",
     "diverged": "red",
     "lost": "magenta",
+    "symlink": "dim",
 }
 VERDICT_STYLE = {"healthy": "green", "collapsing": "yellow", "collapsed": "bold red", "unknown": "dim"}
 
@@ -80,6 +91,14 @@ def run_rows(root: str | None) -> list[dict[str, Any]]:
                 "dir": str(paths.dir),
             }
         )
+    for name, target in linked_runs(_root(root)):  # listed as links, never followed or written through
+        rows.append(
+            {
+                "id": name, "variant": None, "scale": None, "state": "symlink", "epoch": 0.0, "epochs": None,
+                "step": None, "loss_last": None, "verdict": "unknown", "verdict_reason": "not read", "created": None,
+                "message": f"symbolic link to {target}; not managed here", "dir": str(_root(root) / name),
+            }
+        )  # fmt: skip
     return rows
 
 
@@ -198,7 +217,7 @@ def runs_logs(
     except FileNotFoundError:
         data = b""
         if not follow:
-            err_console.print(f"no worker.log yet for {paths.run_id} (state {refresh_state(paths)})")
+            err_console.print(f"no worker.log yet for {paths.run_id} (state {refresh_state(paths, write=False)})")
     text = data.decode(errors="replace")
     if lines > 0:
         text = "".join(text.splitlines(keepends=True)[-lines:])
@@ -208,7 +227,7 @@ def runs_logs(
         return
     try:
         while True:
-            live = refresh_state(paths) in LIVE_STATES
+            live = refresh_state(paths, write=False) in LIVE_STATES
             try:
                 with paths.log.open("rb") as fh:
                     fh.seek(offset)
@@ -258,13 +277,26 @@ def runs_resume(
     run: list[str] = RunArgs,
     gpus: str | None = typer.Option(None, "--gpus", help="GPU indices for the resumed runs (default: as launched)."),
     per_gpu: int | None = typer.Option(None, "--per-gpu", help="Runs sharing a GPU (CPU: runs at once)."),
+    wait: float = typer.Option(
+        60.0, "--wait", help="Seconds to wait for the worker to load its checkpoint (0: do not wait)."
+    ),
     runs: str | None = RunsOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Resume stopped, failed, lost or diverged runs from their last checkpoint (detached, queued if no slot)."""
+    """Resume stopped, failed, lost or diverged runs from their last checkpoint (detached, queued if no slot).
+
+    Says "resumed from step S" only once the worker has loaded its checkpoint; a checkpoint that cannot
+    be loaded is one error line and exit code 2.
+    """
     root = _root(runs)
     targets = [resolve_run(root, r) for r in run]
-    _actions_out(resume_runs(targets, gpus=parse_gpus(gpus), per_gpu=per_gpu), as_json)
+    actions = resume_runs(targets, gpus=parse_gpus(gpus), per_gpu=per_gpu)
+    if wait > 0:
+        actions = await_resume(targets, wait)
+    failed = [a for a in actions if a.action.startswith("did not resume")]
+    _actions_out([a for a in actions if a not in failed], as_json)
+    if failed:
+        raise fail("; ".join(f"run {a.run_id} {a.action}" for a in failed))
 
 
 @app.command("rm")
@@ -304,11 +336,17 @@ def runs_export(
     run: list[str] = typer.Argument(None, help="Run ids or prefixes (default: every run)."),
     csv_file: Path | None = typer.Option(None, "--csv", help="Write one row per metric event to this CSV file."),
     json_file: Path | None = typer.Option(None, "--json", help="Write the rows as a JSON list to this file."),
+    tensorboard: Path | None = typer.Option(
+        None, "--tensorboard", help="Write TensorBoard event files here, one subfolder per run."
+    ),
     runs: str | None = RunsOption,
 ) -> None:
-    """Every metric series (train, collapse, eval, system) of the runs, one row per event, as CSV or JSON."""
-    if (csv_file is None) == (json_file is None):
-        raise fail("give exactly one of --csv FILE or --json FILE")
+    """Every metric series (train, collapse, eval, system) of the runs, one row per event, as CSV, JSON or TensorBoard."""
+    if sum(x is not None for x in (csv_file, json_file, tensorboard)) != 1:
+        raise fail("give exactly one of --csv FILE, --json FILE or --tensorboard DIR")
+    if tensorboard is not None:
+        report_cmd.export_tensorboard(run, runs, tensorboard)
+        return
     root = _root(runs)
     targets = [resolve_run(root, r) for r in run] if run else list_runs(root)
     rows = export_rows(targets)
@@ -320,7 +358,10 @@ def runs_export(
         if csv_file is not None:
             write_csv(rows, csv_file)
         else:
-            Path(out).write_text(json.dumps(rows, indent=None, separators=(",", ":")) + "\n")
+            Path(out).write_text(json.dumps(json_safe(rows), separators=(",", ":"), allow_nan=False) + "\n")
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc.strerror}") from None
     err_console.print(f"wrote {len(rows)} rows from {len(targets)} run(s) to {out}")
+
+
+report_cmd.register(app)  # `runs plot` (issue 15)

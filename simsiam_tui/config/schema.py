@@ -163,4 +163,5 @@ NON_NEGATIVE = {
     "data.workers",
     "train.seed",
 }
+MAXIMUM = {"train.seed": 2**63 - 1}  # torch.manual_seed takes 64 bits
 UNIT_INTERVAL = {"method.bank_momentum", "method.ema_momentum", "optim.momentum"}

@@ -16,4 +16,12 @@ class UserFacingError(SimsiamError):
         return self.message
 
 
+class CheckpointError(UserFacingError):
+    """A checkpoint that cannot be loaded safely (refused by weights_only, corrupt, or not ours); names the file."""
+
+
+class DiskFullError(UserFacingError):
+    """No space left on the device while writing a run's files."""
+
+
 TrainError = UserFacingError  # the train layer's name for it, beside ConfigError, StoreError, LaunchError

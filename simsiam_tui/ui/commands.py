@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from simsiam_tui.ui.actions import LaunchPlan
 from simsiam_tui.ui.export import export_csv
 from simsiam_tui.ui.model import RunModel
 from simsiam_tui.ui.screens.confirm import ConfirmScreen
+from simsiam_tui.ui.screens.export import ExportScreen
 from simsiam_tui.ui.screens.help import HelpScreen
 from simsiam_tui.ui.screens.launch import LaunchScreen
 from simsiam_tui.ui.series import X_AXES
@@ -154,21 +156,42 @@ class ActionsMixin(_Base):
         self._confirm("delete", self.backend.remove, danger=True)
 
     def action_export(self) -> None:
-        """Export the selected runs to CSV."""
+        """Export the selected runs: events as CSV, or a figure (PNG/PDF) like `runs plot`."""
         runs = self.targets()
         if not runs:
             self.notify("no run to export", severity="warning")
             return
-        self._export([m.paths for m in runs])
+
+        def chosen(choice: str | None) -> None:
+            if choice:
+                self._export([m.paths for m in runs], choice)
+
+        self.push_screen(ExportScreen(len(runs), str(self.export_dir)), chosen)
 
     @work(thread=True, exclusive=False, group="actions")
-    def _export(self, runs: list[RunPaths]) -> None:
+    def _export(self, runs: list[RunPaths], choice: str = "csv") -> None:
+        if choice != "csv":
+            self._export_figure(runs, choice)
+            return
         try:
             path, rows = export_csv(runs, self.export_dir)
         except OSError as exc:
             self.call_from_thread(self.notify, f"export failed: {exc}", severity="error")
             return
         self.call_from_thread(self.notify, f"exported {rows} rows of {len(runs)} run(s) to {path}", timeout=8)
+
+    def _export_figure(self, runs: list[RunPaths], fmt: str) -> None:
+        """The picture of `runs plot` (on this worker thread: matplotlib is imported only here)."""
+        from simsiam_tui.report.errors import ReportError
+        from simsiam_tui.report.figure import plot_runs
+
+        path = self.export_dir / f"simsiam-figure-{time.strftime('%Y%m%d-%H%M%S')}.{fmt}"
+        try:
+            panels = plot_runs(runs, path, self.x_axis)
+        except (ReportError, OSError) as exc:
+            self.call_from_thread(self.notify, f"figure failed: {exc}", severity="error")
+            return
+        self.call_from_thread(self.notify, f"wrote a figure of {len(runs)} run(s) ({len(panels)} panels) to {path}")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -178,7 +201,10 @@ class ActionsMixin(_Base):
         yield SystemCommand("Stop runs", "Stop the selected runs (asks first)", self.action_stop)
         yield SystemCommand("Resume runs", "Resume the selected runs from their checkpoints", self.action_resume)
         yield SystemCommand("Delete runs", "Delete the selected runs' directories (asks first)", self.action_delete)
-        yield SystemCommand("Export CSV", "Write the selected runs' events to a CSV file", self.action_export)
+        yield SystemCommand("Export", "The selected runs' events as CSV, or a figure (PNG/PDF)", self.action_export)
+        yield SystemCommand("Pick charts", "Any numeric metric on any chart, log-y per chart", self.action_pick_charts)
+        yield SystemCommand("Cursor", "Read every run's value at one x ([ and ] move it)", self.action_toggle_cursor)
+        yield SystemCommand("Reset zoom", "Every chart back to all the data", self.action_reset_view)
         yield SystemCommand(
             "Toggle smoothing", "EMA on/off; raw points stay faint behind", self.action_toggle_smoothing
         )

@@ -38,7 +38,7 @@ SMALL = [
     "monitor.system_every_s=2",
 ]
 END_TIMEOUT_S = 420
-FAULT_ENV = "SIMSIAM_TUI_FAULT"  # simsiam_tui.train.runtime's fault injection (not imported: it imports torch)
+FAULT_ENV = "SIMSIAM_TUI_FAULT"  # simsiam_tui.train.hooks' fault injection (not imported: it imports torch)
 HOLD_STEP = 8
 
 

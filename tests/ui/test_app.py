@@ -155,7 +155,7 @@ async def test_export_selected_to_csv(suite_root, backend, tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, loaded(app, 3))
         await pilot.press("a", "space", "down", "space")
-        await pilot.press("e")
+        await pilot.press("e", "c")  # the export menu: c = events as CSV
         await wait_until(pilot, lambda: list((tmp_path / "out").glob("*.csv")))
     (path,) = (tmp_path / "out").glob("*.csv")
     rows = list(csv.DictReader(path.open()))
@@ -172,7 +172,16 @@ async def test_help_and_palette_commands(suite_root, backend):
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Launch runs", "Stop runs", "Resume runs", "Delete runs", "Export CSV", "Toggle smoothing"} <= titles
+        assert {
+            "Launch runs",
+            "Stop runs",
+            "Resume runs",
+            "Delete runs",
+            "Export",
+            "Toggle smoothing",
+            "Pick charts",
+            "Cursor",
+        } <= titles
         assert "Switch x-axis" in titles and "Help" in titles
 
 

@@ -21,9 +21,13 @@ KEYS = (
     ("s", "stop the selected runs (asks first)"),
     ("r", "resume the selected runs from their checkpoints (asks first)"),
     ("d", "delete the selected runs' directories (asks first)"),
-    ("e", "export the selected runs' events to CSV"),
+    ("e", "export the selected runs: events as CSV, or a figure (PNG/PDF, like `runs plot`)"),
     ("m", "smoothing (EMA) on/off; raw points stay faint behind"),
     ("x", "x-axis: step -> epoch -> wall time"),
+    ("v", "charts: any numeric metric on any chart, log-y per chart (remembered per runs folder)"),
+    ("+ - < > 0", "zoom, pan and reset the x axis of every chart (mouse: wheel zooms, drag pans)"),
+    ("c [ ]", "cursor: every run's value at one x (a click on a chart puts it there), move it"),
+    ("y  r", "on a focused chart (click it): log-y on/off; reset the zoom"),
     ("p", "panels: charts <-> GPUs/log/config (narrow terminals)"),
     ("ctrl+p", "command palette: every action by name"),
     ("?", "this help"),
@@ -41,8 +45,10 @@ def help_text() -> Table:
     table.add_row("", "")
     table.add_row(
         "charts",
-        "loss; z_std/(1/sqrt d) with the healthy reference at 1; kNN top-1; effective rank of z. "
-        "Selected runs overlay, one colour each (legend above the charts). "
+        "loss; z_std/(1/sqrt d) with the healthy reference at 1; kNN top-1; effective rank of z, and beside it "
+        "the per-dimension std quantiles (min, 25%, median, 75%, max) of the run under the cursor: a collapsing "
+        "run's band falls toward 0. Selected runs overlay, one colour each (legend above the charts); replicas "
+        "of one group (launch --seeds) draw as a mean line with a mean ± std band. "
         "With nothing selected the run under the cursor is drawn.",
     )
     for i, (label, when) in enumerate(rule_lines()):  # worded from store/verdict.py's thresholds
