@@ -112,6 +112,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         self._last_redraw = 0.0
         self._last_key = 0.0
         self._redraw_cost = 0.0
+        self._held_updates: list[Callable[[], None]] = []  # live panel updates waiting for the keys to pause
         self.sub_title = "  ".join(shown_path(r) for r in self.roots)
         self.closing = False
         self.seen_versions: dict[str, int] = {}
@@ -197,12 +198,29 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         if changes.new or set(changes.runs) & set(self.chart_keys) or not self.chart_keys:
             self.request_redraw()
         if changes.gpus or changes.runs:
-            self.refresh_gpu_panel()
+            self._after_keys(self.refresh_gpu_panel)
         if changes.error:
             self.notify(changes.error, severity="error", timeout=10)
         cursor = table.cursor_key
         if cursor and (cursor in changes.runs or changes.log or cursor in changes.new):
-            self._refresh_details()
+            self._after_keys(self._refresh_details)
+
+    def _after_keys(self, update: Callable[[], None]) -> None:
+        """Run a live side-panel update now, or once the keys pause (their frames are painted first)."""
+        wait = INPUT_QUIET_S - (time.monotonic() - self._last_key)
+        if wait <= 0:
+            update()
+            return
+        if update in self._held_updates:
+            return
+        self._held_updates.append(update)
+
+        def run() -> None:
+            self._held_updates.remove(update)
+            if not self.closing:
+                self._after_keys(update)
+
+        self.set_timer(wait, run)
 
     def _labels(self) -> dict[str, str]:
         """A short label per run: its name, with the id's suffix when two runs share a name."""
@@ -264,6 +282,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         return (
             seen
             and not self.table.pending
+            and not self._held_updates
             and not building
             and not self._redraw_pending
             and not self._charts_dirty
@@ -371,7 +390,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value if event.row_key else None
         self.poller.focus = key
-        self.poller.wake()
+        self.call_after_refresh(self.poller.wake)  # its reading competes for the GIL: after the key's frame
         self._refresh_details()
         if not self.table.selected:
             self.request_redraw()
