@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from simsiam_tui.store import EventTail, KindSeries, RunHistory
-from simsiam_tui.store.reader import _number
+from simsiam_tui.store.reader import _number, valid_event
 
 _PLAIN_NUMBERS = {float, int}
 PREVIEW_MIN_BYTES = 8 << 20  # files larger than this get a sampled preview first
@@ -21,9 +21,9 @@ PREVIEW_TAIL_BYTES = 64 << 10  # the end of the file, read whole: last values an
 def _one(line: bytes, tail: EventTail | None, out: list[dict[str, Any]]) -> None:
     try:
         event = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         event = None
-    if not isinstance(event, dict) or "kind" not in event:
+    if not valid_event(event):
         if tail is not None:
             tail.bad_lines += 1
             tail.last_error = f"{tail.bad_lines} unreadable line(s) in {tail.path.name}"
@@ -38,10 +38,11 @@ def parse_lines(data: bytes, tail: EventTail | None = None) -> list[dict[str, An
         return []
     try:  # one C-level parse of the whole chunk is a third faster than a loop of loads
         events = json.loads(b"[" + b",".join(lines) + b"]")
-        if all(isinstance(e, dict) and "kind" in e for e in events):
+        # as many events as lines: a garbage line may otherwise merge with its neighbour into valid JSON
+        if len(events) == len(lines) and all(valid_event(e) for e in events):
             return events
-    except ValueError:
-        pass
+    except (ValueError, RecursionError):
+        pass  # some line is not JSON: parse line by line below, counting the bad ones
     out: list[dict[str, Any]] = []
     for line in lines:
         _one(line, tail, out)
