@@ -327,6 +327,8 @@ def main() -> None:  # noqa: PLR0915
         f"monitors: {1e3 * log_cost:.2f} ms per train log (every {mon.log_every}), {1e3 * collapse_cost:.2f} ms per "
         f"collapse log (every {mon.collapse_every}): {100 * share:.2f}% of step time"
     )
+    if cuda:
+        print(f"peak GPU memory: {torch.cuda.max_memory_allocated(device) / 2**30:.2f} GiB allocated")
     print(
         f"kNN eval ({len(tr.bank_src)} bank + {len(tr.query_src)} queries, k={mon.knn_k}): {knn_s:.2f} s; "
         f"one training epoch at (b): {epoch_s:.2f} s; eval/epoch = {statistics.median(knn_new):.2f} "
