@@ -32,7 +32,7 @@ class _Event(msgspec.Struct, tag_field="kind", forbid_unknown_fields=True, gc=Fa
     time: float
     step: int
     epoch: float
-    v: int = 1
+    v: Union[int, msgspec.UnsetType] = UNSET  # noqa: UP007
 
 
 class TrainEvent(_Event, tag="train"):
@@ -84,10 +84,10 @@ def as_dict(event: Event) -> dict[str, Any]:
     """An event as the reader's plain dict (a Struct's unset fields left out)."""
     if isinstance(event, dict):
         return event
-    out: dict[str, Any] = {"v": event.v, "kind": event.__struct_config__.tag}
+    out: dict[str, Any] = {"kind": event.__struct_config__.tag}
     for name in event.__struct_fields__:
         value = getattr(event, name)
-        if value is not UNSET and name != "v":
+        if value is not UNSET:
             out[name] = value
     return out
 
@@ -229,3 +229,28 @@ def read_span(path: Path, start: int, end: int, block: int = 8 << 20) -> tuple[R
     except OSError as exc:
         tail.last_error = f"cannot read {path.name}: {exc.strerror}"
     return history, offset - len(partial), tail.bad_lines, tail.last_error
+
+
+def thin_history(history: RunHistory, rows: int, head: int = 16, tail: int = 256) -> RunHistory:
+    """The same history with at most about `rows` rows per kind: the first `head`, the last `tail`, a stride between.
+
+    For runs that are not drawn: the table's last values and the verdict's first and last rows stay
+    exact; the middle is a preview until the run is read again at full resolution. In place; returned.
+    """
+    for series in history.series.values():
+        n = len(series)
+        if n <= rows:
+            continue
+        middle = max(1, rows - head - tail)
+        stride = max(1, -(-(n - head - tail) // middle))  # ceil: at most `middle` rows between
+        for name, column in series.columns.items():
+            series.columns[name] = column[:head] + column[head : n - tail : stride] + column[n - tail :]
+    return history
+
+
+def load_history(path: str, end: int, rows: int | None) -> tuple[RunHistory, int, int, str | None]:
+    """read_span of [0, end) of an events file, thinned to `rows` per kind unless None (a worker process's job)."""
+    history, offset, bad, error = read_span(Path(path), 0, end)
+    if rows is not None:
+        thin_history(history, rows)
+    return history, offset, bad, error

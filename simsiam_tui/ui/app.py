@@ -273,6 +273,7 @@ class SimsiamApp(ActionsMixin, App[None]):
             runs.append(ChartRun(key, labels.get(key, key), color, model.summary.verdict, model.shown))
             locks[key] = model.lock
         self.chart_keys = [r.key for r in runs]
+        self.catalog.set_charted(self.chart_keys)  # long runs off the charts keep a thin history (issue 16)
         empty = None
         if not self.catalog.runs:
             where = ", ".join(str(r) for r in self.roots)

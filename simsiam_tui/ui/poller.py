@@ -11,6 +11,7 @@ from typing import Any
 
 from simsiam_tui.store import LIVE_STATES
 from simsiam_tui.ui.actions import Backend
+from simsiam_tui.ui.fastread import shutdown_pool
 from simsiam_tui.ui.model import LOCAL_HOST, Catalog
 
 HISTORY_POINTS = 120  # sparkline length per GPU
@@ -83,6 +84,7 @@ class Poller:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
+        shutdown_pool()
 
     def wake(self, rescan: bool = False) -> None:
         """Poll now (after an action, or when the focused run changes)."""
@@ -126,7 +128,7 @@ class Poller:
                         pass
             if model.poll():
                 changes.runs.add(model.key)
-            busy |= not model.caught_up
+            busy |= not model.caught_up and not model.reading_elsewhere
         focus = self.catalog.get(self.focus) if self.focus else None
         if focus is not None and focus.poll_log():
             changes.log = True
