@@ -15,14 +15,15 @@ import argparse
 import asyncio
 import json
 import math
+import multiprocessing
 import resource
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -89,8 +90,8 @@ def make_runs(root: Path, runs: int, events: int) -> None:
         (d / "events.jsonl").write_text("".join(parts))
 
 
-def appender(root: Path, rate: int, stop: threading.Event, counter: list[int]) -> None:
-    """Append `rate` train events per second to every run, in 10 batches a second."""
+def appender(root: Path, rate: int, stop: Any, counter: Any) -> None:
+    """Append `rate` train events per second to every run, in 10 batches a second (its own process, as workers are)."""
     dirs = sorted(p for p in root.iterdir() if p.is_dir())
     step = {d: 10_000_000 for d in dirs}
     per_tick = max(1, rate // 10)
@@ -104,7 +105,8 @@ def appender(root: Path, rate: int, stop: threading.Event, counter: list[int]) -
                 lines.append(LINE.format(t=time.time(), s=s, e=s / 98, loss=-0.9, z=0.02, ips=2400.0))
             with (d / "events.jsonl").open("a") as fh:
                 fh.write("".join(lines))
-            counter[0] += per_tick
+            with counter.get_lock():
+                counter.value += per_tick
         stop.wait(max(0.0, 0.1 - (time.monotonic() - tick)))
 
 
@@ -112,9 +114,20 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def children_rss_mb() -> float:
-    """Peak RSS of the largest child process (the app's reader processes)."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def readers_rss_mb() -> float:
+    """Peak RSS (VmHWM) of the largest of the app's reader processes still alive (0 where /proc is missing)."""
+    from simsiam_tui.ui import fastread
+
+    peak = 0.0
+    for pid in list(getattr(getattr(fastread, "_pool", None), "_processes", None) or {}):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]) / 1024)
+    return peak
 
 
 def decoder_speeds(path: Path) -> dict[str, float]:
@@ -198,21 +211,23 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
             await pilot.pause(0.05)
         out["all_read_s"] = time.perf_counter() - t0
         charted = set(app.chart_keys)
-        while not all(m.full_resolution for m in app.catalog.models() if m.key in charted):
+        while not all(getattr(m, "full_resolution", True) for m in app.catalog.models() if m.key in charted):
             await pilot.pause(0.05)
         out["all_read_charted_full_s"] = time.perf_counter() - t0
         out["charted_runs"] = len(charted)
-        out["thin_runs"] = sum(m.thinned for m in app.catalog.models())
+        out["thin_runs"] = sum(getattr(m, "thinned", False) for m in app.catalog.models())
         out["rss_loaded_mb"] = rss_mb()
 
         # live: every run appends `rate` events/s; measure event-loop lag, key latency and redraw cost
         renders.clear()
         redraws.clear()
-        stop, counter = threading.Event(), [0]
-        writer = threading.Thread(target=appender, args=(root, rate, stop, counter), daemon=True)
+        ctx = multiprocessing.get_context("spawn")
+        stop, counter = ctx.Event(), ctx.Value("q", 0)
+        writer = ctx.Process(target=appender, args=(root, rate, stop, counter), daemon=True)
         writer.start()
         lags: list[float] = []
         keys: list[float] = []
+        cpu0, wall0 = time.process_time(), time.perf_counter()
         end = time.monotonic() + seconds
         next_key = time.monotonic() + 1
         while time.monotonic() < end:
@@ -224,6 +239,7 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
                 t = time.perf_counter()
                 await pilot.press("down")
                 keys.append(time.perf_counter() - t)
+        out["app_cpu_per_s_live"] = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
         stop.set()
         writer.join()
         behind = time.perf_counter()
@@ -231,7 +247,7 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
         while any(m.tail.offset < target[m.key] for m in app.catalog.models()):
             await pilot.pause(0.02)
         out["catch_up_after_appends_s"] = time.perf_counter() - behind
-        out["appended_events"] = counter[0]
+        out["appended_events"] = counter.value
         out["redraws"] = len(redraws)
         out["redraw_p50_ms"] = 1000 * statistics.median(redraws) if redraws else float("nan")
         out["redraw_max_ms"] = 1000 * max(redraws) if redraws else float("nan")
@@ -242,7 +258,7 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
         out["key_latency_p50_ms"] = 1000 * statistics.median(keys) if keys else float("nan")
         out["key_latency_max_ms"] = 1000 * max(keys) if keys else float("nan")
         out["rss_peak_mb"] = rss_mb()
-        out["reader_process_rss_peak_mb"] = children_rss_mb()
+        out["reader_process_rss_peak_mb"] = readers_rss_mb()
     return out
 
 

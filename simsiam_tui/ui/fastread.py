@@ -6,8 +6,11 @@ free for drawing and keys; the poller thread only tails what is appended afterwa
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
@@ -19,10 +22,11 @@ PREVIEW_MIN_BYTES = 8 << 20  # files larger than this get a sampled preview firs
 PREVIEW_BLOCKS = 64  # evenly spaced blocks read for the preview
 PREVIEW_BLOCK_BYTES = 4 << 10
 PREVIEW_TAIL_BYTES = 64 << 10  # the end of the file, read whole: last values and the verdict are exact
-POOL_WORKERS = max(1, min(2, (os.cpu_count() or 1) - 1))  # leave a core to the UI
+POOL_WORKERS = max(1, min(4, (os.cpu_count() or 1) - 1))  # leave a core to the UI
 
 _pool: ProcessPoolExecutor | None = None
 _pool_failed = False
+pool_error: str | None = None  # why worker processes could not start (the app then reads in-process)
 
 
 def preview_events(path: Path, size: int) -> tuple[list[Event], int]:
@@ -62,19 +66,43 @@ def submit_load(path: Path, end: int, rows: int | None) -> Future | None:
     try:
         if _pool is None:
             # forkserver: never fork the app's threads; children import only the store (no textual, no torch)
-            _pool = ProcessPoolExecutor(POOL_WORKERS, mp_context=multiprocessing.get_context("forkserver"))
+            context = multiprocessing.get_context("forkserver")
+            _start_forkserver()
+            _pool = ProcessPoolExecutor(POOL_WORKERS, mp_context=context)
         return _pool.submit(load_history, str(path), end, rows)
-    except (OSError, RuntimeError, ValueError):
-        _pool_failed = True
+    except (OSError, RuntimeError, ValueError) as exc:  # no processes here (a sandbox, a closing interpreter)
+        global pool_error
+        _pool_failed, pool_error = True, repr(exc)
         return None
+
+
+def _start_forkserver() -> None:
+    """Start the fork server and resource tracker with the real stderr.
+
+    While Textual runs, sys.stderr is its capture object whose fileno() is not a real descriptor, and
+    the resource tracker would pass that to its child ("bad value(s) in fds_to_keep").
+    """
+    from multiprocessing import forkserver
+
+    captured = sys.stderr
+    try:
+        if sys.__stderr__ is not None:
+            sys.stderr = sys.__stderr__
+        forkserver.ensure_running()
+    finally:
+        sys.stderr = captured
 
 
 def shutdown_pool() -> None:
     """Stop the worker processes (when the app closes); a later load starts them again."""
     global _pool
     if _pool is not None:
+        workers = list(getattr(_pool, "_processes", None) or {})  # pids; no public terminate before Python 3.14
         _pool.shutdown(wait=False, cancel_futures=True)
         _pool = None
+        for pid in workers:  # a whole-file read in flight is not worth waiting for when the app closes
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
 
 
 parse_lines = decode_chunk  # the name the app's earlier reader used
