@@ -309,12 +309,22 @@ def main() -> None:  # noqa: PLR0915
             sync(device)
             return time.perf_counter() - t
 
-        knn_new, knn_old, knn_epoch = [], [], []
+        def cpu_seconds(fn: Callable[[], Any]) -> float:  # process CPU: what a loaded, shared machine moves least
+            t = time.process_time()
+            fn()
+            return time.process_time() - t
+
+        knn_new, knn_old, knn_epoch, cpu_new, cpu_old = [], [], [], [], []
         for _ in range(args.rounds):
+            c0 = time.process_time()
             epoch_s = len(tr.train_src) / timed(device, args.steps, 0, project_step)
+            epoch_cpu = (time.process_time() - c0) * len(tr.train_src) / (args.steps * args.batch)
             knn_new.append(seconds(tr.evaluate) / epoch_s)
             knn_old.append(seconds(old_evaluate) / epoch_s)
             knn_epoch.append(epoch_s)
+            if not cuda:
+                cpu_new.append(cpu_seconds(tr.evaluate) / epoch_cpu)
+                cpu_old.append(cpu_seconds(old_evaluate) / epoch_cpu)
         knn_s = statistics.median(r * e for r, e in zip(knn_new, knn_epoch, strict=True))
         epoch_s = statistics.median(knn_epoch)
         tr.events.close()
@@ -335,6 +345,12 @@ def main() -> None:  # noqa: PLR0915
         f"(previous path {statistics.median(knn_old):.2f}; new/previous "
         f"{statistics.median(n / o for n, o in zip(knn_new, knn_old, strict=True)):.2f}; medians of {args.rounds} rounds)"
     )
+    if cpu_new:
+        print(
+            f"kNN eval/epoch in process CPU time = {statistics.median(cpu_new):.2f} (previous path "
+            f"{statistics.median(cpu_old):.2f}; new/previous "
+            f"{statistics.median(n / o for n, o in zip(cpu_new, cpu_old, strict=True)):.2f})"
+        )
 
 
 def _fmt(values: list[float]) -> str:

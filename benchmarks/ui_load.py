@@ -90,8 +90,9 @@ def make_runs(root: Path, runs: int, events: int) -> None:
         (d / "events.jsonl").write_text("".join(parts))
 
 
-def appender(root: Path, rate: int, stop: Any, counter: Any) -> None:
+def appender(root: Path, rate: int, go: Any, stop: Any, counter: Any) -> None:
     """Append `rate` train events per second to every run, in 10 batches a second (its own process, as workers are)."""
+    go.wait()
     dirs = sorted(p for p in root.iterdir() if p.is_dir())
     step = {d: 10_000_000 for d in dirs}
     per_tick = max(1, rate // 10)
@@ -190,6 +191,11 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
 
     app.redraw_charts = timed_redraw  # type: ignore[method-assign]
     out: dict[str, float] = {}
+    # the appender process starts before the app: inside it, Textual's stderr has no descriptor to hand on
+    ctx = multiprocessing.get_context("spawn")
+    go, stop, counter = ctx.Event(), ctx.Event(), ctx.Value("q", 0)
+    writer = ctx.Process(target=appender, args=(root, rate, go, stop, counter), daemon=True)
+    writer.start()
     t0 = time.perf_counter()
     async with app.run_test(size=size) as pilot:
 
@@ -221,10 +227,7 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
         # live: every run appends `rate` events/s; measure event-loop lag, key latency and redraw cost
         renders.clear()
         redraws.clear()
-        ctx = multiprocessing.get_context("spawn")
-        stop, counter = ctx.Event(), ctx.Value("q", 0)
-        writer = ctx.Process(target=appender, args=(root, rate, stop, counter), daemon=True)
-        writer.start()
+        go.set()
         lags: list[float] = []
         keys: list[float] = []
         cpu0, wall0 = time.process_time(), time.perf_counter()

@@ -15,6 +15,7 @@ from simsiam_tui.ui.fastread import shutdown_pool
 from simsiam_tui.ui.model import LOCAL_HOST, Catalog
 
 HISTORY_POINTS = 120  # sparkline length per GPU
+PER_RUN_S = 0.015  # each run adds this much to the pause between passes (every pass updates each live run's row)
 
 
 @dataclass
@@ -105,8 +106,12 @@ class Poller:
                     self.last_error = message
                     self.notify(Changes(error=message))
             if not busy:
-                self._wake.wait(self.interval)
+                self._wake.wait(self.pause())
                 self._wake.clear()
+
+    def pause(self) -> float:
+        """Seconds between passes: `interval`, longer with many runs (64 runs: about 1 s), so the UI keeps up."""
+        return max(self.interval, PER_RUN_S * len(self.catalog.runs))
 
     def poll_once(self) -> tuple[Changes, bool]:
         """One pass over every run; returns the changes and whether some run still has unread bytes."""
