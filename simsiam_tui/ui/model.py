@@ -125,12 +125,13 @@ class RunModel:
         self._gone = False
         self._job: Future | None = None  # a whole-file read in a worker process
         self._job_thin = False
+        self._load_to: int | None = None
         self._large = False
 
     @property
     def reading_elsewhere(self) -> bool:
         """A worker process is reading this run's file (the poller need not hurry)."""
-        return self._job is not None
+        return self._job is not None or self._load_to is not None
 
     @property
     def full_resolution(self) -> bool:
@@ -199,7 +200,7 @@ class RunModel:
         self._preview_tail = EventTail(self.paths.events)
         self._preview_tail.offset = end
         self._large = True
-        self._submit(end, full=self.wanted_full)
+        self._load_to = end  # the whole read starts next pass: the first frame does not wait for processes
         return True
 
     def _submit(self, end: int, full: bool) -> None:
@@ -243,6 +244,9 @@ class RunModel:
 
     def _poll_events(self, budget: int) -> bool:
         """Read the next chunk; True when what the UI shows changed (not while a preview stands in)."""
+        if self._load_to is not None:
+            self._submit(self._load_to, full=self.wanted_full)
+            self._load_to = None
         installed = self._poll_job()
         if installed is False:  # the worker process is still reading: only the preview moves on
             return self._tail_preview()
