@@ -230,6 +230,7 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
         go.set()
         lags: list[float] = []
         keys: list[float] = []
+        moved: list[float] = []
         cpu0, wall0 = time.process_time(), time.perf_counter()
         end = time.monotonic() + seconds
         next_key = time.monotonic() + 1
@@ -240,7 +241,12 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
             if time.monotonic() >= next_key:
                 next_key += 1
                 t = time.perf_counter()
-                await pilot.press("down")
+                row = app.table.cursor_row
+                press = asyncio.ensure_future(pilot.press("down"))  # returns once every widget is idle
+                while app.table.cursor_row == row and not press.done():
+                    await asyncio.sleep(0.001)
+                moved.append(time.perf_counter() - t)  # the key's own effect: the cursor moved
+                await press
                 keys.append(time.perf_counter() - t)
         out["app_cpu_per_s_live"] = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
         stop.set()
@@ -260,6 +266,7 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
         out["loop_lag_p95_ms"] = 1000 * sorted(lags)[int(0.95 * (len(lags) - 1))]
         out["key_latency_p50_ms"] = 1000 * statistics.median(keys) if keys else float("nan")
         out["key_latency_max_ms"] = 1000 * max(keys) if keys else float("nan")
+        out["key_to_cursor_p50_ms"] = 1000 * statistics.median(moved) if moved else float("nan")
         out["rss_peak_mb"] = rss_mb()
         out["reader_process_rss_peak_mb"] = readers_rss_mb()
     return out
