@@ -111,6 +111,23 @@ def appender(root: Path, rate: int, go: Any, stop: Any, counter: Any) -> None:
         stop.wait(max(0.0, 0.1 - (time.monotonic() - tick)))
 
 
+async def key_to_frame(app, key: str) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Seconds from a key press (as the terminal sends it) to the first frame painted with its effect (the table's
+    cursor moved), through public APIs: App.simulate_key, then call_after_refresh once the cursor moved.
+    Also the UI thread's CPU seconds in that time: on a shared, overloaded machine wall time is mostly waiting."""
+    table = app.table
+    before = table.cursor_row
+    painted = asyncio.Event()
+    cpu = time.thread_time()
+    t = time.perf_counter()
+    app.simulate_key(key)
+    while table.cursor_row == before and time.perf_counter() - t < 5:
+        await asyncio.sleep(0.001)
+    app.call_after_refresh(painted.set)
+    await painted.wait()
+    return time.perf_counter() - t, time.thread_time() - cpu
+
+
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -171,15 +188,17 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
             return [], None
 
     renders: list[float] = []
-    original_build = MetricChart._build
+    original_render = MetricChart.render
 
-    def timed_build(self, job):  # plotext builds each chart's text on the chart's builder thread
+    def timed_render(self):  # textual-plot draws a chart in render(), on the UI thread, when its data changed
+        fresh = self.pending
         t = time.perf_counter()
-        out = original_build(self, job)
-        renders.append(time.perf_counter() - t)
+        out = original_render(self)
+        if fresh:
+            renders.append(time.perf_counter() - t)
         return out
 
-    MetricChart._build = timed_build  # type: ignore[method-assign]
+    MetricChart.render = timed_render  # type: ignore[method-assign]
     redraws: list[float] = []
     app = SimsiamApp([root], backend=NoProbe())
     original_redraw = app.redraw_charts
@@ -231,6 +250,7 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
         lags: list[float] = []
         keys: list[float] = []
         moved: list[float] = []
+        frames: list[tuple[float, float]] = []  # key -> its effect painted (issue 15: < 50 ms median with 16 live runs)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         end = time.monotonic() + seconds
         next_key = time.monotonic() + 1
@@ -248,6 +268,7 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
                 moved.append(time.perf_counter() - t)  # the key's own effect: the cursor moved
                 await press
                 keys.append(time.perf_counter() - t)
+                frames.append(await key_to_frame(app, "up" if len(frames) % 2 else "down"))
         out["app_cpu_per_s_live"] = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
         stop.set()
         writer.join()
@@ -267,6 +288,9 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
         out["key_latency_p50_ms"] = 1000 * statistics.median(keys) if keys else float("nan")
         out["key_latency_max_ms"] = 1000 * max(keys) if keys else float("nan")
         out["key_to_cursor_p50_ms"] = 1000 * statistics.median(moved) if moved else float("nan")
+        out["key_to_frame_p50_ms"] = 1000 * statistics.median(f[0] for f in frames) if frames else float("nan")
+        out["key_to_frame_max_ms"] = 1000 * max(f[0] for f in frames) if frames else float("nan")
+        out["key_to_frame_cpu_p50_ms"] = 1000 * statistics.median(f[1] for f in frames) if frames else float("nan")
         out["rss_peak_mb"] = rss_mb()
         out["reader_process_rss_peak_mb"] = readers_rss_mb()
     return out
@@ -305,7 +329,7 @@ def main() -> None:
         "first frame < 2 s": result["first_frame_s"] < 2.0,
         "every run read < 10 s": result["all_read_charted_full_s"] < 10.0,
         "peak RSS < 500 MB": result["rss_peak_mb"] < 500,
-        "key latency p50 < 50 ms": result["key_latency_p50_ms"] < 50,
+        "key to frame p50 < 50 ms": result["key_to_frame_p50_ms"] < 50,
         "loop lag p95 < 50 ms": result["loop_lag_p95_ms"] < 50,
     }
     print("targets: " + "; ".join(f"{k}: {'PASS' if ok else 'FAIL'}" for k, ok in checks.items()))
