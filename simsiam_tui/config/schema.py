@@ -146,4 +146,5 @@ POSITIVE = {
     "monitor.flush_every_s",
 }
 NON_NEGATIVE = {"optim.weight_decay", "optim.momentum", "optim.warmup_epochs", "data.workers", "train.seed"}
+MAXIMUM = {"train.seed": 2**63 - 1}  # torch.manual_seed takes 64 bits
 UNIT_INTERVAL = {"method.bank_momentum", "method.ema_momentum", "optim.momentum"}

@@ -2,8 +2,8 @@
 
 The frequent kinds (train, collapse, eval, checkpoint) written by this project's worker decode as Structs
 straight into columns. Anything else (start, end, system, an unknown kind or field, a wrong type, a
-garbage line) takes the reader's own path, line by line, with the store's rules: a line that is not a
-JSON object with a `kind` is counted and skipped, never raised. msgspec is the store layer's one
+garbage line) takes the reader's own path with the store's rules (json, valid_event): a bad line is
+counted and skipped, never raised. Structs are never looser than valid_event. msgspec is the store layer's one
 third-party import (it measured 200 MB/s on the app's benchmark files, against 20 for orjson or json).
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from array import array
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any, Union
 import msgspec
 from msgspec.structs import astuple
 
-from simsiam_tui.store.reader import SERIES_KINDS, EventTail, KindSeries, RunHistory, _number
+from simsiam_tui.store.reader import SERIES_KINDS, EventTail, KindSeries, RunHistory, _number, valid_event
 
 Num = Union[float, None, msgspec.UnsetType]  # noqa: UP007 (msgspec reads the annotation at runtime)
 UNSET = msgspec.UNSET
@@ -53,7 +52,7 @@ class CollapseEvent(_Event, tag="collapse"):
 
     std_quantiles: Union[list[float], None, msgspec.UnsetType] = UNSET  # noqa: UP007
     effective_rank: Num = UNSET
-    dim: Num = UNSET
+    dim: Union[int, None, msgspec.UnsetType] = UNSET  # noqa: UP007
 
 
 class EvalEvent(_Event, tag="eval"):
@@ -76,7 +75,6 @@ class CheckpointEvent(_Event, tag="checkpoint"):
 TypedEvent = Union[TrainEvent, CollapseEvent, EvalEvent, CheckpointEvent]  # noqa: UP007
 Event = Union[TypedEvent, dict[str, Any]]  # noqa: UP007
 _DECODER = msgspec.json.Decoder(TypedEvent)
-_AT_LINE = re.compile(r"at `\$\[(\d+)\]")
 _SKIP = ("v", "kind", "std_quantiles", "path", "reason")  # not columns: tags and non-numbers
 
 
@@ -95,43 +93,30 @@ def as_dict(event: Event) -> dict[str, Any]:
 def decode_chunk(data: bytes, tail: EventTail | None = None) -> list[Event]:
     """Events of the complete lines in `data`, in file order: Structs where they fit, dicts otherwise.
 
-    Bad lines are counted on `tail` (as EventTail does) and skipped. The whole chunk is decoded in one
-    call; a line that does not fit a Struct splits it there and goes through the reader's path alone.
+    One line, one event, as the reader reads them (msgspec's decode_lines would let a value span lines):
+    a line that does not fit a Struct goes through the reader's rules (json, valid_event); bad lines are
+    counted on `tail` and skipped.
     """
-    try:
-        return list(_DECODER.decode_lines(data))
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        pass
-    lines = [line for line in data.split(b"\n") if line.strip()]
+    decode = _DECODER.decode
     out: list[Event] = []
-    start = 0
-    while start < len(lines):
+    for line in data.split(b"\n"):
+        if not line:
+            continue
         try:
-            out += _DECODER.decode_lines(b"\n".join(lines[start:]))
-            break
-        except msgspec.ValidationError as err:  # names the line: decode up to it at once, that one alone
-            found = _AT_LINE.search(str(err))
-            bad = start + int(found.group(1)) if found else start
-        except msgspec.DecodeError:  # malformed JSON somewhere: no index, go line by line
-            bad = start
-        if bad > start:
-            out += _DECODER.decode_lines(b"\n".join(lines[start:bad]))
-        _slow_line(lines[bad], tail, out)
-        start = bad + 1
+            out.append(decode(line))
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+            _slow_line(line, tail, out)
     return out
 
 
 def _slow_line(line: bytes, tail: EventTail | None, out: list[Event]) -> None:
-    try:
-        out.append(_DECODER.decode(line))
+    if not line.strip():
         return
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        pass
     try:
         event = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: thousands of nested brackets
         event = None
-    if not isinstance(event, dict) or "kind" not in event:
+    if not valid_event(event):
         if tail is not None:
             tail.bad_lines += 1
             tail.last_error = f"{tail.bad_lines} unreadable line(s) in {tail.path.name}"

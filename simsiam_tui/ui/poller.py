@@ -129,7 +129,7 @@ class Poller:
                 if model.status.get("host") in (None, "", LOCAL_HOST):
                     try:
                         self.backend.refresh(model.paths)
-                    except Exception:  # a refresh failure leaves status.json as it is
+                    except OSError:  # cannot write (disk full, read-only): status.json stays as it is
                         pass
             if model.poll():
                 changes.runs.add(model.key)

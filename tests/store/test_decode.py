@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from simsiam_tui.store import EventTail, RunHistory
 from simsiam_tui.store.decode import TrainEvent, bulk_apply, decode_chunk, read_span
+from simsiam_tui.store.reader import valid_event
 
 
 def _same(a: RunHistory, b: RunHistory) -> None:
@@ -48,7 +49,16 @@ def _text(lines: list[object]) -> bytes:
 
 
 def test_mixed_file_matches_the_reader(tmp_path: Path) -> None:
-    data = _text([*LINES[:3], b"not json", b"[1, 2]", b'{"no": "kind"}', *LINES[3:]])
+    data = _text([
+        *LINES[:3], b"not json", b"[1, 2]", b'{"no": "kind"}',
+        b'{"v":1,"kind":"train","time":3.5,', b'"step":25,"epoch":0.25,"loss":0.5}',  # one value over two lines
+        b'{"v":1,"kind":"train","time":3.6,"step":26,"epoch":0.26} {"v":1,"kind":"eval","time":3.6,"step":26,"epoch":0.26}',
+        b'{"v":1,"kind":"train","time":3.7,"step":27.0,"epoch":0.27}',  # a step that is not an integer
+        b'{"v":1,"kind":"collapse","time":3.8,"step":28,"epoch":0.28,"dim":3.5}',  # dim not an integer
+        b'{"v":true,"kind":"train","time":3.9,"step":29,"epoch":0.29}',  # a bool is not an int
+        b"   ",  # whitespace only: skipped, not bad
+        *LINES[3:],
+    ])
     path = tmp_path / "events.jsonl"
     path.write_bytes(data + b'{"v":1,"kind":"train","ti')  # a partial last line waits
     reference = RunHistory()
@@ -60,10 +70,10 @@ def test_mixed_file_matches_the_reader(tmp_path: Path) -> None:
     fast = RunHistory()
     bulk_apply(fast, events)
     _same(fast, reference)
-    assert tail.bad_lines == ref_tail.bad_lines == 3
+    assert tail.bad_lines == ref_tail.bad_lines == 10
     history, offset, bad, _ = read_span(path, 0, path.stat().st_size, block=97)  # blocks split lines
     _same(history, reference)
-    assert offset == len(data) and bad == 3
+    assert offset == len(data) and bad == 10
 
 
 _value = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False), st.text(max_size=3))
@@ -82,6 +92,8 @@ _value = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow
                 "loss": _value,
                 "knn_top1": _value,
                 "effective_rank": _value,
+                "dim": _value,
+                "std_quantiles": st.one_of(st.none(), st.lists(_value, max_size=3)),
                 "other": _value,
             },
         ),
@@ -91,7 +103,7 @@ _value = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow
 def test_any_events_match_the_reader(events: list[dict[str, object]]) -> None:
     data = _text(events)
     reference = RunHistory()
-    reference.apply([json.loads(line) for line in data.splitlines()])
+    reference.apply([e for e in map(json.loads, data.splitlines()) if valid_event(e)])
     fast = RunHistory()
     bulk_apply(fast, decode_chunk(data))
     _same(fast, reference)

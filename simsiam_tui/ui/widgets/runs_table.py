@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist
 
 from simsiam_tui.ui import fmt
 from simsiam_tui.ui.model import RunSummary
@@ -103,7 +104,7 @@ class RunsTable(DataTable):
             return None
         try:
             return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:
+        except CellDoesNotExist:  # the cursor sits past a row that was just removed
             return None
 
     def action_toggle_select(self) -> None:
