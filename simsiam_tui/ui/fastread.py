@@ -13,8 +13,10 @@ import signal
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
-from simsiam_tui.store.decode import Event, bulk_apply, decode_chunk, load_history, thin_history
+from simsiam_tui.store import EventTail
+from simsiam_tui.store.decode import Event, as_dict, bulk_apply, decode_chunk, load_history, thin_history
 
 __all__ = ["Event", "bulk_apply", "decode_chunk", "parse_lines", "preview_events", "shutdown_pool", "submit_load", "thin_history"]
 
@@ -105,4 +107,6 @@ def shutdown_pool() -> None:
                 os.kill(pid, signal.SIGTERM)
 
 
-parse_lines = decode_chunk  # the name the app's earlier reader used
+def parse_lines(data: bytes, tail: EventTail | None = None) -> list[dict[str, Any]]:
+    """Events of complete lines as the reader's dicts (the app itself keeps decode_chunk's Structs)."""
+    return [as_dict(e) for e in decode_chunk(data, tail)]
