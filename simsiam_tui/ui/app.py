@@ -329,6 +329,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         self._charts_dirty = False
         runs, locks = self.chart_runs()
         self.chart_keys = [k for r in runs for k in (r.members or [r.key])]
+        self.catalog.set_charted(self.chart_keys)  # long runs off the charts keep a thin history (issue 16)
         empty = None
         if not self.catalog.runs:
             where = ", ".join(shown_path(r) for r in self.roots)
