@@ -58,6 +58,15 @@ class EventTail:
         self.bad_lines = 0
         self.last_error: str | None = None
 
+    @property
+    def complete_offset(self) -> int:
+        """Bytes of complete lines read so far (the offset minus a partial last line still waiting)."""
+        return self.offset - len(self._partial)
+
+    def seek(self, offset: int) -> None:
+        """Continue after `offset`, the end of a complete line (what another reader already parsed)."""
+        self.offset, self._partial = offset, b""
+
     def read_complete(self, max_bytes: int | None = 64 << 20) -> tuple[bytes, bool, bool]:
         """The complete lines appended since the last read (a partial last line waits for its newline).
 

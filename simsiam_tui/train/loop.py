@@ -20,7 +20,7 @@ from simsiam_tui.train.data import make_source
 from simsiam_tui.train.datasets import load_dataset
 from simsiam_tui.train.errors import CheckpointError, UserFacingError
 from simsiam_tui.train.hooks import Hooks, hooks_from_env
-from simsiam_tui.train.knn import extract_features, knn_top1, ordered_shard
+from simsiam_tui.train.knn import KNN_BATCH, extract_features, inference_encoder, knn_top1, ordered_shard
 from simsiam_tui.train.methods import build_method
 from simsiam_tui.train.monitors import effective_rank, std_quantiles, z_std, z_std_ref
 from simsiam_tui.train.optim import CosineSchedule, build_optimizer
@@ -169,31 +169,28 @@ class Trainer:
         self.resumed_from = self.step
 
     # -- monitors -------------------------------------------------------------------------------
-    @torch.no_grad()
+    @torch.inference_mode()
     def evaluate(self) -> None:
-        """kNN top-1 of backbone features: bank = train split, queries = test split."""
+        """kNN top-1 of backbone features: bank = train split, queries = test split (each encoded once)."""
         t0 = time.perf_counter()
-        self.method.eval()
+        encoder = inference_encoder(self.method.backbone, channels_last=True)  # BN folded, channels_last (CPU too)
 
         def encode(x: torch.Tensor) -> torch.Tensor:
-            if self.cuda:
-                x = x.contiguous(memory_format=torch.channels_last)
             with self._autocast():
-                return self.method.features(x)
+                return encoder(x)
 
         def feats(src: Any) -> tuple[torch.Tensor, torch.Tensor]:
             # under DDP each rank encodes its contiguous shard; gather_rows restores storage order
             lo, hi = dist.shard_range(len(src), self.rank, self.world)
             fs = [torch.zeros(0, feature_dim(self.method.backbone), device=self.device)]
             ys = [torch.zeros(0, dtype=torch.long, device=self.device)]
-            for images, labels in ordered_shard(src, 512, lo, hi):
-                fs.append(extract_features(encode, images, self.augment.prepare_eval, 512))
+            for images, labels in ordered_shard(src, KNN_BATCH, lo, hi):
+                fs.append(extract_features(encode, images, self.augment.prepare_eval, KNN_BATCH, channels_last=True))
                 ys.append(labels.to(self.device))
             return dist.gather_rows(torch.cat(fs)), dist.gather_rows(torch.cat(ys))
 
         bank, bank_y = feats(self.bank_src)
         queries, query_y = feats(self.query_src)
-        self.method.train()
         if not dist.is_main():  # every rank holds the same features; one computes and reports
             return
         labeled = bank_y >= 0
