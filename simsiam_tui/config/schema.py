@@ -88,6 +88,7 @@ class MonitorConfig:
     knn_t: float = 0.1
     system_every_s: float = 5.0
     flush_every_s: float = 1.0
+    probe: bool = True  # the online linear probe on detached backbone features (linear_top1 in eval events)
 
 
 @dataclass
