@@ -23,6 +23,7 @@ from simsiam_tui.cli.common import (
     user_errors,
 )
 from simsiam_tui.config import RunConfig, config_to_dict, load_suite, resolve_config
+from simsiam_tui.config.seeds import replicate
 from simsiam_tui.launch import launch_runs, parse_gpus, run_summary
 from simsiam_tui.store import LIVE_STATES, EventTail, RunHistory, RunPaths, check_name, runs_root
 
@@ -34,6 +35,7 @@ def resolve_launch(
     overrides: list[str],
     seed: int | None,
     presets_dir: str | None,
+    seeds: int = 1,
 ) -> list[RunConfig]:
     """Every run config a launch asks for, validated before anything starts."""
     if not presets and not suite:
@@ -47,7 +49,8 @@ def resolve_launch(
         scale = scale or loaded.scale
         suite_overrides = loaded.overrides
     extra = [f"train.seed={seed}"] if seed is not None else []
-    return [resolve_config(name, scale, [*suite_overrides, *overrides, *extra], presets_dir) for name in names]
+    configs = [resolve_config(name, scale, [*suite_overrides, *overrides, *extra], presets_dir) for name in names]
+    return replicate(configs, seeds)
 
 
 @user_errors
@@ -58,6 +61,9 @@ def launch(
     overrides: list[str] = SetOption,
     name: str | None = typer.Option(None, "--name", help="Run name prefix (letters, digits, . _ -)."),
     seed: int | None = SeedOption,
+    seeds: int = typer.Option(
+        1, "--seeds", help="Replicas per variant with seeds seed..seed+N-1, grouped (runs compare --by variant)."
+    ),
     gpus: str | None = typer.Option(
         None, "--gpus", help="GPU indices to use, e.g. 0,2 ('cpu' for none; default: all)."
     ),
@@ -79,7 +85,7 @@ def launch(
     """Start runs in the background (detached workers), or print what would start with --dry-run."""
     if name is not None:
         check_name(name)
-    configs = resolve_launch(preset, suite, scale, overrides, seed, presets_dir)
+    configs = resolve_launch(preset, suite, scale, overrides, seed, presets_dir, seeds)
     if dry_run:
         if as_json:
             print_json([config_to_dict(c) for c in configs])

@@ -98,6 +98,7 @@ class RunConfig:
     variant: str = "simsiam"
     scale: str = "cifar10"
     description: str = ""
+    group: str = ""  # replicas launched together by `launch --seeds N` share it
     method: MethodConfig = field(default_factory=MethodConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -114,7 +115,7 @@ SECTIONS = {
     "train": TrainConfig,
     "monitor": MonitorConfig,
 }
-TOP_LEVEL_KEYS = ("variant", "scale", "description")
+TOP_LEVEL_KEYS = ("variant", "scale", "description", "group")
 
 # Allowed values per dotted key: a tuple of choices, or (minimum, maximum, min_inclusive).
 CHOICES: dict[str, tuple[str, ...]] = {

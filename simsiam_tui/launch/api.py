@@ -71,6 +71,8 @@ def launch_runs(
     with root_lock(path):  # created and marked queued before any scheduling pass sees half of them
         for cfg, request in zip(configs, requests, strict=True):
             label = name if name and len(configs) == 1 else (f"{name}-{cfg.variant}" if name else None)
+            if getattr(cfg, "group", "") and not (name and len(configs) == 1):  # a replica of `launch --seeds`
+                label = f"{label or cfg.variant}-s{cfg.train.seed}"
             paths = create_run(path, cfg, label)
             update_status(paths.status, request=request.to_dict(), queued_at=time.time())
             created.append(paths)

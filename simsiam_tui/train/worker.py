@@ -125,7 +125,7 @@ def run_worker(run_dir: Path | str) -> int:
             world_size=trainer.world, rank=trainer.rank, versions=_versions(), config_digest=config_digest(cfg),
             resumed_from_step=resumed, steps_per_epoch=trainer.steps_per_epoch, total_steps=trainer.total_steps,
             train_images=len(trainer.train_src), variant=cfg.variant, scale=cfg.scale,
-            threads=torch.get_num_threads(),
+            threads=torch.get_num_threads(), num_classes=trainer.num_classes, seed=cfg.train.seed, group=cfg.group,
         )
         events.flush()
         status.update(state="running", heartbeat=time.time())
