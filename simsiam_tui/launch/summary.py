@@ -10,7 +10,6 @@ from simsiam_tui.store import (
     RunHistory,
     RunPaths,
     judge,
-    num_classes_for,
     read_config_dict,
     read_events,
     read_history,
@@ -38,8 +37,7 @@ def run_summary(paths: RunPaths, history: RunHistory | None = None, refresh: boo
     losses = _finite(train.column("loss"))
     z_std, z_ref = _last(history, "train", "z_std"), _last(history, "train", "z_std_ref")
     knn = _finite(history.series["eval"].column("knn_top1"))
-    data = cfg.get("data") or {}
-    verdict = judge(history, num_classes_for(data.get("name")))
+    verdict = judge(history)
     epochs_done = max((history.last[k].get("epoch", 0.0) for k in history.last), default=0.0)
     return {
         "id": paths.run_id,

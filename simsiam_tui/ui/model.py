@@ -19,7 +19,7 @@ from simsiam_tui.store import (
     Verdict,
     judge,
     list_runs,
-    num_classes_for,
+    num_classes_of,
     read_config_dict,
     read_status,
 )
@@ -287,7 +287,7 @@ class RunModel:
                 state = "unreadable"
         if history.end and state in LIVE_STATES:
             state = str(history.end.get("state") or state)
-        verdict = judge(_view(history), num_classes_for((cfg.get("data") or {}).get("name")))
+        verdict = judge(_view(history), num_classes_of(history))
         gpus = status.get("gpus")
         if isinstance(gpus, (list, tuple)):
             gpus = ",".join(str(g) for g in gpus)
