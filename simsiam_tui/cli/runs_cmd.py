@@ -24,6 +24,8 @@ from simsiam_tui.launch import (
     stop_runs,
     wait_for_end,
 )
+from simsiam_tui.launch.compare import METRICS, attach_linear_evals, by_variant, fmt_stat, fmt_verdicts
+from simsiam_tui.launch.compare import markdown as compare_markdown
 from simsiam_tui.store import LIVE_STATES, list_runs, read_config_dict, read_status, resolve_run, runs_root
 
 app = typer.Typer(help="List, inspect, stop, resume, compare and export runs.", no_args_is_help=True)
@@ -112,21 +114,27 @@ def summary_table(rows: list[dict[str, Any]], title: str) -> Table:
         ("loss best", "right"),
         ("z_std/ref", "right"),
         ("kNN top-1", "right"),
+        ("linear top-1", "right"),
+        ("linear eval", "right"),
         ("img/s", "right"),
         ("verdict", "left"),
     ):
         table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for row in rows:
         epochs = f"{row['epoch']:.1f}/{row['epochs']}" if row.get("epochs") else f"{row['epoch']:.1f}"
+        # a linear-eval run names its source; a pre-training run shows its linear eval's result beside its kNN
+        variant = f"{row['variant']} (linear eval of {row['source_run']})" if row.get("source_run") else str(row["variant"])
         table.add_row(
             row["id"],
-            str(row["variant"]),
+            variant,
             f"[{STATE_STYLE.get(row['state'], '')}]{row['state']}[/]",
             epochs,
             _fmt(row["loss_last"], ".4f"),
             _fmt(row["loss_best"], ".4f"),
             _fmt(row["z_std_ratio"], ".2f"),
             _fmt(row["knn_top1_last"], ".3f"),
+            _fmt(row.get("linear_top1_last"), ".3f"),
+            _fmt(row.get("linear_eval_top1"), ".3f"),
             _fmt(row["img_per_s"], ".0f"),
             f"[{VERDICT_STYLE.get(row['verdict'], '')}]{row['verdict']}[/]",
         )
@@ -279,13 +287,22 @@ def runs_rm(
 @user_errors
 def runs_compare(
     run: list[str] = typer.Argument(None, help="Run ids or prefixes (default: every run)."),
+    by: str | None = typer.Option(None, "--by", help="'variant': one row per variant, mean ± std over its seeds."),
+    markdown: bool = typer.Option(False, "--markdown", help="With --by variant: a Markdown table, the paper beside it."),
     runs: str | None = RunsOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Side by side: last and best loss, z_std/ref, kNN top-1, img/s, epochs, state and the collapse verdict."""
+    """Side by side: loss, z_std/ref, kNN and linear top-1, img/s, epochs, state and the collapse verdict."""
+    if by not in (None, "variant"):
+        raise fail(f"--by {by!r} is not known; use --by variant")
+    if markdown and by is None:
+        raise fail("--markdown needs --by variant")
     root = _root(runs)
     targets = [resolve_run(root, r) for r in run] if run else list_runs(root)
-    rows = [run_summary(p) for p in targets]
+    rows = attach_linear_evals([run_summary(p) for p in targets])
+    if by == "variant":
+        _compare_by_variant(rows, root, markdown, as_json)
+        return
     if as_json:
         print_json(rows)
         return
@@ -293,6 +310,40 @@ def runs_compare(
         console.print(f"no runs in {root}", highlight=False)
         return
     table_console().print(summary_table(rows, f"compare ({len(rows)} runs)"))
+
+
+def _compare_by_variant(rows: list[dict[str, Any]], root: Path, markdown: bool, as_json: bool) -> None:
+    """Print one row per variant: n, mean ± std of each metric over its runs, verdict counts."""
+    groups = by_variant(rows)
+    if as_json:
+        print_json(groups)
+        return
+    if not groups:
+        console.print(f"no pre-training runs in {root}", highlight=False)
+        return
+    if markdown:
+        typer.echo(compare_markdown(groups, _paper_figures([g["variant"] for g in groups])), nl=False)
+        return
+    table = Table(title=f"compare by variant ({len(rows)} runs in {root}; mean ± std over runs)")
+    for col in ("variant", "scale", "n", *(m[1] for m in METRICS), "verdicts"):
+        table.add_column(col, justify="left" if col in ("variant", "scale", "verdicts") else "right", no_wrap=True)
+    for g in groups:
+        stats = [fmt_stat(g["stats"][key], scale, spec, g["n"]) for key, _, scale, spec in METRICS]
+        table.add_row(g["variant"], g["scale"], str(g["n"]), *stats, fmt_verdicts(g["verdicts"], g["n"]))
+    table_console().print(table)
+
+
+def _paper_figures(variants: list[str]) -> dict[str, str]:
+    """The paper's figure per variant, from the presets (DESIGN.md's variant table); none for unknown ones."""
+    from simsiam_tui.config import ConfigError, describe_preset
+
+    figures = {}
+    for variant in variants:
+        try:
+            figures[variant] = describe_preset(variant)[1]
+        except ConfigError:
+            figures[variant] = ""
+    return figures
 
 
 def _cell(value: Any) -> Any:

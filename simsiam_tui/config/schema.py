@@ -92,6 +92,22 @@ class MonitorConfig:
 
 
 @dataclass
+class LinearEvalConfig:
+    """A linear-evaluation run (`eval linear`): the frozen source run and the classifier's protocol."""
+
+    source_run: str = ""  # set: this run trains a linear classifier on the frozen features of that run
+    source_dir: str = ""  # the source run's folder (absolute)
+    checkpoint: str = ""  # the checkpoint it froze, a link or copy inside this run's folder (absolute)
+    protocol: str = ""  # imagenet | cifar | digits: whose recipe the values below follow
+    optimizer: str = "sgd"  # sgd | lars
+    epochs: int = 100
+    batch_size: int = 256
+    lr: float = 30.0  # the classifier's lr (already scaled by batch/256 where the recipe scales it)
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+
+
+@dataclass
 class RunConfig:
     """One run's whole configuration; `variant` and `scale` name where it came from."""
 
@@ -105,6 +121,7 @@ class RunConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    linear_eval: LinearEvalConfig = field(default_factory=LinearEvalConfig)
 
 
 SECTIONS = {
@@ -114,6 +131,7 @@ SECTIONS = {
     "optim": OptimConfig,
     "train": TrainConfig,
     "monitor": MonitorConfig,
+    "linear_eval": LinearEvalConfig,
 }
 TOP_LEVEL_KEYS = ("variant", "scale", "description", "group")
 
@@ -126,6 +144,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "model.backbone": BACKBONES,
     "data.name": DATASETS,
     "train.device": DEVICES,
+    "linear_eval.optimizer": ("sgd", "lars"),
 }
 POSITIVE = {
     "method.temperature",
@@ -146,6 +165,9 @@ POSITIVE = {
     "monitor.knn_t",
     "monitor.system_every_s",
     "monitor.flush_every_s",
+    "linear_eval.epochs",
+    "linear_eval.batch_size",
+    "linear_eval.lr",
 }
-NON_NEGATIVE = {"optim.weight_decay", "optim.momentum", "optim.warmup_epochs", "data.workers", "train.seed"}
+NON_NEGATIVE = {"linear_eval.weight_decay", "linear_eval.momentum", "optim.weight_decay", "optim.momentum", "optim.warmup_epochs", "data.workers", "train.seed"}
 UNIT_INTERVAL = {"method.bank_momentum", "method.ema_momentum", "optim.momentum"}
