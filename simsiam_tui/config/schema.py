@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 METHODS = ("simsiam", "simclr", "instdisc", "moco", "byol")
 PREDICTORS = ("mlp", "none", "fixed-random")
 SIMILARITIES = ("cosine", "cross-entropy")
-STOP_GRAD_AT = ("output", "encoder")
+STOP_GRAD_AT = ("output", "encoder", "projector")
 BACKBONES = ("resnet18-cifar", "resnet50", "resnet-small")
 DATASETS = ("digits", "cifar10", "cifar100", "stl10", "imagefolder")
 DEVICES = ("auto", "cpu", "cuda")
@@ -20,7 +20,8 @@ class MethodConfig:
     name: str = "simsiam"
     stop_grad: bool = True
     # "encoder": stop-grad on the target branch's encoder output, which then goes
-    # through a trainable MLP of its own (the sg-encoder-mlp variant).
+    # through a trainable MLP of its own (the sg-encoder-mlp variant); "projector": stop-grad after the
+    # whole encoder f = backbone + projector, then a trainable MLP P2 (sg-after-encoder-two-mlps).
     stop_grad_at: str = "output"
     predictor: str = "mlp"
     symmetric: bool = True
