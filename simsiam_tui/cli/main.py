@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from simsiam_tui import __version__
-from simsiam_tui.cli import gpus_cmd, launch_cmd, presets_cmd, runs_cmd, slurm_cmd, train_cmd, ui_cmd
+from simsiam_tui.cli import eval_cmd, gpus_cmd, launch_cmd, presets_cmd, runs_cmd, slurm_cmd, train_cmd, ui_cmd
 
 app = typer.Typer(
     name="simsiam-tui",
@@ -17,6 +17,7 @@ app = typer.Typer(
 app.add_typer(presets_cmd.app, name="presets")
 app.add_typer(runs_cmd.app, name="runs")
 app.add_typer(slurm_cmd.app, name="slurm")
+app.add_typer(eval_cmd.app, name="eval")  # linear evaluation runs
 app.command("launch")(launch_cmd.launch)
 app.command("train")(train_cmd.train)
 app.command("gpus")(gpus_cmd.gpus)

@@ -73,6 +73,7 @@ def run_rows(root: str | None) -> list[dict]:
                 "scale": cfg.get("scale"),
                 "state": state,
                 "epochs": (cfg.get("train") or {}).get("epochs"),
+                "source_run": (cfg.get("linear_eval") or {}).get("source_run") or None,  # a linear-eval run's source
                 "created": status.get("created"),
                 "message": status.get("message") or None,
                 "dir": str(paths.dir),
@@ -91,13 +92,14 @@ def runs_ls(runs: str | None = RunsOption, as_json: bool = JsonOption) -> None:
         print_json(rows)
         return
     table = Table(title=f"runs in {runs_root(runs)}")
-    for col in ("id", "variant", "scale", "state", "epochs", "created", "message"):
+    for col in ("id", "variant", "scale", "state", "epochs", "created", "source", "message"):
         table.add_column(col)
     for row in rows:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created"])) if row["created"] else ""
         state = f"[{STATE_STYLE.get(row['state'], '')}]{row['state']}[/]"
         table.add_row(
-            row["id"], str(row["variant"]), str(row["scale"]), state, str(row["epochs"]), created, row["message"] or ""
+            row["id"], str(row["variant"]), str(row["scale"]), state, str(row["epochs"]), created,
+            f"linear eval of {row['source_run']}" if row["source_run"] else "", row["message"] or "",
         )
     table_console().print(table)
 

@@ -110,7 +110,12 @@ def run_worker(run_dir: Path | str) -> int:
     outcome: Outcome
     try:
         paths.checkpoints.mkdir(parents=True, exist_ok=True)
-        trainer = Trainer(cfg, paths.checkpoint, events, stop)
+        if cfg.linear_eval.source_run:  # `eval linear`: a classifier on another run's frozen features
+            from simsiam_tui.train.linear_eval import LinearEval
+
+            trainer = LinearEval(cfg, paths.checkpoint, events, stop)  # type: ignore[assignment]
+        else:
+            trainer = Trainer(cfg, paths.checkpoint, events, stop)
         if trainer.world > 1:  # torchrun starts each rank in its own session: record them all for `stop --force`
             status.update(rank_pids=dist.all_pids(), agent_pid=os.getppid(), world_size=trainer.world)
         trainer.maybe_resume()
@@ -126,6 +131,7 @@ def run_worker(run_dir: Path | str) -> int:
             resumed_from_step=resumed, steps_per_epoch=trainer.steps_per_epoch, total_steps=trainer.total_steps,
             train_images=len(trainer.train_src), variant=cfg.variant, scale=cfg.scale,
             threads=torch.get_num_threads(), num_classes=trainer.num_classes, seed=cfg.train.seed, group=cfg.group,
+            **({"source_run": cfg.linear_eval.source_run} if cfg.linear_eval.source_run else {}),
         )
         events.flush()
         status.update(state="running", heartbeat=time.time())
