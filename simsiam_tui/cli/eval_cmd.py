@@ -15,6 +15,9 @@ app = typer.Typer(help="Evaluate a run's frozen features (linear evaluation).", 
 def eval_linear(
     run: str = typer.Argument(..., help="The run to evaluate (id, unique prefix or name)."),
     epochs: int | None = typer.Option(None, "--epochs", help="Classifier epochs (default: the protocol's)."),
+    overrides: list[str] = typer.Option(
+        [], "--set", help="linear_eval.KEY=VALUE protocol override, repeatable (e.g. linear_eval.lr=1.6)."
+    ),
     runs: str | None = RunsOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -24,7 +27,7 @@ def eval_linear(
 
     root = runs_root(runs, must_exist=True)
     source = resolve_run(root, run)
-    paths = create_linear_eval(source, root, epochs)
+    paths = create_linear_eval(source, root, epochs, overrides)
     state = refresh_state(paths)
     if as_json:
         print_json({"id": paths.run_id, "dir": str(paths.dir), "state": state, "source_run": source.run_id})

@@ -9,7 +9,7 @@ import shutil
 import time
 from pathlib import Path
 
-from simsiam_tui.config import config_from_dict, config_to_dict
+from simsiam_tui.config import config_from_dict, config_to_dict, parse_override
 from simsiam_tui.config.linear_protocol import linear_protocol
 from simsiam_tui.launch.errors import LaunchError
 from simsiam_tui.launch.scheduler import root_lock, submit
@@ -18,7 +18,8 @@ from simsiam_tui.launch.state import refresh_state
 from simsiam_tui.store import RunPaths, create_run, read_config_dict, read_status, update_status
 from simsiam_tui.store.status import atomic_write_text
 
-FROZEN = "frozen/source.pt"  # inside the eval run's folder: the source checkpoint as it was at `eval linear`
+FROZEN = "frozen/source.pt"
+FIXED_KEYS = ("source_run", "source_dir", "checkpoint")  # written by `eval linear`, never by --set  # inside the eval run's folder: the source checkpoint as it was at `eval linear`
 
 
 def check_source(source: RunPaths) -> dict:
@@ -49,14 +50,25 @@ def _freeze(checkpoint: Path, target: Path) -> None:
         shutil.copy2(checkpoint, target)
 
 
-def create_linear_eval(source: RunPaths, root: Path, epochs: int | None = None) -> RunPaths:
-    """Create and queue `<source name>-linear`: the source's config, a `linear_eval` section, its frozen checkpoint."""
+def create_linear_eval(
+    source: RunPaths, root: Path, epochs: int | None = None, overrides: list[str] | None = None
+) -> RunPaths:
+    """Create and queue `<source name>-linear`: the source's config, a `linear_eval` section, its frozen checkpoint.
+
+    overrides: `linear_eval.KEY=VALUE` strings (e.g. the official ImageNet code's lr, linear_eval.lr=1.6).
+    """
     if epochs is not None and epochs < 1:
         raise LaunchError(f"--epochs {epochs} must be at least 1")
+    parsed = [parse_override(text) for text in overrides or []]
+    for key, _ in parsed:
+        if not key.startswith("linear_eval.") or key.split(".", 1)[1] in FIXED_KEYS:
+            raise LaunchError(f"--set {key}: eval linear takes linear_eval.* protocol keys only")
     src_cfg = check_source(source)
     data = copy.deepcopy(src_cfg)
     protocol = linear_protocol(str((data.get("data") or {}).get("name")), epochs)
     data["linear_eval"] = {**protocol, "source_run": source.run_id, "source_dir": str(source.dir.resolve())}
+    for key, value in parsed:
+        data["linear_eval"][key.split(".", 1)[1]] = value
     data["group"] = ""
     data.setdefault("train", {})["epochs"] = protocol["epochs"]  # `runs ls` shows the classifier's epochs
     data["description"] = f"linear evaluation of {source.run_id} ({protocol['protocol']} protocol)"
