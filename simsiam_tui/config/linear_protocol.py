@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-IMAGENET = {"optimizer": "lars", "batch_size": 4096, "base_lr": 0.02, "epochs": 90, "momentum": 0.9}
-CIFAR = {"optimizer": "sgd", "batch_size": 256, "lr": 30.0, "epochs": 100, "momentum": 0.9}
+IMAGENET: dict[str, Any] = {"optimizer": "lars", "batch_size": 4096, "base_lr": 0.02, "epochs": 90, "momentum": 0.9}
+CIFAR: dict[str, Any] = {"optimizer": "sgd", "batch_size": 256, "lr": 30.0, "epochs": 100, "momentum": 0.9}
 PROTOCOL_OF_DATA = {"imagefolder": "imagenet", "cifar10": "cifar", "cifar100": "cifar", "stl10": "cifar", "digits": "digits"}
 
 

@@ -83,6 +83,7 @@ def run_worker(run_dir: Path | str) -> int:
     """
     from simsiam_tui.store import EventWriter, RunPaths
     from simsiam_tui.train import dist
+    from simsiam_tui.train.linear_eval import LinearEval
     from simsiam_tui.train.loop import Outcome, StopFlag, Trainer
     from simsiam_tui.train.runtime import Heartbeat, SafeEvents, StatusFile
 
@@ -105,17 +106,13 @@ def run_worker(run_dir: Path | str) -> int:
     events = SafeEvents(EventWriter(paths.events, cfg.monitor.flush_every_s) if main else None)
     stop = StopFlag()
     previous = _install_signals(stop)
-    trainer: Trainer | None = None
+    trainer: Trainer | LinearEval | None = None
     heartbeat: Heartbeat | None = None
     outcome: Outcome
     try:
         paths.checkpoints.mkdir(parents=True, exist_ok=True)
-        if cfg.linear_eval.source_run:  # `eval linear`: a classifier on another run's frozen features
-            from simsiam_tui.train.linear_eval import LinearEval
-
-            trainer = LinearEval(cfg, paths.checkpoint, events, stop)  # type: ignore[assignment]
-        else:
-            trainer = Trainer(cfg, paths.checkpoint, events, stop)
+        # `eval linear` runs train a classifier on another run's frozen features
+        trainer = (LinearEval if cfg.linear_eval.source_run else Trainer)(cfg, paths.checkpoint, events, stop)
         if trainer.world > 1:  # torchrun starts each rank in its own session: record them all for `stop --force`
             status.update(rank_pids=dist.all_pids(), agent_pid=os.getppid(), world_size=trainer.world)
         trainer.maybe_resume()
