@@ -25,7 +25,7 @@ def eval_linear(
     from simsiam_tui.launch.linear_eval import create_linear_eval
     from simsiam_tui.launch.state import refresh_state
 
-    root = runs_root(runs, must_exist=True)
+    root = runs_root(runs, must_exist=True).resolve()  # the worker starts in another folder: no relative paths
     source = resolve_run(root, run)
     paths = create_linear_eval(source, root, epochs, overrides)
     state = refresh_state(paths)

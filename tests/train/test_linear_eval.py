@@ -27,7 +27,7 @@ from .conftest import tiny_config, worker_env
 
 def _eval(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "simsiam_tui.cli", "eval", "linear", *args, "--runs", str(root)],
+        [sys.executable, "-m", "simsiam_tui.cli", "eval", "linear", *args, "--runs", "."],  # relative, as typed
         capture_output=True, text=True, cwd=root, env=worker_env(), timeout=120,
     )
 
