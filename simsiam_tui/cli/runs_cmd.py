@@ -153,6 +153,8 @@ def runs_show(
     """One run: state, last metrics, verdict, paths and config."""
     paths = resolve_run(_root(runs), run)
     summary = run_summary(paths)
+    evals = [p for p in list_runs(paths.dir.parent) if (read_config_dict(p).get("linear_eval") or {}).get("source_run") == paths.run_id]
+    summary = attach_linear_evals([*(run_summary(p) for p in evals), summary])[-1]  # its linear eval, if any
     info = {
         "summary": summary,
         "status": read_status(paths.status) or {},

@@ -93,6 +93,10 @@ def test_compare_shows_linear_eval_beside_knn(tmp_path: Path) -> None:
     assert ev["kind"] == "linear-eval" and ev["source_run"] == ids["simsiam"][0]
     text = runner.invoke(app, ["runs", "compare", "--runs", str(tmp_path)]).stdout
     assert f"linear eval of {ids['simsiam'][0]}" in text and "0.910" in text
+    shown = json.loads(runner.invoke(app, ["runs", "show", ids["simsiam"][0], "--runs", str(tmp_path), "--json"]).stdout)
+    assert shown["summary"]["linear_eval_top1"] == 0.91  # `runs show` of the source names its linear eval too
+    listed = runner.invoke(app, ["runs", "ls", "--runs", str(tmp_path)]).stdout
+    assert f"linear eval of {ids['simsiam'][0]}" in listed
 
 
 def test_bad_by_and_markdown_alone_are_one_line(tmp_path: Path) -> None:
