@@ -114,6 +114,8 @@ def test_stop_then_resume_equals_straight(tmp_path: Path) -> None:
 
     first.save = stop_after_epoch_2  # type: ignore[method-assign]
     assert first.run().state == "stopped"
+    saved = torch.load(tmp_path / "resumed" / "last.pt", weights_only=True)  # tensors and plain types only
+    assert saved["step"] == 2 * first.steps_per_epoch
     second = _linear_eval(tmp_path, src, "resumed")
     second.maybe_resume()
     assert second.resumed_from == 2 * second.steps_per_epoch

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,11 @@ def test_resume_restores_the_probe_exactly(tmp_path: Path) -> None:
 
     first.optimize = stop_at_7  # type: ignore[method-assign]
     assert first.run().state == "stopped"
+    assert first.probe is not None  # what the probe adds to last.pt: tensors and plain types only
+    buffer = io.BytesIO()
+    torch.save(first.probe.state_dict(), buffer)
+    buffer.seek(0)
+    assert set(torch.load(buffer, weights_only=True)) == {"head", "optimizer"}
     second = _trainer(tmp_path, "resumed", True)
     second.maybe_resume()
     assert second.resumed_from == 7
