@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from simsiam_tui.cli import report_cmd
 from simsiam_tui.cli.common import JsonOption, RunsOption, console, err_console, fail, print_json, user_errors
 from simsiam_tui.launch import (
     export_columns,
@@ -27,6 +29,7 @@ from simsiam_tui.launch import (
 from simsiam_tui.launch.compare import METRICS, attach_linear_evals, by_variant, fmt_stat, fmt_verdicts
 from simsiam_tui.launch.compare import markdown as compare_markdown
 from simsiam_tui.store import LIVE_STATES, list_runs, read_config_dict, read_status, resolve_run, runs_root
+from simsiam_tui.store.verdict_rule import rule_text
 
 app = typer.Typer(help="List, inspect, stop, resume, compare and export runs.", no_args_is_help=True)
 
@@ -60,22 +63,26 @@ def _root(runs: str | None) -> Path:
 
 
 def run_rows(root: str | None) -> list[dict]:
-    """One summary dict per run: id, variant, scale, state (refreshed: dead workers show `lost`), epochs."""
+    """One summary dict per run: id, variant, scale, state (dead workers show `lost`), epoch/epochs, last loss, verdict."""
     rows = []
-    for paths in list_runs(runs_root(root)):
-        state = refresh_state(paths)
+    for paths in list_runs(_root(root)):
+        summary = run_summary(paths)
         status = read_status(paths.status) or {}
-        cfg = read_config_dict(paths)
         rows.append(
             {
                 "id": paths.run_id,
-                "variant": cfg.get("variant"),
-                "scale": cfg.get("scale"),
-                "state": state,
-                "epochs": (cfg.get("train") or {}).get("epochs"),
-                "source_run": (cfg.get("linear_eval") or {}).get("source_run") or None,  # a linear-eval run's source
+                "variant": summary["variant"],
+                "scale": summary["scale"],
+                "state": summary["state"],
+                "epoch": summary["epoch"],
+                "epochs": summary["epochs"],
+                "step": summary["step"],
+                "loss_last": summary["loss_last"],
+                "verdict": summary["verdict"],
+                "verdict_reason": summary["verdict_reason"],
+                "source_run": summary["source_run"],  # a linear-eval run's source
                 "created": status.get("created"),
-                "message": status.get("message") or None,
+                "message": summary["message"],
                 "dir": str(paths.dir),
             }
         )
@@ -85,22 +92,29 @@ def run_rows(root: str | None) -> list[dict]:
 @app.command("ls")
 @user_errors
 def runs_ls(runs: str | None = RunsOption, as_json: bool = JsonOption) -> None:
-    """List every run under the runs root."""
-    runs_root(runs)  # a root that is a file is an error, a missing one is just empty
+    """List every run under the runs root: state, epoch progress, last loss and the collapse verdict."""
+    root = _root(runs)  # a missing root is one line and exit 2; an empty one an empty table
     rows = run_rows(runs)
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"runs in {runs_root(runs)}")
-    for col in ("id", "variant", "scale", "state", "epochs", "created", "source", "message"):
-        table.add_column(col)
+    table = Table(title=f"runs in {root}")
+    for col, justify in (
+        ("id", "left"), ("variant", "left"), ("scale", "left"), ("state", "left"), ("epoch", "right"),
+        ("loss", "right"), ("verdict", "left"), ("created", "left"), ("source", "left"),
+        ("message", "left"),
+    ):  # fmt: skip
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in rows:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created"])) if row["created"] else ""
         state = f"[{STATE_STYLE.get(row['state'], '')}]{row['state']}[/]"
+        verdict = f"[{VERDICT_STYLE.get(row['verdict'], '')}]{row['verdict']}[/]"
+        epochs = f"{row['epoch']:.1f}/{row['epochs']}" if row["epochs"] else f"{row['epoch']:.1f}"
         table.add_row(
-            row["id"], str(row["variant"]), str(row["scale"]), state, str(row["epochs"]), created,
-            f"linear eval of {row['source_run']}" if row["source_run"] else "", row["message"] or "",
-        )
+            row["id"], str(row["variant"]), str(row["scale"]), state, epochs, _fmt(row["loss_last"], ".4f"),
+            verdict, created, f"linear eval of {row['source_run']}" if row["source_run"] else "",
+            row["message"] or "",
+        )  # fmt: skip
     table_console().print(table)
 
 
@@ -174,6 +188,7 @@ def runs_show(
     table_console().print(summary_table([summary], paths.run_id))
     status = info["status"]
     console.print(f"verdict: {summary['verdict']} ({summary['verdict_reason']})", highlight=False)
+    console.print(textwrap.indent(rule_text(), "  "), highlight=False, markup=False)
     if summary["message"]:
         console.print(f"message: {summary['message']}", highlight=False)
     console.print(
@@ -362,11 +377,17 @@ def runs_export(
     run: list[str] = typer.Argument(None, help="Run ids or prefixes (default: every run)."),
     csv_file: Path | None = typer.Option(None, "--csv", help="Write one row per metric event to this CSV file."),
     json_file: Path | None = typer.Option(None, "--json", help="Write the rows as a JSON list to this file."),
+    tensorboard: Path | None = typer.Option(
+        None, "--tensorboard", help="Write TensorBoard event files here, one subfolder per run."
+    ),
     runs: str | None = RunsOption,
 ) -> None:
-    """Every metric series (train, collapse, eval, system) of the runs, one row per event, as CSV or JSON."""
-    if (csv_file is None) == (json_file is None):
-        raise fail("give exactly one of --csv FILE or --json FILE")
+    """Every metric series (train, collapse, eval, system) of the runs, one row per event, as CSV, JSON or TensorBoard."""
+    if sum(x is not None for x in (csv_file, json_file, tensorboard)) != 1:
+        raise fail("give exactly one of --csv FILE, --json FILE or --tensorboard DIR")
+    if tensorboard is not None:
+        report_cmd.export_tensorboard(run, runs, tensorboard)
+        return
     root = _root(runs)
     targets = [resolve_run(root, r) for r in run] if run else list_runs(root)
     rows = export_rows(targets)
@@ -387,3 +408,6 @@ def runs_export(
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc.strerror}") from None
     err_console.print(f"wrote {len(rows)} rows from {len(targets)} run(s) to {out}")
+
+
+report_cmd.register(app)  # `runs plot` (issue 15)

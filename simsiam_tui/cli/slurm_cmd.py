@@ -68,7 +68,7 @@ def slurm_submit(
         check_name(name)
     opts = SlurmOptions(nodes, gpus_per_node, cpus_per_task, partition, time_limit, account).check()
     configs = resolve_launch(preset, suite, scale, overrides, seed, presets_dir)
-    root = runs_root(runs).expanduser().absolute()
+    root = runs_root(runs)
     labels = [
         name if name and len(configs) == 1 else (f"{name}-{cfg.variant}" if name else cfg.variant) for cfg in configs
     ]
@@ -141,11 +141,12 @@ def slurm_rows(root: Path) -> list[dict]:
 @user_errors
 def slurm_ls(runs: str | None = RunsOption, as_json: bool = JsonOption) -> None:
     """Runs submitted to Slurm, with the run state and Slurm's job state (unknown: Slurm forgot the job)."""
-    rows = slurm_rows(runs_root(runs))
+    root = runs_root(runs, must_exist=True)  # a missing folder is not an empty one
+    rows = slurm_rows(root)
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"Slurm runs in {runs_root(runs)}")
+    table = Table(title=f"Slurm runs in {root}")
     for col in ("id", "variant", "state", "job", "slurm state", "reason / nodes", "message"):
         table.add_column(col)
     for row in rows:

@@ -18,7 +18,7 @@ from simsiam_tui.cli.common import (
     user_errors,
 )
 from simsiam_tui.config import resolve_config
-from simsiam_tui.store import create_run, runs_root
+from simsiam_tui.store import create_run, resolve_path, runs_root
 
 
 @user_errors
@@ -41,7 +41,9 @@ def train(
         cfg = resolve_config(preset, scale, [*overrides, *extra], presets)
         run_dir = create_run(runs_root(runs), cfg, name).dir
         console.print(f"run {run_dir.name} in {run_dir}", highlight=False)
-    elif not (run_dir / "config.json").is_file():
+    else:
+        run_dir = resolve_path(run_dir)  # the worker may be started from anywhere (sbatch, torchrun)
+    if not (run_dir / "config.json").is_file():
         raise fail(f"'{run_dir}' holds no run (no config.json); create one with `simsiam-tui train --preset NAME`")
     from simsiam_tui.train.worker import run_worker  # torch loads only here
 

@@ -12,10 +12,7 @@ from simsiam_tui.store import runs_root
 
 def open_dashboard(roots: list[str] | None, presets_dir: str | None = None) -> None:
     """Open the app on the given run roots (default: the runs root)."""
-    paths = [runs_root(r) for r in roots] if roots else [runs_root(None)]
-    for path in paths:
-        if path.exists() and not path.is_dir():
-            raise fail(f"runs folder '{path}' is a file, not a folder")
+    paths = [runs_root(r) for r in roots] if roots else [runs_root(None)]  # absolute, checked: not a file
     from simsiam_tui.ui import run_app  # textual loads only here
 
     run_app(paths, presets_dir=presets_dir)
@@ -28,7 +25,7 @@ def watch(
     ),
 ) -> None:
     """Open the app on other run roots; runs started elsewhere (another terminal, Slurm) appear on their own."""
-    missing = [str(d) for d in dirs if not d.is_dir()]
+    missing = [str(runs_root(d)) for d in dirs if not runs_root(d).is_dir()]
     if missing:
         raise fail(f"no such folder: {', '.join(missing)}; `watch` takes existing run roots")
     open_dashboard([str(d) for d in dirs])
@@ -41,6 +38,9 @@ def demo(
     scale: str = typer.Option("digits", "--scale", help="Scale (digits runs on a laptop CPU in minutes)."),
     overrides: list[str] = SetOption,
     no_launch: bool = typer.Option(False, "--no-launch", help="Only open the app (runs already launched)."),
+    no_app: bool = typer.Option(
+        False, "--no-app", help="Only launch, print the runs and return (scripts, CI, no terminal)."
+    ),
 ) -> None:
     """Launch the stop-grad suite at the digits scale and open the app on it: watch one run collapse."""
     from simsiam_tui.config import load_suite, resolve_config
@@ -53,6 +53,9 @@ def demo(
 
         created = launch_runs(configs, root)
         typer.echo(f"launched {len(created)} run(s) in {root}: {', '.join(p.run_id for p in created)}")
+    if no_app:
+        typer.echo("watch them: `simsiam-tui` (the app) or `simsiam-tui runs ls`")
+        return
     open_dashboard([str(root)])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -82,7 +83,9 @@ def _find(kind: str, name: str, user_dir: str | Path | None) -> Path:
         if path.is_file() and name != "base":
             return path
     known = _names(kind, user_dir)
-    raise ConfigError(f"unknown {label.rstrip('s')} '{name}'; available: {', '.join(known) or 'none'}")
+    near = difflib.get_close_matches(name, known, n=1, cutoff=0.6)  # typos only, no wild guesses
+    hint = f"did you mean '{near[0]}'? " if near else ""
+    raise ConfigError(f"unknown {label.rstrip('s')} '{name}'; {hint}available: {', '.join(known) or 'none'}")
 
 
 @dataclass
@@ -134,6 +137,9 @@ def resolve_config(
         key, value = parse_override(text)
         flat[key] = value
         sources[key] = f"--set {text}"
+    if isinstance(flat.get("data.dir"), str) and flat["data.dir"]:
+        # relative to where the user is now: the worker starts elsewhere (the runs folder's parent, a Slurm node)
+        flat["data.dir"] = str(Path(flat["data.dir"]).expanduser().resolve())
     flat.setdefault("variant", preset_layer.path.stem)
     flat["scale"] = scale_name
     flat.setdefault("description", preset_layer.description)

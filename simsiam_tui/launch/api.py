@@ -15,7 +15,16 @@ from simsiam_tui.launch.procs import hostname, is_alive, kill_worker, signal_pro
 from simsiam_tui.launch.scheduler import root_lock, submit
 from simsiam_tui.launch.slots import Request, make_request
 from simsiam_tui.launch.state import refresh_state
-from simsiam_tui.store import RESUMABLE_STATES, RunPaths, check_name, create_run, read_status, runs_root, update_status
+from simsiam_tui.store import (
+    RESUMABLE_STATES,
+    RunPaths,
+    check_name,
+    create_run,
+    read_status,
+    resolve_path,
+    runs_root,
+    update_status,
+)
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,7 @@ def resume_runs(runs: Sequence[RunPaths], gpus: list[int] | None = None, per_gpu
 
     gpus/per_gpu replace the run's original request when given.
     """
+    runs = [RunPaths(resolve_path(p.dir)) for p in runs]  # the worker and the queue runner start elsewhere
     for paths in runs:
         state = refresh_state(paths)
         if state not in RESUMABLE_STATES:

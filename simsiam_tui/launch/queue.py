@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from simsiam_tui.launch.scheduler import RUNNER_LOCK, queued_runs, root_lock, schedule
+from simsiam_tui.store import resolve_path
 
 POLL_S = 1.0
 
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: python -m simsiam_tui.launch.queue ROOT", file=sys.stderr)
         return 2
-    return run_queue(Path(args[0]))
+    return run_queue(resolve_path(args[0]))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from simsiam_tui.store.events import SCHEMA_VERSION, EventWriter, encode_event
-from simsiam_tui.store.paths import RunPaths, StoreError, check_name, new_run_id, runs_root
+from simsiam_tui.store.paths import RunPaths, StoreError, check_name, new_run_id, resolve_path, runs_root
 from simsiam_tui.store.reader import EventTail, KindSeries, RunHistory, dedupe_events, read_events, read_history
 from simsiam_tui.store.runs import create_run, list_runs, read_config_dict, resolve_run, resolve_runs
 from simsiam_tui.store.status import (
@@ -42,6 +42,7 @@ __all__ = [
     "read_events",
     "read_history",
     "read_status",
+    "resolve_path",
     "resolve_run",
     "resolve_runs",
     "runs_root",

@@ -53,13 +53,25 @@ class RunPaths:
 
 
 def runs_root(cli_value: str | Path | None = None, must_exist: bool = False) -> Path:
-    """The runs root: `--runs DIR`, else $SIMSIAM_TUI_RUNS, else ./runs."""
-    root = Path(cli_value or os.environ.get(RUNS_ENV) or "runs").expanduser()
+    """The runs root as an absolute path: `--runs DIR`, else $SIMSIAM_TUI_RUNS, else ./runs.
+
+    Resolved here, once, against the current directory (and `~`): workers, the queue runner and
+    Slurm jobs start in other directories, so nothing written down may hold a relative path.
+    """
+    root = resolve_path(cli_value or os.environ.get(RUNS_ENV) or "runs")
     if root.exists() and not root.is_dir():
         raise StoreError(f"runs folder '{root}' is a file, not a folder; pass a folder with --runs DIR")
     if must_exist and not root.is_dir():
-        raise StoreError(f"runs folder '{root}' does not exist; pass an existing folder with --runs DIR")
+        raise StoreError(
+            f"runs folder '{root}' does not exist: no runs there; pass an existing folder with --runs DIR "
+            f"or set ${RUNS_ENV}, or launch runs here first (`simsiam-tui demo`)"
+        )
     return root
+
+
+def resolve_path(value: str | Path) -> Path:
+    """A user-given path as an absolute one: `~` expanded, relative to the current directory, symlinks resolved."""
+    return Path(value).expanduser().resolve()
 
 
 def check_name(name: str) -> str:

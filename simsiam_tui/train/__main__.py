@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -12,11 +11,12 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1 or args[0] in ("-h", "--help"):
         print("usage: python -m simsiam_tui.train RUN_DIR", file=sys.stderr)
         return 2
+    from simsiam_tui.store import resolve_path
     from simsiam_tui.train.errors import UserFacingError
     from simsiam_tui.train.worker import run_worker
 
     try:
-        return run_worker(Path(args[0]))
+        return run_worker(resolve_path(args[0]))
     except UserFacingError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

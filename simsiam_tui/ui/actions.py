@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from simsiam_tui.config import ConfigError, RunConfig, load_suite, parse_override, resolve_config
+from simsiam_tui.config.validate import check_value
 from simsiam_tui.store import RunPaths, StoreError, check_name
 
 
@@ -58,38 +59,74 @@ def parse_gpus(text: str) -> list[int] | None:
     return gpus
 
 
-def plan_launch(req: LaunchRequest, presets_dir: str | None = None) -> LaunchPlan:
-    """Validate a launch request with the CLI's rules and messages; raises ConfigError, StoreError or ActionError."""
+def check_launch(req: LaunchRequest, presets_dir: str | None = None) -> tuple[LaunchPlan | None, dict[str, str]]:
+    """Validate every field of a launch request with the CLI's rules and messages.
+
+    Returns (plan, {}) or (None, {field: message}) with every field's problem at once, not only the first.
+    """
+    errors: dict[str, str] = {}
     names = list(req.presets)
     scale = req.scale or None
     suite_overrides: list[str] = []
     if req.suite:
-        suite = load_suite(req.suite, presets_dir)
-        names = suite.presets + [n for n in names if n not in suite.presets]
-        scale = scale or suite.scale
-        suite_overrides = suite.overrides
-    if not names:
-        raise ActionError("pick a suite or at least one preset")
+        try:
+            suite = load_suite(req.suite, presets_dir)
+            names = suite.presets + [n for n in names if n not in suite.presets]
+            scale = scale or suite.scale
+            suite_overrides = suite.overrides
+        except ConfigError as exc:
+            errors["suite"] = str(exc)
+    if not names and "suite" not in errors:
+        errors["presets"] = "pick a suite or at least one preset"
+    overrides: list[str] = []
     try:
         overrides = shlex.split(req.overrides)
     except ValueError as exc:
-        raise ActionError(f"--set: {exc}") from None
+        errors["overrides"] = f"--set: {exc}"
+    bad = []
     for text in overrides:
-        parse_override(text)  # same message as `--set` on the command line
-    configs = [resolve_config(n, scale, [*suite_overrides, *overrides], presets_dir) for n in names]
-    gpus = parse_gpus(req.gpus)
+        try:
+            check_value(*parse_override(text))  # the key and the value, each with the CLI's message
+        except ConfigError as exc:
+            bad.append(str(exc))
+    if bad:
+        errors["overrides"] = "; ".join(bad)
+    configs: list[RunConfig] = []
+    if not errors:
+        try:
+            configs = [resolve_config(n, scale, [*suite_overrides, *overrides], presets_dir) for n in names]
+        except ConfigError as exc:
+            errors["config"] = str(exc)
+    gpus: list[int] | None = None
+    try:
+        gpus = parse_gpus(req.gpus)
+    except ActionError as exc:
+        errors["gpus"] = str(exc)
     per_gpu = None
     if req.per_gpu.strip():
         try:
             per_gpu = int(req.per_gpu)
         except ValueError:
-            raise ActionError(f"--per-gpu expects a positive integer, got '{req.per_gpu}'") from None
+            per_gpu = 0
         if per_gpu < 1:
-            raise ActionError(f"--per-gpu expects a positive integer, got '{req.per_gpu}'")
+            errors["per_gpu"] = f"--per-gpu expects a positive integer, got '{req.per_gpu}'"
     name = req.name.strip() or None
     if name:
-        check_name(name)
-    return LaunchPlan(configs, gpus, per_gpu, name)
+        try:
+            check_name(name)
+        except StoreError as exc:
+            errors["name"] = str(exc)
+    if errors:
+        return None, errors
+    return LaunchPlan(configs, gpus, per_gpu, name), {}
+
+
+def plan_launch(req: LaunchRequest, presets_dir: str | None = None) -> LaunchPlan:
+    """Validate a launch request; raises ActionError with every field's problem, one per `; `-joined part."""
+    plan, errors = check_launch(req, presets_dir)
+    if plan is None:
+        raise ActionError("; ".join(errors.values()))
+    return plan
 
 
 USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, StoreError, ActionError)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -14,11 +15,14 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Header
 
+from simsiam_tui.store import resolve_path, runs_root
 from simsiam_tui.ui.actions import Backend
 from simsiam_tui.ui.commands import ActionsMixin
+from simsiam_tui.ui.explore import ExploreMixin
+from simsiam_tui.ui.layout import load_layout
 from simsiam_tui.ui.model import LOCAL_HOST, Catalog
 from simsiam_tui.ui.poller import Changes, Poller
-from simsiam_tui.ui.widgets.charts import PALETTE, ChartRun, ChartsPanel
+from simsiam_tui.ui.widgets.charts import PALETTE, ChartsPanel
 from simsiam_tui.ui.widgets.details import DetailsPanel
 from simsiam_tui.ui.widgets.gpu_panel import GpuPanel, render_gpus
 from simsiam_tui.ui.widgets.runs_table import RunsTable, cells
@@ -27,6 +31,7 @@ AUTO_COMPARE = 6  # until the user picks, up to this many runs are compared auto
 NARROW_WIDTH, SHORT_HEIGHT = 110, 30
 REDRAW_MIN_S = 0.5  # charts redraw at most twice a second while events stream in
 REDRAW_BUSY_FACTOR = 3.0  # ... and spend at most a third of the time drawing
+INPUT_QUIET_S = 0.3  # live chart updates wait this long after a key: the key's own frame is painted first
 
 CSS = """
 Screen { layout: vertical; }
@@ -36,6 +41,7 @@ Screen { layout: vertical; }
 #side { width: 46; border-left: vkey $foreground 20%; }
 #gpu { border-bottom: hkey $foreground 20%; }
 Screen.narrow #side { display: none; }
+Screen.narrow #quantiles { display: none; }
 Screen.narrow.show-side #side { display: block; width: 1fr; border-left: none; }
 Screen.narrow.show-side #charts { display: none; }
 Screen.short #runs { max-height: 35%; }
@@ -50,7 +56,7 @@ class PollerChanged(Message):
         self.changes = changes
 
 
-class SimsiamApp(ActionsMixin, App[None]):
+class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
     """The Textual app on one or more run roots."""
 
     TITLE = "simsiam-tui"
@@ -61,9 +67,18 @@ class SimsiamApp(ActionsMixin, App[None]):
         Binding("s", "stop", "Stop"),
         Binding("r", "resume", "Resume"),
         Binding("d", "delete", "Delete"),
-        Binding("e", "export", "Export CSV"),
+        Binding("e", "export", "Export"),
         Binding("m", "toggle_smoothing", "Smooth"),
         Binding("x", "cycle_x_axis", "X-axis"),
+        Binding("v", "pick_charts", "Charts"),
+        Binding("plus,equals_sign", "zoom_x(0.6)", "Zoom", show=False),
+        Binding("minus", "zoom_x(1.6)", "Zoom out", show=False),
+        Binding("less_than_sign", "pan_x(-0.25)", "Pan left", show=False),
+        Binding("greater_than_sign", "pan_x(0.25)", "Pan right", show=False),
+        Binding("0", "reset_view", "Reset zoom", show=False),
+        Binding("c", "toggle_cursor", "Cursor"),
+        Binding("left_square_bracket", "move_cursor(-1)", "Cursor left", show=False),
+        Binding("right_square_bracket", "move_cursor(1)", "Cursor right", show=False),
         Binding("question_mark,f1", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -81,7 +96,7 @@ class SimsiamApp(ActionsMixin, App[None]):
         clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__()
-        self.roots = [Path(r) for r in roots] or [Path("runs")]
+        self.roots = [resolve_path(r) for r in roots] or [runs_root(None)]  # absolute: workers start elsewhere
         self.backend = backend or Backend()
         self.catalog = Catalog(self.roots)
         self.poller = Poller(self.catalog, self.backend, self._from_poller, interval=poll_interval)
@@ -95,17 +110,24 @@ class SimsiamApp(ActionsMixin, App[None]):
         self._redraw_pending = False
         self._charts_dirty = False
         self._last_redraw = 0.0
+        self._last_key = 0.0
         self._redraw_cost = 0.0
-        self.sub_title = "  ".join(str(r) for r in self.roots)
+        self.sub_title = "  ".join(shown_path(r) for r in self.roots)
         self.closing = False
         self.seen_versions: dict[str, int] = {}
+        self.chart_layout, self.layout_notice = load_layout(self.roots[0])
+        self.set_reactive(SimsiamApp.smooth, self.chart_layout.smooth)
+        self.set_reactive(SimsiamApp.x_axis, self.chart_layout.x_axis)
+        self.x_range: tuple[float, float] | None = None  # the zoomed x range shared by every chart (None: all)
+        self.cursor_x: float | None = None
+        self.quantile_tracks: dict[str, Any] = {}
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header(icon="◧")
         yield RunsTable(id="runs")
         with Horizontal(id="body"):
-            yield ChartsPanel(id="charts")
+            yield ChartsPanel(self.chart_layout, id="charts")
             with Vertical(id="side"):
                 yield GpuPanel(id="gpu")
                 yield DetailsPanel(id="details")
@@ -123,6 +145,8 @@ class SimsiamApp(ActionsMixin, App[None]):
         self.poller.start()
         self.set_interval(1.0, self._tick)
         self.refresh_gpu_panel()
+        if self.layout_notice:
+            self.notify(self.layout_notice, severity="warning", timeout=10)
 
     def on_unmount(self) -> None:
         self.closing = True
@@ -234,7 +258,8 @@ class SimsiamApp(ActionsMixin, App[None]):
     def charts_current(self) -> bool:
         """True when the table and charts show everything the poller has read (tests wait on this)."""
         seen = all(self.seen_versions.get(m.key) == m.version for m in self.catalog.models())
-        building = any(c.pending for c in self.charts_panel.charts())
+        panel = self.charts_panel
+        building = panel.changing or any(c.pending and c.region.area > 0 for c in panel.charts())
         return seen and not building and not self._redraw_pending and not self._charts_dirty and self.redraws > 0
 
     def request_redraw(self) -> None:
@@ -242,7 +267,8 @@ class SimsiamApp(ActionsMixin, App[None]):
         self._charts_dirty = True
         if self._redraw_pending:
             return
-        wait = self.redraw_interval() - (time.monotonic() - self._last_redraw)
+        now = time.monotonic()
+        wait = max(self.redraw_interval() - (now - self._last_redraw), INPUT_QUIET_S - (now - self._last_key))
         if wait <= 0:
             self.redraw_charts()
         else:
@@ -251,33 +277,35 @@ class SimsiamApp(ActionsMixin, App[None]):
 
     def redraw_interval(self) -> float:
         """Seconds between live redraws: REDRAW_MIN_S, longer when drawing is slow (many runs, a slow terminal)."""
-        build = max((c.build_seconds for c in self.charts_panel.charts()), default=0.0)  # charts build in parallel
+        build = sum(c.build_seconds for c in self.charts_panel.charts())  # drawn one after another, on this thread
         return max(REDRAW_MIN_S, REDRAW_BUSY_FACTOR * (self._redraw_cost + build))
 
     def _deferred_redraw(self) -> None:
         self._redraw_pending = False
-        if not self.closing:
+        if self.closing:
+            return
+        if time.monotonic() - self._last_key < INPUT_QUIET_S:
+            self.request_redraw()  # the user is typing: their keys' frames come before live chart updates
+        else:
             self.redraw_charts()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._last_key = time.monotonic()
+        await super().on_event(event)
 
     def redraw_charts(self) -> None:
         """Draw the charted runs now."""
         self._last_redraw = time.monotonic()
         self._charts_dirty = False
-        labels = self._labels()
-        runs, locks = [], {}
-        for key in self.charted():
-            model = self.catalog.get(key)
-            if model is None or model.summary is None:
-                continue
-            color = self.run_colors.setdefault(key, PALETTE[len(self.run_colors) % len(PALETTE)])
-            runs.append(ChartRun(key, labels.get(key, key), color, model.summary.verdict, model.shown))
-            locks[key] = model.lock
-        self.chart_keys = [r.key for r in runs]
+        runs, locks = self.chart_runs()
+        self.chart_keys = [k for r in runs for k in (r.members or [r.key])]
         empty = None
         if not self.catalog.runs:
-            where = ", ".join(str(r) for r in self.roots)
+            where = ", ".join(shown_path(r) for r in self.roots)
             empty = f"no runs in {where} yet: press l to launch (try the stop-grad suite), or run `simsiam-tui demo`"
-        self.charts_panel.draw(runs, self.x_axis, self.smooth, locks, empty)
+        self.charts_panel.draw(runs, self.x_axis, self.smooth, locks, empty, self.x_range, self.cursor_x)
+        self.draw_quantiles()
         self._redraw_cost = time.monotonic() - self._last_redraw
         self.redraws += 1
 
@@ -286,10 +314,15 @@ class SimsiamApp(ActionsMixin, App[None]):
 
     def watch_smooth(self) -> None:
         if self.is_mounted:
+            self.chart_layout.smooth = self.smooth
+            self.save_chart_layout()
             self.redraw_charts()
 
     def watch_x_axis(self) -> None:
         if self.is_mounted:
+            self.chart_layout.x_axis = self.x_axis
+            self.x_range, self.cursor_x = None, None  # another unit: the zoom and the cursor mean nothing there
+            self.save_chart_layout()
             self.redraw_charts()
 
     # -- side panels ------------------------------------------------------------------------------
@@ -332,11 +365,24 @@ class SimsiamApp(ActionsMixin, App[None]):
         self._refresh_details()
         if not self.table.selected:
             self.request_redraw()
+        else:
+            self.schedule_quantiles()  # the std view follows the cursor's run
 
     def on_runs_table_selection_changed(self, message: RunsTable.SelectionChanged) -> None:
         self.auto_select = False
         self._update_all_marks()
         self.redraw_charts()
+
+
+def shown_path(path: Path) -> str:
+    """A root as a person reads it: relative to the cwd when under it, `~/...` under home, else absolute."""
+    for base, prefix in ((Path.cwd().resolve(), ""), (Path.home().resolve(), "~/")):
+        try:
+            rel = path.relative_to(base)
+        except ValueError:
+            continue
+        return prefix + str(rel) if str(rel) != "." else (prefix.rstrip("/") or ".")
+    return str(path)
 
 
 def run_app(roots: Sequence[str | Path], **kwargs: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from simsiam_tui.ui.actions import LaunchPlan, is_user_error
 from simsiam_tui.ui.export import export_csv
 from simsiam_tui.ui.model import RunModel
 from simsiam_tui.ui.screens.confirm import ConfirmScreen
+from simsiam_tui.ui.screens.export import ExportScreen
 from simsiam_tui.ui.screens.help import HelpScreen
 from simsiam_tui.ui.screens.launch import LaunchScreen
 from simsiam_tui.ui.series import X_AXES
@@ -55,7 +57,8 @@ class ActionsMixin(_Base):
 
     def action_launch(self) -> None:
         """Open the launch dialog."""
-        self.push_screen(LaunchScreen(self.presets_dir), self._launch_chosen)
+        gpus = [g.index for g in self.poller.gpus] if self.poller.gpus_probed else None
+        self.push_screen(LaunchScreen(self.presets_dir, gpus=gpus), self._launch_chosen)
 
     def _launch_chosen(self, plan: LaunchPlan | None) -> None:
         if plan is not None:
@@ -85,21 +88,45 @@ class ActionsMixin(_Base):
 
         def answered(yes: bool | None) -> None:
             if yes:
+                if verb == "resume":
+                    self._show_resuming(runs)
                 self._run_action(verb, method, runs)
 
         self.push_screen(ConfirmScreen(question, yes=verb.capitalize(), danger=danger), answered)
+
+    def _show_resuming(self, runs: list[RunModel]) -> None:
+        """At once, before the launcher answers: rows read `starting`, a toast names the step each resumes from."""
+        labels = self._labels()
+        parts = []
+        for model in runs:
+            model.expect("starting")
+            self._update_row(model.key, labels)
+            point = model.resume_point()
+            where = f"from step {point[0]} (epoch {point[1]:.1f})" if point else "from the start (no checkpoint)"
+            parts.append(f"{labels.get(model.key, model.paths.run_id)} {where}")
+        # after the confirm dialog has gone: a toast raised while it closes would be drawn on it, and lost
+        self.call_after_refresh(self.notify, "resuming " + "; ".join(parts), timeout=8)
 
     @work(thread=True, exclusive=False, group="actions")
     def _run_action(self, verb: str, method: Callable[[Sequence[RunPaths]], str], runs: list[RunModel]) -> None:
         try:
             result = method([m.paths for m in runs])
         except Exception as exc:
+            if verb == "resume":
+                self.call_from_thread(self._expect, runs, None)
             self._report(exc, verb)
             return
         if verb == "delete":
             self.call_from_thread(self._forget, [m.key for m in runs])
-        self.call_from_thread(self.notify, f"{verb}: {result}", timeout=6)
+        if verb != "resume":  # a resume was announced when it was asked for; the rows show the rest
+            self.call_from_thread(self.notify, f"{verb}: {result}", timeout=6)
         self.poller.wake(rescan=True)
+
+    def _expect(self, runs: list[RunModel], state: str | None) -> None:
+        labels = self._labels()
+        for model in runs:
+            model.expect(state)
+            self._update_row(model.key, labels)
 
     def _forget(self, keys: Iterable[str]) -> None:
         table = self.table
@@ -126,21 +153,42 @@ class ActionsMixin(_Base):
         self._confirm("delete", self.backend.remove, danger=True)
 
     def action_export(self) -> None:
-        """Export the selected runs to CSV."""
+        """Export the selected runs: events as CSV, or a figure (PNG/PDF) like `runs plot`."""
         runs = self.targets()
         if not runs:
             self.notify("no run to export", severity="warning")
             return
-        self._export([m.paths for m in runs])
+
+        def chosen(choice: str | None) -> None:
+            if choice:
+                self._export([m.paths for m in runs], choice)
+
+        self.push_screen(ExportScreen(len(runs), str(self.export_dir)), chosen)
 
     @work(thread=True, exclusive=False, group="actions")
-    def _export(self, runs: list[RunPaths]) -> None:
+    def _export(self, runs: list[RunPaths], choice: str = "csv") -> None:
+        if choice != "csv":
+            self._export_figure(runs, choice)
+            return
         try:
             path, rows = export_csv(runs, self.export_dir)
         except OSError as exc:
             self.call_from_thread(self.notify, f"export failed: {exc}", severity="error")
             return
         self.call_from_thread(self.notify, f"exported {rows} rows of {len(runs)} run(s) to {path}", timeout=8)
+
+    def _export_figure(self, runs: list[RunPaths], fmt: str) -> None:
+        """The picture of `runs plot` (on this worker thread: matplotlib is imported only here)."""
+        from simsiam_tui.report.errors import ReportError
+        from simsiam_tui.report.figure import plot_runs
+
+        path = self.export_dir / f"simsiam-figure-{time.strftime('%Y%m%d-%H%M%S')}.{fmt}"
+        try:
+            panels = plot_runs(runs, path, self.x_axis)
+        except (ReportError, OSError) as exc:
+            self.call_from_thread(self.notify, f"figure failed: {exc}", severity="error")
+            return
+        self.call_from_thread(self.notify, f"wrote a figure of {len(runs)} run(s) ({len(panels)} panels) to {path}")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -150,7 +198,10 @@ class ActionsMixin(_Base):
         yield SystemCommand("Stop runs", "Stop the selected runs (asks first)", self.action_stop)
         yield SystemCommand("Resume runs", "Resume the selected runs from their checkpoints", self.action_resume)
         yield SystemCommand("Delete runs", "Delete the selected runs' directories (asks first)", self.action_delete)
-        yield SystemCommand("Export CSV", "Write the selected runs' events to a CSV file", self.action_export)
+        yield SystemCommand("Export", "The selected runs' events as CSV, or a figure (PNG/PDF)", self.action_export)
+        yield SystemCommand("Pick charts", "Any numeric metric on any chart, log-y per chart", self.action_pick_charts)
+        yield SystemCommand("Cursor", "Read every run's value at one x ([ and ] move it)", self.action_toggle_cursor)
+        yield SystemCommand("Reset zoom", "Every chart back to all the data", self.action_reset_view)
         yield SystemCommand(
             "Toggle smoothing", "EMA on/off; raw points stay faint behind", self.action_toggle_smoothing
         )

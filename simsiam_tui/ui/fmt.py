@@ -23,7 +23,7 @@ VERDICT_STYLES = {
     "collapsed": "bold white on #c0392b",  # red
     "unknown": "dim",
 }
-BADGES = {"healthy": "ok", "collapsing": "collapsing", "collapsed": "COLLAPSED", "unknown": "-"}
+BADGES = {"healthy": "healthy", "collapsing": "collapsing", "collapsed": "COLLAPSED", "unknown": "-"}  # the verdict's words
 
 
 def num(value: float | None, digits: int = 3) -> str:

@@ -73,6 +73,17 @@ class RunSummary:
         return max(0.0, end - self.started)
 
 
+EXPECT_S = 30.0  # how long an action's expected state stands in for a status.json that has not changed yet
+
+
+def _relaunched_after(status: dict[str, Any], end: dict[str, Any]) -> bool:
+    """True when the run was queued or launched again after its last `end` event (a resume)."""
+    ended = end.get("time")
+    marks = [status.get(k) for k in ("resumed", "launched", "queued_at")]
+    stamps = [m for m in marks if isinstance(m, (int, float))]
+    return isinstance(ended, (int, float)) and bool(stamps) and max(stamps) > ended
+
+
 def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
@@ -105,6 +116,7 @@ class RunModel:
     caught_up: bool = False
     log_lines: list[str] = field(default_factory=list)
     summary: RunSummary | None = None
+    expected: tuple[str, float, Any] | None = None  # (state to show, since, status.json's stamp then)
 
     def __post_init__(self) -> None:
         self.tail = EventTail(self.paths.events)
@@ -248,6 +260,22 @@ class RunModel:
         self.log_lines = lines[-max_lines:]
         return True
 
+    def expect(self, state: str | None) -> None:
+        """Show `state` now (e.g. `starting` the moment the user resumes), until status.json moves on."""
+        self.expected = (state, time.monotonic(), self._status_stamp) if state else None
+        self._summarize()
+        self.version += 1
+
+    def resume_point(self) -> tuple[int, float] | None:
+        """(step, epoch) of the last checkpoint event: where a resume continues from; None without one."""
+        with self.lock:
+            checkpoints = self.history.checkpoints or (self.preview.checkpoints if self.preview else [])
+            last = checkpoints[-1] if checkpoints else None
+        if not last or not isinstance(last.get("step"), int):
+            return None
+        epoch = last.get("epoch")
+        return last["step"], float(epoch) if isinstance(epoch, (int, float)) else 0.0
+
     # -- summarizing ------------------------------------------------------------------------------
     def _summarize(self) -> None:
         with self.lock:
@@ -285,8 +313,14 @@ class RunModel:
             problem = self.tail.last_error
             if not any(len(s) for s in history.series.values()) and not starts:
                 state = "unreadable"
-        if history.end and state in LIVE_STATES:
-            state = str(history.end.get("state") or state)
+        if history.end and state in LIVE_STATES and not _relaunched_after(status, history.end):
+            state = str(history.end.get("state") or state)  # the worker ended; its status may lag
+        if self.expected is not None:
+            want, since, stamp = self.expected
+            if stamp == self._status_stamp and time.monotonic() - since < EXPECT_S:
+                state = want
+            else:  # status.json moved on (or never will): it speaks again
+                self.expected = None
         verdict = judge(_view(history), num_classes_of(history))
         gpus = status.get("gpus")
         if isinstance(gpus, (list, tuple)):

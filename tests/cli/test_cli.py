@@ -41,8 +41,18 @@ def test_launch_dry_run_resolves_suite(tmp_path):
 
 
 def test_runs_ls_json_empty_root(tmp_path):
-    result = runner.invoke(app, ["runs", "ls", "--json", "--runs", str(tmp_path / "none")])
+    result = runner.invoke(app, ["runs", "ls", "--json", "--runs", str(tmp_path)])
     assert result.exit_code == 0 and json.loads(result.stdout) == []
+
+
+def test_runs_ls_missing_root_is_one_line(tmp_path):
+    """A runs folder that does not exist is not an empty one: say so, in one line, and fail."""
+    result = runner.invoke(app, ["runs", "ls", "--runs", str(tmp_path / "none")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.strip().splitlines() == [
+        f"error: runs folder '{tmp_path / 'none'}' does not exist: no runs there; pass an existing folder with "
+        "--runs DIR or set $SIMSIAM_TUI_RUNS, or launch runs here first (`simsiam-tui demo`)"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -65,6 +75,24 @@ def test_bad_input_one_line_exit_2(args, message):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["launch", "--preset", "no-predicter", "--dry-run"], "unknown preset 'no-predicter'; did you mean 'no-predictor'?"),
+        (["launch", "--suite", "stopgrad", "--dry-run"], "unknown suite 'stopgrad'; did you mean 'stop-grad'?"),
+        (["launch", "--preset", "simsiam", "--scale", "digit", "--dry-run"], "unknown scale 'digit'; did you mean 'digits'?"),
+        (["demo", "--suite", "stop_grad", "--no-app"], "did you mean 'stop-grad'?"),
+        (["presets", "show", "simsam"], "did you mean 'simsiam'?"),
+    ],
+)
+def test_did_you_mean_for_presets_suites_scales(args, message, tmp_path):
+    """A typo in a preset, suite or scale name is answered with the nearest name, in one line."""
+    result = runner.invoke(app, [*args, *(["--runs", str(tmp_path)] if args[0] == "demo" else [])])
+    assert result.exit_code == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # nothing launched
+
+
 def test_runs_folder_that_is_a_file(tmp_path):
     afile = tmp_path / "runs"
     afile.write_text("")
@@ -84,3 +112,19 @@ def test_console_script_bad_input_no_traceback():
     )
     assert out.returncode == 2
     assert out.stderr.startswith("error: unknown preset 'nope'") and "Traceback" not in out.stderr
+
+
+def test_runs_ls_shows_progress_loss_and_verdict(tmp_path):
+    """`runs ls`: epoch progress, last loss and the verdict's own word for each run."""
+    from tests.ui.fixtures import stop_grad_suite
+
+    stop_grad_suite(tmp_path, state="stopped")
+    rows = {r["variant"]: r for r in json.loads(runner.invoke(app, ["runs", "ls", "--runs", str(tmp_path), "--json"]).stdout)}
+    assert rows["simsiam"]["verdict"] == "healthy" and rows["no-stop-grad"]["verdict"] == "collapsed"
+    assert rows["simsiam"]["epoch"] == 7.25 and rows["simsiam"]["epochs"] == 10
+    assert rows["no-stop-grad"]["loss_last"] < -0.9
+    table = runner.invoke(app, ["runs", "ls", "--runs", str(tmp_path)]).stdout
+    header = next(line for line in table.splitlines() if "variant" in line)
+    assert [c for c in ("epoch", "loss", "verdict") if c in header] == ["epoch", "loss", "verdict"]
+    line = next(line for line in table.splitlines() if "no-stop-grad" in line)
+    assert "7.2/10" in line and "collapsed" in line and f"{rows['no-stop-grad']['loss_last']:.4f}" in line

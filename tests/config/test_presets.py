@@ -110,3 +110,14 @@ def test_wrong_type_in_file(tmp_path):
     (tmp_path / "t.toml").write_text("[train]\nepochs = 'ten'\n")
     with pytest.raises(ConfigError, match=r"invalid value 'ten' for 'train.epochs' \(from .*t.toml\): expected a positive integer"):
         resolve_config("t", "digits", presets_dir=tmp_path)
+
+
+def test_data_dir_is_made_absolute_where_the_user_is(tmp_path, monkeypatch):
+    """`./data` (the cifar10 default) and `--set data.dir=rel` name folders under the launching cwd, not the worker's."""
+    from simsiam_tui.config import resolve_config
+
+    monkeypatch.chdir(tmp_path)
+    assert resolve_config("simsiam", "cifar10").data.dir == str(tmp_path.resolve() / "data")
+    assert resolve_config("simsiam", "cifar10", ["data.dir=rel/x"]).data.dir == str(tmp_path.resolve() / "rel" / "x")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert resolve_config("simsiam", "cifar10", ["data.dir=~/d"]).data.dir == str(tmp_path.resolve() / "home" / "d")

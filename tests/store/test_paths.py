@@ -43,7 +43,8 @@ def test_resolve_run_by_prefix_and_name(tmp_path):
 
 def test_runs_root_order(tmp_path, monkeypatch):
     monkeypatch.delenv("SIMSIAM_TUI_RUNS", raising=False)
-    assert str(runs_root()) == "runs"
+    monkeypatch.chdir(tmp_path)
+    assert runs_root() == tmp_path.resolve() / "runs"
     monkeypatch.setenv("SIMSIAM_TUI_RUNS", str(tmp_path))
     assert runs_root() == tmp_path
     assert runs_root(tmp_path / "x") == tmp_path / "x"
@@ -51,3 +52,36 @@ def test_runs_root_order(tmp_path, monkeypatch):
     afile.write_text("")
     with pytest.raises(StoreError, match="is a file"):
         runs_root(afile)
+
+
+@pytest.mark.parametrize(
+    ("given", "env", "expected"),
+    [
+        (None, None, "work/runs"),  # the default ./runs
+        ("rel", None, "work/rel"),  # --runs rel
+        (None, "envrel", "work/envrel"),  # $SIMSIAM_TUI_RUNS=envrel
+        ("../x", None, "x"),  # watch ../x
+        ("~/runs", None, "home/runs"),  # ~ expanded
+        ("./a/../b", None, "work/b"),
+    ],
+)
+def test_runs_root_is_absolute_whatever_the_form(tmp_path, monkeypatch, given, env, expected):
+    """Every form of the runs folder comes back absolute and resolved, relative to the cwd at the call."""
+    (tmp_path / "work").mkdir()
+    (tmp_path / "home").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    if env is None:
+        monkeypatch.delenv("SIMSIAM_TUI_RUNS", raising=False)
+    else:
+        monkeypatch.setenv("SIMSIAM_TUI_RUNS", env)
+    root = runs_root(given)
+    assert root.is_absolute() and root == tmp_path.resolve() / expected
+    monkeypatch.chdir(tmp_path)  # a later change of directory does not move it
+    assert root == tmp_path.resolve() / expected
+
+
+def test_runs_root_must_exist_names_the_folder(tmp_path):
+    with pytest.raises(StoreError, match=r"runs folder '.*nowhere' does not exist: no runs there"):
+        runs_root(tmp_path / "nowhere", must_exist=True)
+    assert runs_root(tmp_path, must_exist=True) == tmp_path.resolve()

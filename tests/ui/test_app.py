@@ -91,9 +91,10 @@ async def test_launch_dialog_rejects_bad_set_with_cli_message(suite_root, backen
         await pilot.press("l")
         await wait_until(pilot, lambda: isinstance(app.screen, LaunchScreen))
         screen = app.screen
-        assert screen.plan is not None and [c.variant for c in screen.plan.configs] == ["simsiam", "no-stop-grad"]
+        await wait_until(pilot, lambda: screen.plan is not None)
+        assert [c.variant for c in screen.plan.configs] == ["simsiam", "no-stop-grad"]
         screen.query_one("#overrides", Input).value = "optim.lrr=0.1"
-        await pilot.pause()
+        await wait_until(pilot, lambda: screen.error is not None)
         try:
             parse_override("optim.lrr=0.1")
         except ConfigError as exc:
@@ -104,12 +105,10 @@ async def test_launch_dialog_rejects_bad_set_with_cli_message(suite_root, backen
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, LaunchScreen) and backend.calls == []
         screen.query_one("#overrides", Input).value = "train.epochs=-3"
-        await pilot.pause()
-        assert "invalid value -3 for 'train.epochs'" in screen.error
+        await wait_until(pilot, lambda: "invalid value -3 for 'train.epochs'" in (screen.error or ""))
         screen.query_one("#overrides", Input).value = "train.epochs=3"
         screen.query_one("#gpus", Input).value = "cpu"
-        await pilot.pause()
-        assert screen.error is None
+        await wait_until(pilot, lambda: screen.plan is not None and screen.error is None)
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: backend.calls)
         kind, plan = backend.calls[0]
@@ -156,7 +155,7 @@ async def test_export_selected_to_csv(suite_root, backend, tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, loaded(app, 3))
         await pilot.press("a", "space", "down", "space")
-        await pilot.press("e")
+        await pilot.press("e", "c")  # the export menu: c = events as CSV
         await wait_until(pilot, lambda: list((tmp_path / "out").glob("*.csv")))
     (path,) = (tmp_path / "out").glob("*.csv")
     rows = list(csv.DictReader(path.open()))
@@ -173,7 +172,16 @@ async def test_help_and_palette_commands(suite_root, backend):
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Launch runs", "Stop runs", "Resume runs", "Delete runs", "Export CSV", "Toggle smoothing"} <= titles
+        assert {
+            "Launch runs",
+            "Stop runs",
+            "Resume runs",
+            "Delete runs",
+            "Export",
+            "Toggle smoothing",
+            "Pick charts",
+            "Cursor",
+        } <= titles
         assert "Switch x-axis" in titles and "Help" in titles
 
 

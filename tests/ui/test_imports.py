@@ -1,4 +1,4 @@
-"""The app never imports torch, nor does anything it imports; the CLI's app commands neither."""
+"""The app never imports torch (nor matplotlib or tensorboard, which only `runs plot` and `--tensorboard` load)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import simsiam_tui.ui
 from simsiam_tui.ui import SimsiamApp
 from simsiam_tui.ui.app import SimsiamApp as _
 import simsiam_tui.ui.actions, simsiam_tui.ui.screens.launch, simsiam_tui.ui.export
-import simsiam_tui.cli.main, simsiam_tui.cli.ui_cmd
+import simsiam_tui.cli.main, simsiam_tui.cli.ui_cmd, simsiam_tui.cli.report_cmd, simsiam_tui.ui.explore
 app = SimsiamApp(["runs-that-do-not-exist"])
-bad = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision"))
+bad = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision", "matplotlib", "tensorboard", "tensorboardX"))
 print(",".join(bad))
 sys.exit(1 if bad else 0)
 """

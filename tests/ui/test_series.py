@@ -87,3 +87,36 @@ def test_resume_shows_no_step_twice(tmp_path):
     steps = list(run.history.series["train"].column("step"))
     assert steps == sorted(set(steps)) and steps[-1] == 35
     assert isinstance(run.history, RunHistory)
+
+
+def test_clip_keeps_one_point_beyond_each_edge() -> None:
+    import numpy as np
+
+    from simsiam_tui.ui.series import clip
+
+    x = np.arange(0.0, 100.0, 10.0)
+    cx, cy = clip(x, x * 2, (25.0, 55.0))
+    assert cx.tolist() == [20.0, 30.0, 40.0, 50.0, 60.0] and cy.tolist() == [40.0, 60.0, 80.0, 100.0, 120.0]
+    assert clip(x, x, None)[0].tolist() == x.tolist()
+
+
+def test_metric_for_builtin_and_any_field() -> None:
+    import pytest
+
+    from simsiam_tui.ui.series import metric_for
+
+    assert metric_for("z_ratio").divide_by == "z_std_ref"
+    lr = metric_for("train/lr")
+    assert (lr.kind, lr.column, lr.slug) == ("train", "lr", "train-lr")
+    for bad in ("lr", "train/step", "nope/x", "train/"):
+        with pytest.raises(ValueError):
+            metric_for(bad)
+
+
+def test_slug_of_a_hostile_field_name_is_a_valid_widget_id() -> None:
+    from textual.widget import Widget
+
+    from simsiam_tui.ui.series import metric_for
+
+    for name in ("train/a b", "eval/ünï", "system/x.y;rm -rf", "train/1st"):
+        Widget(id=f"chart-{metric_for(name).slug}")  # raises BadIdentifier for an invalid id

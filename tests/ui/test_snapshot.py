@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.ui.conftest import FakeBackend, loaded, make_app, wait_until
 from tests.ui.fixtures import stop_grad_suite
 
@@ -32,3 +34,53 @@ def test_small_terminal_80x24(snap_compare, tmp_path, monkeypatch):
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
+
+
+def _suite_app(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    stop_grad_suite(tmp_path / "runs")
+    return make_app(["runs"], FakeBackend(), export_dir=Path("exports"))  # relative: the picture names no tmp path
+
+
+def _settled(app, *keys: str):  # type: ignore[no-untyped-def]
+    async def settle(pilot):  # type: ignore[no-untyped-def]
+        await wait_until(pilot, loaded(app, 2))
+        await wait_until(pilot, lambda: app.poller.gpus_probed and app.charts_panel.quantiles.points > 0)
+        app.refresh_gpu_panel()
+        if keys:
+            await pilot.press(*keys)
+            await wait_until(pilot, lambda: app.charts_current)
+        await pilot.pause(0.2)
+
+    return settle
+
+
+def test_zoomed_with_cursor(snap_compare, tmp_path, monkeypatch):
+    """Zoomed in twice, panned, the cursor moved: every chart on the same x window, the readout above."""
+    app = _suite_app(tmp_path, monkeypatch)
+    assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "plus", "plus", "less_than_sign", "c"))
+
+
+def test_chart_picker_dialog(snap_compare, tmp_path, monkeypatch):
+    app = _suite_app(tmp_path, monkeypatch)
+    assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "v"))
+
+
+def test_export_menu(snap_compare, tmp_path, monkeypatch):
+    app = _suite_app(tmp_path, monkeypatch)
+    assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "e"))
+
+
+def test_help_screen(snap_compare, tmp_path, monkeypatch):
+    app = _suite_app(tmp_path, monkeypatch)
+    assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "question_mark"))
+
+
+def test_launch_dialog(snap_compare, tmp_path, monkeypatch):
+    app = _suite_app(tmp_path, monkeypatch)
+    assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "l"))
+
+
+def test_confirm_dialog(snap_compare, tmp_path, monkeypatch):
+    app = _suite_app(tmp_path, monkeypatch)
+    assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "s"))

@@ -10,7 +10,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from simsiam_tui.store import verdict as rule
+from simsiam_tui.store import Verdict
+from simsiam_tui.store.verdict_rule import rule_lines, rule_window
+from simsiam_tui.ui import fmt
 
 KEYS = (
     ("space", "select / unselect the run under the cursor for the charts"),
@@ -19,9 +21,13 @@ KEYS = (
     ("s", "stop the selected runs (asks first)"),
     ("r", "resume the selected runs from their checkpoints (asks first)"),
     ("d", "delete the selected runs' directories (asks first)"),
-    ("e", "export the selected runs' events to CSV"),
+    ("e", "export the selected runs: events as CSV, or a figure (PNG/PDF, like `runs plot`)"),
     ("m", "smoothing (EMA) on/off; raw points stay faint behind"),
     ("x", "x-axis: step -> epoch -> wall time"),
+    ("v", "charts: any numeric metric on any chart, log-y per chart (remembered per runs folder)"),
+    ("+ - < > 0", "zoom, pan and reset the x axis of every chart (mouse: wheel zooms, drag pans)"),
+    ("c [ ]", "cursor: every run's value at one x (a click on a chart puts it there), move it"),
+    ("y  r", "on a focused chart (click it): log-y on/off; reset the zoom"),
     ("p", "panels: charts <-> GPUs/log/config (narrow terminals)"),
     ("ctrl+p", "command palette: every action by name"),
     ("?", "this help"),
@@ -39,20 +45,16 @@ def help_text() -> Table:
     table.add_row("", "")
     table.add_row(
         "charts",
-        "loss; z_std/(1/sqrt d) with the healthy reference at 1; kNN top-1; effective rank of z. "
-        "Selected runs overlay, one colour each (legend above the charts). "
+        "loss; z_std/(1/sqrt d) with the healthy reference at 1; kNN top-1; effective rank of z, and beside it "
+        "the per-dimension std quantiles (min, 25%, median, 75%, max) of the run under the cursor: a collapsing "
+        "run's band falls toward 0. Selected runs overlay, one colour each (legend above the charts); replicas "
+        "of one group (launch --seeds) draw as a mean line with a mean ± std band. "
         "With nothing selected the run under the cursor is drawn.",
     )
-    table.add_row(
-        "collapse",
-        Text.assemble(
-            ("COLLAPSED", "bold white on #c0392b"),
-            f": z_std/ref < {rule.COLLAPSED_Z_STD_RATIO} or kNN within {rule.COLLAPSED_KNN_MARGIN:.2f} of chance.  ",
-            ("collapsing", "bold #ffb000"),
-            f": effective rank < {rule.COLLAPSING_RANK_FRACTION} x its first value, or z_std/ref < "
-            f"{rule.COLLAPSING_Z_STD_RATIO}.  Judged on the median of the last {rule.WINDOW} points.",
-        ),
-    )
+    for i, (label, when) in enumerate(rule_lines()):  # worded from store/verdict.py's thresholds
+        badge = fmt.verdict(Verdict(label, ""))
+        table.add_row("collapse" if i == 0 else "", Text.assemble(badge, f": {when}."))
+    table.add_row("", rule_window())
     table.add_row("state!", "a trailing ! means part of the run could not be read; the Run tab says why")
     return table
 

@@ -1,16 +1,31 @@
-"""The launch dialog: a suite or presets, the scale, GPUs and --set overrides, validated as you type."""
+"""The launch dialog: a suite or presets, the scale, GPUs and --set overrides, validated as you type (off the UI thread)."""
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
+from textual.worker import get_current_worker
 
 from simsiam_tui.config import list_presets, list_scales, list_suites, load_suite
 from simsiam_tui.config.presets import default_scale
-from simsiam_tui.ui.actions import USER_ERRORS, ActionError, LaunchPlan, LaunchRequest, plan_launch
+from simsiam_tui.ui.actions import USER_ERRORS, LaunchPlan, LaunchRequest, check_launch
+
+DEBOUNCE_S = 0.25  # validate once typing pauses, never per key: resolving configs reads TOML files
+FIELD_LABELS = {
+    "suite": "suite",
+    "presets": "presets",
+    "overrides": "--set",
+    "config": "config",
+    "gpus": "GPUs",
+    "per_gpu": "runs per GPU",
+    "name": "name",
+}
+INPUTS = ("gpus", "per_gpu", "name", "overrides")
 
 
 class LaunchScreen(ModalScreen["LaunchPlan | None"]):
@@ -18,17 +33,20 @@ class LaunchScreen(ModalScreen["LaunchPlan | None"]):
 
     DEFAULT_CSS = """
     LaunchScreen { align: center middle; }
-    LaunchScreen > VerticalScroll {
+    LaunchScreen > #dialog {
         width: 84; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
-    LaunchScreen Label { margin-top: 1; color: $text-muted; }
+    LaunchScreen #fields { height: auto; }
+    LaunchScreen #foot { dock: bottom; height: auto; }
+    LaunchScreen Label { color: $text-muted; }
     LaunchScreen SelectionList { height: 7; }
     LaunchScreen .row { height: auto; }
     LaunchScreen .row > * { width: 1fr; }
-    LaunchScreen #error { color: $error; text-style: bold; margin-top: 1; height: auto; }
-    LaunchScreen #plan { color: $success; margin-top: 1; height: auto; }
-    LaunchScreen #buttons { height: auto; align-horizontal: right; margin-top: 1; }
+    LaunchScreen .row > Label { padding-left: 1; }
+    LaunchScreen #error { color: $error; text-style: bold; height: auto; }
+    LaunchScreen #plan { color: $success; height: auto; }
+    LaunchScreen #buttons { height: auto; align-horizontal: right; }
     LaunchScreen Button { margin-left: 2; }
     """
     BINDINGS = [
@@ -36,44 +54,62 @@ class LaunchScreen(ModalScreen["LaunchPlan | None"]):
         Binding("ctrl+s", "launch", "Launch", priority=True),
     ]
 
-    def __init__(self, presets_dir: str | None = None, suite: str | None = "stop-grad") -> None:
+    def __init__(
+        self, presets_dir: str | None = None, suite: str | None = "stop-grad", gpus: list[int] | None = None
+    ) -> None:
+        """gpus: the local GPUs the probe sees ([]: none, so a blank GPU field means the CPU); None: unknown."""
         super().__init__()
         self.presets_dir = presets_dir
         self.initial_suite = suite
+        self.gpus = gpus
         self.plan: LaunchPlan | None = None
         self.error: str | None = None
+        self.errors: dict[str, str] = {}
+        self.checked: LaunchRequest | None = None  # the request that plan/errors belong to
+        self.validations = 0
+        self._timer: Timer | None = None
+        self._launch_when_checked = False
 
     def compose(self) -> ComposeResult:
         suites = list_suites(self.presets_dir)
         scales = list_scales(self.presets_dir)
         scale = default_scale() if default_scale() in scales else (scales[0] if scales else None)
-        with VerticalScroll():
-            yield Static("[b]Launch runs[/b]  (ctrl+s launches, escape cancels)")
-            with Horizontal(classes="row"):
-                yield Select(
-                    [(s, s) for s in suites],
-                    value=self.initial_suite if self.initial_suite in suites else Select.BLANK,
-                    prompt="suite (none)",
-                    id="suite",
-                )
-                yield Select(
-                    [(s, s) for s in scales], value=scale if scale else Select.BLANK, prompt="scale", id="scale"
-                )
-            yield Label("presets (space toggles; added to the suite's)")
-            yield SelectionList[str](*((p, p) for p in list_presets(self.presets_dir)), id="presets")
-            with Horizontal(classes="row"):
-                yield Input(placeholder="GPUs: 0,1 / cpu / blank = all visible", id="gpus")
-                yield Input(placeholder="runs per GPU (blank = 1)", id="per_gpu")
-                yield Input(placeholder="name prefix (optional)", id="name")
-            yield Input(placeholder="--set KEY=VALUE ... e.g. train.epochs=5 optim.lr=0.05", id="overrides")
-            yield Static("", id="error")
-            yield Static("", id="plan")
-            with Horizontal(id="buttons"):
-                yield Button("Launch", id="launch", variant="primary")
-                yield Button("Cancel", id="cancel")
+        no_gpu = self.gpus is not None and not self.gpus
+        with Vertical(id="dialog"):
+            with VerticalScroll(id="fields"):
+                yield Static("[b]Launch runs[/b]  ctrl+s launches, escape cancels")
+                with Horizontal(classes="row"):
+                    yield Select(
+                        [(s, s) for s in suites],
+                        value=self.initial_suite if self.initial_suite in suites else Select.BLANK,
+                        prompt="suite (none)",
+                        id="suite",
+                    )
+                    yield Select(
+                        [(s, s) for s in scales], value=scale if scale else Select.BLANK, prompt="scale", id="scale"
+                    )
+                yield Label("presets (space toggles; added to the suite's)")
+                yield SelectionList[str](*((p, p) for p in list_presets(self.presets_dir)), id="presets")
+                with Horizontal(classes="row"):
+                    yield Label("GPUs")
+                    yield Label("runs per GPU" if not no_gpu else "runs at once")
+                    yield Label("name prefix")
+                with Horizontal(classes="row"):
+                    yield Input(placeholder="cpu (no GPU seen)" if no_gpu else "all, or 0,1, or cpu", id="gpus")
+                    yield Input(placeholder="default", id="per_gpu")
+                    yield Input(placeholder="optional", id="name")
+                yield Label("--set KEY=VALUE ...")
+                yield Input(placeholder="train.epochs=5 optim.lr=0.05", id="overrides")
+            with Vertical(id="foot"):  # docked: message and buttons stay in view at any size
+                yield Static("", id="error")
+                yield Static("", id="plan")
+                with Horizontal(id="buttons"):
+                    yield Button("Launch", id="launch", variant="primary", disabled=True)
+                    yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        self.validate_form()
+        self.query_one("#suite", Select).focus()  # the first field, not the scrolling container around it
+        self.validate_soon(0.0)
 
     def request(self) -> LaunchRequest:
         """The form's current values."""
@@ -89,46 +125,87 @@ class LaunchScreen(ModalScreen["LaunchPlan | None"]):
             name=self.query_one("#name", Input).value,
         )
 
-    def validate_form(self) -> bool:
-        """Resolve every config now; show the CLI's message for the first problem, or what would start."""
-        try:
-            self.plan = plan_launch(self.request(), self.presets_dir)
-            self.error = None
-        except USER_ERRORS as exc:
-            self.plan, self.error = None, str(exc)
-        except ActionError as exc:
-            self.plan, self.error = None, str(exc)
-        self.query_one("#error", Static).update(f"error: {self.error}" if self.error else "")
-        plan_text = ""
-        if self.plan is not None:
-            names = ", ".join(c.variant for c in self.plan.configs)
-            scale = self.plan.configs[0].scale
-            where = (
-                "all visible GPUs"
-                if self.plan.gpus is None
-                else ("CPU" if not self.plan.gpus else f"GPUs {self.plan.gpus}")
-            )
-            epochs = self.plan.configs[0].train.epochs
-            plan_text = f"{len(self.plan.configs)} run(s): {names} @ {scale}, {epochs} epochs, on {where}"
-        self.query_one("#plan", Static).update(plan_text)
-        self.query_one("#launch", Button).disabled = self.plan is None
-        return self.plan is not None
+    # -- validation: debounced, on a thread ------------------------------------------------------
+    def validate_soon(self, delay: float | None = None) -> None:
+        """(Re)start the debounce timer; the check runs on a thread when it fires."""
+        if self._timer is not None:
+            self._timer.stop()
+        self.query_one("#launch", Button).disabled = True  # until the form as it is now has been checked
+        wait = DEBOUNCE_S if delay is None else delay
+        self._timer = self.set_timer(wait, lambda: self._validate(self.request()))
 
+    @work(thread=True, exclusive=True, group="launch-validate")
+    def _validate(self, req: LaunchRequest) -> None:
+        plan, errors = check_launch(req, self.presets_dir)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, req, plan, errors)
+
+    def _show(self, req: LaunchRequest, plan: LaunchPlan | None, errors: dict[str, str]) -> None:
+        """Show what the check found: every field's error at once, or what would start."""
+        if not self.is_attached:
+            return  # the dialog closed while the check ran
+        if req != self.request():
+            return  # the form changed meanwhile; a newer check is on its way
+        self.validations += 1
+        self.checked, self.plan, self.errors = req, plan, errors
+        self.error = "; ".join(errors.values()) or None
+        lines = [f"{FIELD_LABELS.get(k, k)}: {msg}" for k, msg in errors.items()]
+        error = self.query_one("#error", Static)
+        error.update("\n".join(lines))
+        error.display = bool(lines)  # no empty line on a short terminal
+        for key in INPUTS:
+            wrong = key in errors or (key == "overrides" and "config" in errors)
+            self.query_one(f"#{key}", Input).set_class(wrong, "-invalid")
+        self.query_one("#plan", Static).update(self.summary())
+        self.query_one("#launch", Button).disabled = plan is None
+        if self._launch_when_checked:
+            self._launch_when_checked = False
+            self.action_launch()
+
+    def summary(self) -> str:
+        """`2 run(s): simsiam, no-stop-grad @ digits, 50 epochs, on the CPU`."""
+        if self.plan is None:
+            return ""
+        names = ", ".join(c.variant for c in self.plan.configs)
+        first = self.plan.configs[0]
+        if self.plan.gpus == []:
+            where = "the CPU"
+        elif self.plan.gpus is not None:
+            where = f"GPUs {','.join(map(str, self.plan.gpus))}"
+        elif self.gpus:
+            where = f"all visible GPUs ({','.join(map(str, self.gpus))})"
+        elif self.gpus == []:
+            where = "the CPU (no GPU seen)"
+        else:
+            where = "every visible GPU, else the CPU"
+        return f"{len(self.plan.configs)} run(s): {names} @ {first.scale}, {first.train.epochs} epochs, on {where}"
+
+    # -- events -----------------------------------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.validate_form()
+        self.validate_soon()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "suite" and isinstance(event.value, str):
-            try:
-                scale = load_suite(event.value, self.presets_dir).scale
-            except USER_ERRORS:
-                scale = None
-            if scale:
-                self.query_one("#scale", Select).value = scale
-        self.validate_form()
+            self._suite_scale(event.value)
+        self.validate_soon()
+
+    @work(thread=True, exclusive=True, group="launch-suite")
+    def _suite_scale(self, suite: str) -> None:
+        """A suite that names its own scale selects it (read on a thread: it is a TOML file)."""
+        try:
+            scale = load_suite(suite, self.presets_dir).scale
+        except USER_ERRORS:
+            return
+        if scale and not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._set_scale, scale)
+
+    def _set_scale(self, scale: str) -> None:
+        select = self.query_one("#scale", Select)
+        if select.value != scale:
+            select.value = scale
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
-        self.validate_form()
+        self.validate_soon()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_launch()
@@ -140,7 +217,12 @@ class LaunchScreen(ModalScreen["LaunchPlan | None"]):
             self.dismiss(None)
 
     def action_launch(self) -> None:
-        if self.validate_form():
+        """Launch what the form says, once the check of the form as it is now has come back."""
+        if self.checked != self.request():
+            self._launch_when_checked = True
+            self.validate_soon(0.0)
+            return
+        if self.plan is not None:
             self.dismiss(self.plan)
         else:
             self.notify(self.error or "fix the form first", severity="error")

@@ -1,0 +1,55 @@
+"""`simsiam-tui runs plot` (a matplotlib figure) and the `--tensorboard` writer of `runs export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from simsiam_tui.cli.common import RunsOption, err_console, user_errors
+from simsiam_tui.store import list_runs, resolve_run, runs_root
+
+
+def _targets(run: list[str] | None, runs: str | None) -> list:
+    root = runs_root(runs, must_exist=True)
+    return [resolve_run(root, r) for r in run] if run else list_runs(root)
+
+
+@user_errors
+def plot(
+    run: list[str] = typer.Argument(None, help="Run ids, prefixes or names (default: every run)."),
+    out: Path = typer.Option(..., "--out", "-o", help="The figure to write: a .png, .svg or .pdf file."),
+    x: str = typer.Option("step", "--x", help="x axis: step | epoch | wall."),
+    metrics: list[str] = typer.Option(
+        [], "--metrics", help="Panels, one per metric (comma-separated or repeated), e.g. loss,lr,train/z_std."
+    ),
+    runs: str | None = RunsOption,
+) -> None:
+    """Write a figure: by default the paper's Figure 2 (loss, output std with 1/sqrt(d), kNN/linear accuracy)."""
+    from simsiam_tui.report.errors import ReportError
+    from simsiam_tui.report.figure import check_out, plot_runs
+
+    out = out.expanduser().absolute()
+    check_out(out)
+    names = [m.strip() for text in metrics for m in text.split(",") if m.strip()]
+    targets = _targets(run, runs)
+    if not targets:
+        raise ReportError(f"no runs to plot in {runs_root(runs)}")
+    panels = plot_runs(targets, out, x, names or None)
+    lines = sum(len(p.series) for p in panels)
+    err_console.print(f"wrote {out} ({len(panels)} panels, {lines} lines from {len(targets)} run(s))")
+
+
+def export_tensorboard(run: list[str] | None, runs: str | None, out: Path) -> None:
+    """Write TensorBoard event files, one subfolder per run (the `--tensorboard` branch of `runs export`)."""
+    from simsiam_tui.report.tensorboard import export_runs
+
+    targets = _targets(run, runs)
+    out = out.expanduser().absolute()
+    written = export_runs(targets, out)
+    err_console.print(f"wrote {written} scalars from {len(targets)} run(s) to {out} (tensorboard --logdir {out})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `plot` to the `runs` group."""
+    app.command("plot")(plot)

@@ -1,0 +1,230 @@
+"""Exploring the charts: x zoom and pan shared by every chart, a cursor, log-y, the chart picker and the std view."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+
+from simsiam_tui.ui.layout import ChartSlot, Layout, save_layout
+from simsiam_tui.ui.quantiles import QuantileTrack
+from simsiam_tui.ui.screens.chart_picker import ChartPicker
+from simsiam_tui.ui.series import numeric_fields
+from simsiam_tui.ui.widgets.charts import PALETTE, ChartRun, ChartsPanel, MetricChart
+
+if TYPE_CHECKING:
+    from simsiam_tui.ui.app import SimsiamApp
+
+    _Base = SimsiamApp
+else:
+    _Base = object
+
+QUANTILES_AFTER_S = 0.15
+VIEW_SETTLE_S = 0.08  # a drag sends a scale change per mouse move: redraw every chart once it pauses
+CURSOR_STEPS = 60  # `[` and `]` move the cursor by this fraction of the visible x range
+
+
+def group_of(model: Any) -> str | None:
+    """The replica group of a run (`launch --seeds`): its start event's `group`, else its config's."""
+    for start in model.shown.starts:
+        if start.get("group"):
+            return str(start["group"])
+    group = model.config.get("group")
+    return str(group) if group else None
+
+
+class ExploreMixin(_Base):
+    """Zoom, pan, cursor, log-y, chart picker, layout memory and the std quantile view of SimsiamApp."""
+
+    def chart_runs(self) -> tuple[list[ChartRun], dict[str, list[threading.Lock]]]:
+        """The charted runs as chart lines: replicas of one group become a single mean ± std line."""
+        labels = self._labels()
+        runs: list[ChartRun] = []
+        locks: dict[str, list[threading.Lock]] = {}
+        groups: dict[str, ChartRun] = {}
+        for key in self.charted():
+            model = self.catalog.get(key)
+            if model is None or model.summary is None:
+                continue
+            color = self.run_colors.setdefault(key, PALETTE[len(self.run_colors) % len(PALETTE)])
+            group = group_of(model)
+            if group and group in groups:
+                unit = groups[group]
+                assert unit.group is not None and unit.members is not None
+                unit.group.append(model.shown)
+                unit.members.append(key)
+                locks[unit.key].append(model.lock)
+                continue
+            run = ChartRun(key, labels.get(key, key), color, model.summary.verdict, model.shown)
+            if group:
+                run.group, run.members, run.label = [model.shown], [key], group
+                groups[group] = run
+            runs.append(run)
+            locks[key] = [model.lock]
+        for run in runs:  # a group of one is just a run
+            if run.group is not None and len(run.group) == 1:
+                run.group, run.label = None, labels.get(run.key, run.key)
+        return runs, locks
+
+    # -- zoom, pan, cursor ------------------------------------------------------------------------
+    def data_x_range(self) -> tuple[float, float] | None:
+        """The x range of everything drawn (before any zoom)."""
+        xs = [(ln.x[0], ln.x[-1]) for c in self.charts_panel.charts() for ln in c.lines.values() if ln.x]
+        if not xs:
+            return None
+        return min(a for a, _ in xs), max(b for _, b in xs)
+
+    def visible_x(self) -> tuple[float, float] | None:
+        """The x range on screen: the zoom, else all the data."""
+        return self.x_range or self.data_x_range()
+
+    def set_view(self, x_range: tuple[float, float] | None) -> None:
+        """Show this x range on every chart (None: all)."""
+        if x_range is not None and not x_range[1] > x_range[0]:
+            return
+        self.x_range = x_range
+        self.redraw_charts()
+
+    def action_zoom_x(self, factor: float) -> None:
+        """`+`/`-`: zoom every chart's x axis in or out, around the cursor when it is shown."""
+        view = self.visible_x()
+        if view is None:
+            return
+        lo, hi = view
+        center = self.cursor_x if self.cursor_x is not None and lo <= self.cursor_x <= hi else (lo + hi) / 2
+        self.set_view((center - (center - lo) * factor, center + (hi - center) * factor))
+
+    def action_pan_x(self, fraction: float) -> None:
+        """`<`/`>`: move every chart's x window by a fraction of its width."""
+        view = self.visible_x()
+        if view is None:
+            return
+        shift = (view[1] - view[0]) * fraction
+        self.set_view((view[0] + shift, view[1] + shift))
+
+    def action_reset_view(self) -> None:
+        """`0`: every chart back to all the data."""
+        self.set_view(None)
+
+    def action_toggle_cursor(self) -> None:
+        """`c`: a cursor in the middle of the visible x range that reads every run's value, or no cursor."""
+        view = self.visible_x()
+        self.cursor_x = None if self.cursor_x is not None or view is None else (view[0] + view[1]) / 2
+        self.redraw_charts()
+
+    def action_move_cursor(self, steps: int) -> None:
+        """`[`/`]`: move the cursor left or right."""
+        view = self.visible_x()
+        if view is None:
+            return
+        if self.cursor_x is None:
+            self.cursor_x = (view[0] + view[1]) / 2
+        self.cursor_x += steps * (view[1] - view[0]) / CURSOR_STEPS
+        self.redraw_charts()
+
+    def on_charts_panel_view_changed(self, message: ChartsPanel.ViewChanged) -> None:
+        """A chart's own zoom or pan (wheel, drag, its keys): the others follow once the mouse rests a moment."""
+        if message.x_range is None:
+            self.set_view(None)
+            return
+        if not message.x_range[1] > message.x_range[0]:
+            return
+        self.x_range = message.x_range
+        self._charts_dirty = True
+        timer = getattr(self, "_view_timer", None)
+        if timer is not None:
+            timer.stop()
+        self._view_timer = self.set_timer(VIEW_SETTLE_S, self._view_settled)
+
+    def _view_settled(self) -> None:
+        if not self.closing and self.is_running:
+            self.redraw_charts()
+
+    def on_metric_chart_cursor_at(self, message: MetricChart.CursorAt) -> None:
+        self.cursor_x = message.x
+        self.redraw_charts()
+
+    def on_metric_chart_log_toggled(self, message: MetricChart.LogToggled) -> None:
+        chart = message.chart
+        for slot in self.chart_layout.charts:
+            if slot.metric == chart.metric.key:
+                slot.log_y = chart.log_y
+        self.save_chart_layout()
+        self.notify(f"{chart.metric.title}: {'log' if chart.log_y else 'linear'} y", timeout=1.5)
+        self.redraw_charts()
+
+    # -- layout -----------------------------------------------------------------------------------
+    def save_chart_layout(self) -> None:
+        """Remember the charts, x axis and smoothing in the first runs folder."""
+        notice = save_layout(self.roots[0], self.chart_layout)
+        if notice:
+            self.notify(notice, severity="warning")
+
+    def action_pick_charts(self) -> None:
+        """`v`: choose which metric each chart shows (any numeric field of train/collapse/eval/system), and log-y."""
+        fields: dict[str, None] = {}
+        for model in self.catalog.models():
+            with model.lock:  # the poller adds columns as new fields appear
+                fields.update(dict.fromkeys(numeric_fields([model.shown])))
+        self.push_screen(ChartPicker(self.chart_layout, list(fields)), self._charts_picked)
+
+    async def _charts_picked(self, layout: Layout | None) -> None:
+        if layout is None:
+            return
+        layout.x_axis, layout.smooth = self.x_axis, self.smooth
+        self.chart_layout = layout
+        await self.charts_panel.set_layout(layout)
+        self.save_chart_layout()
+        self.redraw_charts()
+
+    def set_chart_slots(self, slots: list[ChartSlot]) -> None:
+        """Replace the charts (tests and the palette use this too)."""
+        self.call_later(self._charts_picked, Layout(slots, self.x_axis, self.smooth))
+
+    # -- std quantiles of the run under the cursor ------------------------------------------------
+    def schedule_quantiles(self) -> None:
+        """Draw the std view once the cursor rests: holding a key down never reads every run it passes."""
+        timer = getattr(self, "_quantile_timer", None)
+        if timer is not None:
+            timer.stop()
+        self._quantile_timer = self.set_timer(QUANTILES_AFTER_S, self.draw_quantiles)
+
+    def draw_quantiles(self) -> None:
+        """Draw the cursor run's std quantile bands; read its new collapse events on a thread first."""
+        if self.closing or not self.is_running:
+            return
+        key = self.table.cursor_key if hasattr(self, "table") else None
+        model = self.catalog.get(key) if key else None
+        chart = self.charts_panel.quantiles
+        if model is None:
+            chart.draw(None, *_empty(), None, None)
+            return
+        track = self.quantile_tracks.get(model.key)
+        if track is None:
+            track = self.quantile_tracks[model.key] = QuantileTrack(model.paths.events)
+        x, q = track.bands(self.x_axis)
+        with model.lock:
+            ref = model.shown.series["train"].last("z_std_ref")
+        chart.draw(self._labels().get(model.key, model.key), x, q, ref, self.x_range)
+        try:
+            grown = model.paths.events.stat().st_size != track.offset  # grown, or truncated and rewritten
+        except OSError:
+            grown = False
+        if grown:
+            self._read_quantiles(model.key, track)
+
+    @work(thread=True, exclusive=True, group="quantiles")
+    def _read_quantiles(self, key: str, track: QuantileTrack) -> None:
+        if track.poll() and not self.closing:
+            self.call_from_thread(self._quantiles_read, key)
+
+    def _quantiles_read(self, key: str) -> None:
+        if self.table.cursor_key == key:
+            self.draw_quantiles()
+
+
+def _empty() -> tuple[Any, Any]:
+    import numpy as np
+
+    return np.empty(0), np.empty((0, 5))
