@@ -41,7 +41,7 @@ def test_seeds_compare_by_variant_and_eval_linear(root: Path) -> None:
     assert rows["simsiam"]["stats"]["linear_top1_last"][2] == 2
 
     simsiam = next(r["id"] for r in launched if "-simsiam-s0-" in r["id"])
-    ev = run_cli("eval", "linear", simsiam, "--runs", str(root), "--json")
+    ev = run_cli("eval", "linear", "simsiam-s0", "--runs", str(root), "--json")  # by name, as the README types it
     assert ev.returncode == 0, ev.stderr
     ev_dir = Path(json.loads(ev.stdout)["dir"])
     wait_until(lambda: status_of(ev_dir).get("state") in ("finished", "failed"), 300, "the linear eval to end")
