@@ -39,6 +39,7 @@ from simsiam_tui.config import resolve_config
 from simsiam_tui.store import EventWriter
 from simsiam_tui.train import loop as loop_module
 from simsiam_tui.train.datasets import CIFAR10_MEAN, CIFAR10_STD, DataBundle, ImageSet
+from simsiam_tui.train.knn import extract_features, knn_top1
 from simsiam_tui.train.loop import StopFlag, Trainer
 from simsiam_tui.train.monitors import effective_rank, std_quantiles
 from simsiam_tui.train.runtime import SafeEvents
@@ -306,11 +307,41 @@ def main() -> None:  # noqa: PLR0915
 
             probe_cost = per_call(probe_step, 20)
 
-        t0 = time.perf_counter()
-        tr.evaluate()
-        sync(device)
-        knn_s = time.perf_counter() - t0
-        epoch_s = len(tr.train_src) / b
+        # kNN: the loop's evaluate() against the previous path (eval-mode live model, no_grad, batches of 512,
+        # BN unfolded), each beside a timed stretch of (b) steps: the same machine load for the three
+        def old_evaluate() -> None:
+            tr.method.eval()
+            with torch.no_grad():
+                fs = [extract_features(tr.method.features, x, tr.augment.prepare_eval, 512) for x, _ in tr.bank_src.ordered(512)]
+                qs = [extract_features(tr.method.features, x, tr.augment.prepare_eval, 512) for x, _ in tr.query_src.ordered(512)]
+                knn_top1(torch.cat(qs), tr.query_src.labels, torch.cat(fs), tr.bank_src.labels, tr.num_classes, mon.knn_k, mon.knn_t)
+            tr.method.train()
+
+        def seconds(fn: Callable[[], Any]) -> float:
+            sync(device)
+            t = time.perf_counter()
+            fn()
+            sync(device)
+            return time.perf_counter() - t
+
+        def cpu_seconds(fn: Callable[[], Any]) -> float:  # process CPU: what a loaded, shared machine moves least
+            t = time.process_time()
+            fn()
+            return time.process_time() - t
+
+        knn_new, knn_old, knn_epoch, cpu_new, cpu_old = [], [], [], [], []
+        for _ in range(args.rounds):
+            c0 = time.process_time()
+            epoch_s = len(tr.train_src) / timed(device, args.steps, 0, project_step)
+            epoch_cpu = (time.process_time() - c0) * len(tr.train_src) / (args.steps * args.batch)
+            knn_new.append(seconds(tr.evaluate) / epoch_s)
+            knn_old.append(seconds(old_evaluate) / epoch_s)
+            knn_epoch.append(epoch_s)
+            if not cuda:
+                cpu_new.append(cpu_seconds(tr.evaluate) / epoch_cpu)
+                cpu_old.append(cpu_seconds(old_evaluate) / epoch_cpu)
+        knn_s = statistics.median(r * e for r, e in zip(knn_new, knn_epoch, strict=True))
+        epoch_s = statistics.median(knn_epoch)
         tr.events.close()
 
     print(f"(a) reference (PIL + DataLoader, {args.workers} workers): {a:8.0f} img/s   rounds {_fmt(rates['a'])}")
@@ -321,14 +352,24 @@ def main() -> None:  # noqa: PLR0915
         f"monitors: {1e3 * log_cost:.2f} ms per train log (every {mon.log_every}), {1e3 * collapse_cost:.2f} ms per "
         f"collapse log (every {mon.collapse_every}): {100 * share:.2f}% of step time"
     )
+    if cuda:
+        print(f"peak GPU memory: {torch.cuda.max_memory_allocated(device) / 2**30:.2f} GiB allocated")
     print(
         f"online linear probe: {1e3 * probe_cost:.2f} ms per step: {100 * probe_cost / step_s:.2f}% of step time "
         f"(target < 2%; included in (b))"
     )
     print(
         f"kNN eval ({len(tr.bank_src)} bank + {len(tr.query_src)} queries, k={mon.knn_k}): {knn_s:.2f} s; "
-        f"one training epoch at (b): {epoch_s:.2f} s; eval/epoch = {knn_s / epoch_s:.2f}"
+        f"one training epoch at (b): {epoch_s:.2f} s; eval/epoch = {statistics.median(knn_new):.2f} "
+        f"(previous path {statistics.median(knn_old):.2f}; new/previous "
+        f"{statistics.median(n / o for n, o in zip(knn_new, knn_old, strict=True)):.2f}; medians of {args.rounds} rounds)"
     )
+    if cpu_new:
+        print(
+            f"kNN eval/epoch in process CPU time = {statistics.median(cpu_new):.2f} (previous path "
+            f"{statistics.median(cpu_old):.2f}; new/previous "
+            f"{statistics.median(n / o for n, o in zip(cpu_new, cpu_old, strict=True)):.2f})"
+        )
 
 
 def _fmt(values: list[float]) -> str:

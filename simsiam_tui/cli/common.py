@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -59,13 +60,27 @@ def user_errors(func: F) -> F:
             return func(*args, **kwargs)
         except user_error_types() as exc:
             raise fail(str(exc)) from None
+        except OSError as exc:  # the disk is full or read-only, a folder vanished: one line, never a traceback
+            where = f" {exc.filename}" if exc.filename else ""
+            raise fail(f"cannot write or read{where}: {exc.strerror or exc}") from None
 
     return wrapper  # type: ignore[return-value]
 
 
+def json_safe(value: Any) -> Any:
+    """`value` with every NaN or infinity as None: JSON has neither, and strict parsers reject them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def print_json(data: Any) -> None:
-    """Machine-readable output on stdout, one document."""
-    sys.stdout.write(json.dumps(data, indent=1, default=str) + "\n")
+    """Machine-readable output on stdout, one valid JSON document (NaN and infinity as null)."""
+    sys.stdout.write(json.dumps(json_safe(data), indent=1, default=str, allow_nan=False) + "\n")
     sys.stdout.flush()
 
 

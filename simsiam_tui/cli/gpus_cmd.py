@@ -8,7 +8,7 @@ from rich.table import Table
 
 from simsiam_tui.cli.common import JsonOption, console, print_json, user_errors
 from simsiam_tui.launch import default_cpu_slots
-from simsiam_tui.probe import gpu_snapshot, host_snapshot, nvml_error
+from simsiam_tui.probe import gpu_snapshot, host_snapshot, nvml_error, probe_errors
 
 
 def _fmt(value: object, spec: str = ".0f") -> str:
@@ -21,7 +21,12 @@ def gpus(as_json: bool = JsonOption) -> None:
     snapshot = gpu_snapshot()
     host = host_snapshot()
     if as_json:
-        print_json({"gpus": snapshot, "host": host, "nvml_error": nvml_error(), "cpu_slots": default_cpu_slots()})
+        print_json(
+            {
+                "gpus": snapshot, "host": host, "nvml_error": nvml_error(), "probe_errors": probe_errors(),
+                "cpu_slots": default_cpu_slots(),
+            }
+        )  # fmt: skip
         return
     if snapshot:
         table = Table(title="GPUs")
@@ -32,6 +37,8 @@ def gpus(as_json: bool = JsonOption) -> None:
             memory = f"{_fmt(gpu['mem_used_mb'])} / {_fmt(gpu['mem_total_mb'])}"
             table.add_row(str(gpu["index"]), str(gpu["name"]), _fmt(gpu["util_pct"]), memory, procs)
         console.print(table)
+        for what, message in probe_errors().items():  # e.g. a GPU that fell off the bus: said, not hidden
+            console.print(f"{what}: not readable ({message})", highlight=False)
     else:
         console.print(f"no NVIDIA GPU visible ({nvml_error() or 'none found'}); runs use the CPU", highlight=False)
     console.print(

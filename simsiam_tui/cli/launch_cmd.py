@@ -71,7 +71,7 @@ def launch(
         None, "--per-gpu", help="Runs sharing one GPU (default 1); on the CPU, runs at once (default max(2, cores/4))."
     ),
     gpus_per_run: int = typer.Option(
-        1, "--gpus-per-run", min=1,
+        1, "--gpus-per-run",
         help="DDP: processes (one GPU each) per run, under torchrun; data.batch_size is the global batch.",
     ),
     follow: bool = typer.Option(
@@ -85,6 +85,11 @@ def launch(
     """Start runs in the background (detached workers), or print what would start with --dry-run."""
     if name is not None:
         check_name(name)
+    gpu_list = parse_gpus(gpus)  # bad input is an error with --dry-run too
+    if gpus_per_run < 1:
+        raise fail(f"--gpus-per-run {gpus_per_run} must be at least 1")
+    if per_gpu is not None and per_gpu < 1:
+        raise fail(f"--per-gpu {per_gpu} must be at least 1")
     configs = resolve_launch(preset, suite, scale, overrides, seed, presets_dir, seeds)
     if dry_run:
         if as_json:
@@ -94,7 +99,6 @@ def launch(
                 console.rule(f"{cfg.variant} @ {cfg.scale}")
                 console.print_json(json.dumps(config_to_dict(cfg)))
         return
-    gpu_list = parse_gpus(gpus)
     root = runs_root(runs)
     started = launch_runs(configs, root, gpus=gpu_list, per_gpu=per_gpu, name=name, gpus_per_run=gpus_per_run)
     if as_json:

@@ -14,8 +14,18 @@ from rich.console import Console
 from rich.table import Table
 
 from simsiam_tui.cli import report_cmd
-from simsiam_tui.cli.common import JsonOption, RunsOption, console, err_console, fail, print_json, user_errors
+from simsiam_tui.cli.common import (
+    JsonOption,
+    RunsOption,
+    console,
+    err_console,
+    fail,
+    json_safe,
+    print_json,
+    user_errors,
+)
 from simsiam_tui.launch import (
+    await_resume,
     export_columns,
     export_rows,
     parse_gpus,
@@ -28,7 +38,7 @@ from simsiam_tui.launch import (
 )
 from simsiam_tui.launch.compare import METRICS, attach_linear_evals, by_variant, fmt_stat, fmt_verdicts
 from simsiam_tui.launch.compare import markdown as compare_markdown
-from simsiam_tui.store import LIVE_STATES, list_runs, read_config_dict, read_status, resolve_run, runs_root
+from simsiam_tui.store import LIVE_STATES, linked_runs, list_runs, read_config_dict, read_status, resolve_run, runs_root
 from simsiam_tui.store.verdict_rule import rule_text
 
 app = typer.Typer(help="List, inspect, stop, resume, compare and export runs.", no_args_is_help=True)
@@ -44,6 +54,7 @@ STATE_STYLE = {
     "failed": "red",
     "diverged": "red",
     "lost": "magenta",
+    "symlink": "dim",
 }
 VERDICT_STYLE = {"healthy": "green", "collapsing": "yellow", "collapsed": "bold red", "unknown": "dim"}
 
@@ -86,6 +97,14 @@ def run_rows(root: str | None) -> list[dict]:
                 "dir": str(paths.dir),
             }
         )
+    for name, target in linked_runs(_root(root)):  # listed as links, never followed or written through
+        rows.append(
+            {
+                "id": name, "variant": None, "scale": None, "state": "symlink", "epoch": 0.0, "epochs": None,
+                "step": None, "loss_last": None, "verdict": "unknown", "verdict_reason": "not read", "created": None,
+                "message": f"symbolic link to {target}; not managed here", "dir": str(_root(root) / name),
+            }
+        )  # fmt: skip
     return rows
 
 
@@ -217,7 +236,7 @@ def runs_logs(
     except FileNotFoundError:
         data = b""
         if not follow:
-            err_console.print(f"no worker.log yet for {paths.run_id} (state {refresh_state(paths)})")
+            err_console.print(f"no worker.log yet for {paths.run_id} (state {refresh_state(paths, write=False)})")
     text = data.decode(errors="replace")
     if lines > 0:
         text = "".join(text.splitlines(keepends=True)[-lines:])
@@ -227,7 +246,7 @@ def runs_logs(
         return
     try:
         while True:
-            live = refresh_state(paths) in LIVE_STATES
+            live = refresh_state(paths, write=False) in LIVE_STATES
             try:
                 with paths.log.open("rb") as fh:
                     fh.seek(offset)
@@ -279,13 +298,26 @@ def runs_resume(
     run: list[str] = RunArgs,
     gpus: str | None = typer.Option(None, "--gpus", help="GPU indices for the resumed runs (default: as launched)."),
     per_gpu: int | None = typer.Option(None, "--per-gpu", help="Runs sharing a GPU (CPU: runs at once)."),
+    wait: float = typer.Option(
+        60.0, "--wait", help="Seconds to wait for the worker to load its checkpoint (0: do not wait)."
+    ),
     runs: str | None = RunsOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Resume stopped, failed, lost or diverged runs from their last checkpoint (detached, queued if no slot)."""
+    """Resume stopped, failed, lost or diverged runs from their last checkpoint (detached, queued if no slot).
+
+    Says "resumed from step S" only once the worker has loaded its checkpoint; a checkpoint that cannot
+    be loaded is one error line and exit code 2.
+    """
     root = _root(runs)
     targets = [resolve_run(root, r) for r in run]
-    _actions_out(resume_runs(targets, gpus=parse_gpus(gpus), per_gpu=per_gpu), as_json)
+    actions = resume_runs(targets, gpus=parse_gpus(gpus), per_gpu=per_gpu)
+    if wait > 0:
+        actions = await_resume(targets, wait)
+    failed = [a for a in actions if a.action.startswith("did not resume")]
+    _actions_out([a for a in actions if a not in failed], as_json)
+    if failed:
+        raise fail("; ".join(f"run {a.run_id} {a.action}" for a in failed))
 
 
 @app.command("rm")
@@ -404,7 +436,7 @@ def runs_export(
                 for row in rows:
                     writer.writerow({k: _cell(row.get(k)) for k in columns})
         else:
-            Path(out).write_text(json.dumps(rows, indent=None, separators=(",", ":")) + "\n")
+            Path(out).write_text(json.dumps(json_safe(rows), separators=(",", ":"), allow_nan=False) + "\n")
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc.strerror}") from None
     err_console.print(f"wrote {len(rows)} rows from {len(targets)} run(s) to {out}")

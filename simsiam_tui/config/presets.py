@@ -44,6 +44,8 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"broken TOML in {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); TOML files must be UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
 
@@ -103,6 +105,8 @@ def load_layer(path: Path) -> Layer:
     table = read_toml(path)
     description = str(table.get("description", ""))
     at_tables = table.get("at", {})
+    if not isinstance(at_tables, dict) or not all(isinstance(sub, dict) for sub in at_tables.values()):
+        raise ConfigError(f"'at' in {path} must hold tables like [at.digits]")
     body = {k: v for k, v in table.items() if k not in META_KEYS}
     where = f" in {path}"
     values = flatten(body, where)
@@ -169,7 +173,12 @@ def load_suite(name: str, presets_dir: str | Path | None = None) -> Suite:
         raise ConfigError(f"suite {path} needs 'presets', a non-empty list of preset names")
     for preset in presets:
         _find("", preset, presets_dir)
-    return Suite(path.stem, str(table.get("description", "")), presets, table.get("scale"), list(table.get("overrides", [])))
+    scale, overrides = table.get("scale"), table.get("overrides", [])
+    if scale is not None and not isinstance(scale, str):
+        raise ConfigError(f"suite {path}: 'scale' must be a scale name")
+    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+        raise ConfigError(f"suite {path}: 'overrides' must be a list of KEY=VALUE strings")
+    return Suite(path.stem, str(table.get("description", "")), presets, scale, list(overrides))
 
 
 def describe_preset(name: str, presets_dir: str | Path | None = None) -> tuple[str, str]:

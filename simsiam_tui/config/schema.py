@@ -171,4 +171,5 @@ POSITIVE = {
     "linear_eval.lr",
 }
 NON_NEGATIVE = {"linear_eval.weight_decay", "linear_eval.momentum", "optim.weight_decay", "optim.momentum", "optim.warmup_epochs", "data.workers", "train.seed"}
+MAXIMUM = {"train.seed": 2**63 - 1}  # torch.manual_seed takes 64 bits
 UNIT_INTERVAL = {"method.bank_momentum", "method.ema_momentum", "optim.momentum"}

@@ -11,6 +11,7 @@ from typing import Any
 from simsiam_tui.config.errors import ConfigError
 from simsiam_tui.config.schema import (
     CHOICES,
+    MAXIMUM,
     NON_NEGATIVE,
     POSITIVE,
     SECTIONS,
@@ -82,6 +83,8 @@ def check_value(key: str, value: Any, where: str = "") -> Any:
         raise bad()
     if key in UNIT_INTERVAL and not 0 <= value <= 1:
         raise bad()
+    if key in MAXIMUM and value > MAXIMUM[key]:
+        raise ConfigError(f"invalid value {value!r} for '{key}'{where}: expected at most {MAXIMUM[key]} (2^63 - 1)")
     return value
 
 
@@ -151,6 +154,8 @@ def config_to_dict(cfg: RunConfig) -> dict[str, Any]:
     return dataclasses.asdict(cfg)
 
 
-def config_from_dict(data: dict[str, Any], where: str = "") -> RunConfig:
+def config_from_dict(data: Any, where: str = "") -> RunConfig:
     """Rebuild and re-validate a RunConfig from its nested dict form."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"run config{where} must be a JSON object of sections, not a {type(data).__name__}")
     return build_config(flatten(data, where))

@@ -15,16 +15,18 @@ $SIMSIAM_TUI_CPU_SLOTS), each with cores // per_gpu OMP threads.
 
 from __future__ import annotations
 
-from simsiam_tui.launch.api import Action, launch_runs, remove_runs, resume_runs, stop_runs, wait_for_end
+from simsiam_tui.launch.api import Action, await_resume, launch_runs, remove_runs, resume_runs, stop_runs, wait_for_end
 from simsiam_tui.launch.errors import LaunchError
 from simsiam_tui.launch.scheduler import ensure_runner, runner_alive, schedule, submit
 from simsiam_tui.launch.slots import default_cpu_slots, parse_gpus, visible_gpus
-from simsiam_tui.launch.state import diagnose, refresh_state
+from simsiam_tui.launch.state import current_state, diagnose, refresh_state
 from simsiam_tui.launch.summary import export_columns, export_rows, run_summary
 
 __all__ = [
     "Action",
+    "await_resume",
     "LaunchError",
+    "current_state",
     "default_cpu_slots",
     "diagnose",
     "ensure_runner",

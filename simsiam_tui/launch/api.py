@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from simsiam_tui.launch.errors import LaunchError
-from simsiam_tui.launch.procs import hostname, is_alive, kill_worker, signal_process
+from simsiam_tui.launch.procs import (
+    hostname,
+    is_alive,
+    is_run_worker,
+    kill_worker,
+    recorded_create_time,
+    signal_process,
+)
 from simsiam_tui.launch.scheduler import root_lock, submit
 from simsiam_tui.launch.slots import Request, make_request
 from simsiam_tui.launch.state import refresh_state
@@ -20,6 +27,7 @@ from simsiam_tui.store import (
     RunPaths,
     check_name,
     create_run,
+    read_events,
     read_status,
     resolve_path,
     runs_root,
@@ -41,7 +49,10 @@ class Action:
 
 def _root(root: str | Path) -> Path:
     path = runs_root(root)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LaunchError(f"cannot create runs folder '{path}': {exc.strerror}") from None
     return path
 
 
@@ -75,16 +86,26 @@ def launch_runs(
         make_request(gpus, per_gpu, getattr(getattr(c, "train", None), "device", "auto"), gpus_per_run)
         for c in configs
     ]
+    labels = [name if name and len(configs) == 1 else (f"{name}-{cfg.variant}" if name else None) for cfg in configs]
+    labels = [  # a replica of `launch --seeds` is named after its seed
+        f"{label or cfg.variant}-s{cfg.train.seed}" if getattr(cfg, "group", "") and not (name and len(configs) == 1)
+        else label
+        for cfg, label in zip(configs, labels, strict=True)
+    ]
+    for cfg, label in zip(configs, labels, strict=True):  # every name checked before anything is created
+        check_name(label or str(getattr(cfg, "variant", None) or "run"))
     path = _root(root)
     created: list[RunPaths] = []
     with root_lock(path):  # created and marked queued before any scheduling pass sees half of them
-        for cfg, request in zip(configs, requests, strict=True):
-            label = name if name and len(configs) == 1 else (f"{name}-{cfg.variant}" if name else None)
-            if getattr(cfg, "group", "") and not (name and len(configs) == 1):  # a replica of `launch --seeds`
-                label = f"{label or cfg.variant}-s{cfg.train.seed}"
-            paths = create_run(path, cfg, label)
-            update_status(paths.status, request=request.to_dict(), queued_at=time.time())
-            created.append(paths)
+        try:
+            for cfg, request, label in zip(configs, requests, labels, strict=True):
+                paths = create_run(path, cfg, label)
+                update_status(paths.status, request=request.to_dict(), queued_at=time.time())
+                created.append(paths)
+        except OSError as exc:
+            for paths in created:  # all or nothing
+                shutil.rmtree(paths.dir, ignore_errors=True)
+            raise LaunchError(f"cannot create a run in '{path}': {exc.strerror}") from None
     submit(path)
     return created
 
@@ -119,16 +140,28 @@ def stop_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
         if status.get("host") and status["host"] != hostname():
             raise LaunchError(f"run {paths.run_id} runs on host {status['host']}; stop it there")
         pid = status.get("pid")
-        if force:
-            kill_worker(status)
+        if pid and not is_run_worker(pid, paths.dir, recorded_create_time(status)):
+            # status.json names a process that is not this run's worker (pid reused, a hand-edited file)
+            message = f"worker gone; pid {pid} is another process now (create time or command line differ), not signalled"
+            _write_lost(paths, message)
+            actions.append(Action(paths.run_id, f"not signalled: pid {pid} is not this run's worker", "lost"))
+        elif force:
+            kill_worker(status, paths.dir)
             update_status(paths.status, state="stopped", message="killed (--force)", ended=time.time(), exit_code=-9)
             actions.append(Action(paths.run_id, "killed", "stopped"))
-        elif pid and is_alive(pid) and signal_process(pid, signal.SIGTERM):
+        elif pid and signal_process(pid, signal.SIGTERM):
             update_status(paths.status, stop_requested=time.time())
             actions.append(Action(paths.run_id, "signalled (SIGTERM): checkpoints, then stops", state))
         else:
             actions.append(Action(paths.run_id, "worker already gone", refresh_state(paths)))
     return actions
+
+
+def _write_lost(paths: RunPaths, message: str) -> None:
+    try:
+        update_status(paths.status, state="lost", message=message, ended=time.time())
+    except OSError:
+        pass  # cannot write (disk full, read-only root): the action line still tells the user
 
 
 def wait_for_end(runs: Sequence[RunPaths], timeout: float, poll_s: float = 0.5) -> dict[str, str]:
@@ -164,8 +197,8 @@ def resume_runs(runs: Sequence[RunPaths], gpus: list[int] | None = None, per_gpu
     for paths in runs:
         status = read_status(paths.status) or {}
         pid = status.get("pid")
-        if pid and is_alive(pid):  # a hung worker that was marked lost: make sure it is gone
-            kill_worker(status)
+        if pid and is_alive(pid):  # a hung worker that was marked lost: make sure it is gone (if it is ours)
+            kill_worker(status, paths.dir)
         request = Request.from_dict(status.get("request"))
         if gpus is not None or per_gpu is not None:
             request = make_request(
@@ -175,17 +208,21 @@ def resume_runs(runs: Sequence[RunPaths], gpus: list[int] | None = None, per_gpu
         with root_lock(paths.dir.parent):
             now = time.time()
             # a run that Slurm ran before resumes here, as a local run
-            update_status(
-                paths.status,
-                state="queued",
-                request=request.to_dict(),
-                message="",
-                resumed=now,
-                queued_at=now,
-                slurm_job_id=None,
-            )
+            try:
+                update_status(
+                    paths.status,
+                    state="queued",
+                    request=request.to_dict(),
+                    message="",
+                    resumed=now,
+                    queued_at=now,
+                    slurm_job_id=None,
+                )
+            except OSError as exc:
+                raise LaunchError(f"cannot resume {paths.run_id}: {exc.strerror} writing {paths.status}") from None
+        # honest: nothing is resumed until the worker has loaded the checkpoint (see await_resume)
         actions.append(
-            Action(paths.run_id, "resumed from checkpoint" if had_checkpoint else "restarted (no checkpoint)", "queued")
+            Action(paths.run_id, "resuming from its checkpoint" if had_checkpoint else "restarting (no checkpoint)", "queued")
         )
         if paths.dir.parent not in roots:
             roots.append(paths.dir.parent)
@@ -197,6 +234,50 @@ def resume_runs(runs: Sequence[RunPaths], gpus: list[int] | None = None, per_gpu
     ]
 
 
+def await_resume(runs: Sequence[RunPaths], timeout: float, poll_s: float = 0.25) -> list[Action]:
+    """Wait until each resumed run's worker has loaded its checkpoint (a new `start` event), ended, or timeout.
+
+    Says "resumed from step S" only once the worker wrote that it had; "did not resume: ..." when it ended
+    first; otherwise that it is still queued or starting.
+    """
+    deadline = time.monotonic() + timeout
+    pending = {p.run_id: p for p in runs}
+    done: dict[str, Action] = {}
+    while True:
+        for run_id, paths in list(pending.items()):
+            status = read_status(paths.status) or {}
+            since = status.get("resumed") if isinstance(status.get("resumed"), (int, float)) else 0.0
+            start = next(
+                (e for e in reversed(read_events(paths.events)) if e.get("kind") == "start" and e.get("time", 0) >= since),
+                None,
+            )
+            state = refresh_state(paths)
+            if start is not None:
+                step = start.get("resumed_from_step")
+                what = f"resumed from step {step}" if isinstance(step, int) and step > 0 else "restarted from step 0 (no checkpoint)"
+                note = start.get("resume_note")
+                done[run_id] = Action(run_id, f"{what}; {note}" if note else what, state)
+            elif state not in ("queued", "starting", "running"):
+                status = read_status(paths.status) or {}
+                done[run_id] = Action(run_id, f"did not resume: {status.get('message') or state}", state)
+            else:
+                continue
+            del pending[run_id]
+        if not pending or time.monotonic() > deadline:
+            break
+        time.sleep(poll_s)
+    for run_id, paths in pending.items():
+        state = refresh_state(paths)
+        pid = (read_status(paths.status) or {}).get("pid")
+        what = (
+            "queued: resumes from its checkpoint when a slot frees"
+            if state == "queued"
+            else f"starting (pid {pid}), checkpoint not loaded yet; `simsiam-tui runs show {run_id}` shows the step"
+        )
+        done[run_id] = Action(run_id, what, state)
+    return [done[p.run_id] for p in runs]
+
+
 def remove_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
     """Delete run directories; a live run is refused unless force, which kills its process group first."""
     for paths in runs:
@@ -206,7 +287,7 @@ def remove_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
     actions = []
     for paths in runs:
         status = read_status(paths.status) or {}
-        with root_lock(paths.dir.parent):
+        with root_lock(paths.dir.parent, required=False):  # a full disk must not keep a run from being removed
             if status.get("slurm_job_id") and status.get("state") in ("queued", "starting", "running"):
                 from simsiam_tui.launch.slurm import cancel
 
@@ -214,7 +295,10 @@ def remove_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
             if status.get("state") in ("starting", "running"):
                 if status.get("host") and status["host"] != hostname():
                     raise LaunchError(f"run {paths.run_id} runs on host {status['host']}; stop it there first")
-                kill_worker(status)
-            shutil.rmtree(paths.dir)
+                kill_worker(status, paths.dir)
+            try:
+                shutil.rmtree(paths.dir)
+            except OSError as exc:
+                raise LaunchError(f"cannot remove run {paths.run_id}: {exc.strerror} ({exc.filename})") from None
         actions.append(Action(paths.run_id, "removed", "removed"))
     return actions

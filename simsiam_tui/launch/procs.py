@@ -10,8 +10,9 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
-from simsiam_tui.probe import process_alive
+from simsiam_tui.probe import process_alive, process_cmdline
 
 WORKER_ENV = "SIMSIAM_TUI_WORKER"  # optional override of the worker command (e.g. a wrapper); {run_dir} is filled in
 
@@ -46,7 +47,9 @@ def worker_command(run_dir: Path, nproc: int = 1) -> list[str]:
 def spawn_detached(argv: list[str], log_path: Path, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
     """Start argv in its own session and process group, stdout+stderr appended to log_path, stdin closed."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab", buffering=0) as log:
+    # O_NOFOLLOW: a worker.log planted as a symlink is never written through
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    with open(fd, "ab", buffering=0) as log:
         log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} on {hostname()}: {' '.join(argv)}\n".encode())
         proc = subprocess.Popen(
             argv,
@@ -121,17 +124,53 @@ def signal_group(pgid: int, sig: int) -> bool:
     return True
 
 
-def kill_worker(status: dict, timeout: float = 5.0) -> None:
+def recorded_create_time(status: dict[str, Any]) -> float | None:
+    """The worker's create time as recorded by the launcher (`proc`) or by the worker itself."""
+    pid = status.get("pid")
+    raw = status.get("proc")
+    proc: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    value = proc.get("create_time") if proc.get("pid") == pid else status.get("create_time")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def is_run_worker(pid: int, run_dir: Path, create_time: float | None = None) -> bool:
+    """True when `pid` is alive and is this run's worker: the create time matches the recorded one (when
+    there is one) and its command line names the run folder. Checked before any signal is sent.
+    """
+    if not isinstance(pid, int) or pid <= 1 or pid == os.getpid() or not is_alive(pid, create_time):
+        return False
+    argv = process_cmdline(pid)
+    if argv is None:
+        return False
+    name = Path(run_dir).name  # run ids are unique; the argv may hold the folder as given (relative)
+    return any(arg.rstrip("/") == name or arg.rstrip("/").endswith(f"/{name}") for arg in argv)
+
+
+def kill_worker(status: dict, run_dir: Path, timeout: float = 5.0) -> bool:
     """SIGKILL a run's worker: its process group and, for a DDP run, every rank and the torchrun agent.
 
-    torchrun starts each rank in a session of its own, so the launcher's group alone would miss them.
+    Only processes verified to be this run's worker (is_run_worker) are signalled: a pid in status.json
+    that now belongs to something else is left alone; False then. torchrun starts each rank in a session
+    of its own, so the launcher's group alone would miss them.
     """
+    pid = status.get("pid")
+    if not isinstance(pid, int) or not is_run_worker(pid, run_dir, recorded_create_time(status)):
+        return False
     ranks = [p for p in status.get("rank_pids") or [] if isinstance(p, int) and p > 0]
     agent = status.get("agent_pid") if isinstance(status.get("agent_pid"), int) else None
-    for pid in [*ranks, *([agent] if agent else [])]:
-        if pid != status.get("pid") and is_alive(pid):
-            signal_group(pid, signal.SIGKILL) or signal_process(pid, signal.SIGKILL)
-    kill_group(status.get("pgid") or status.get("pid"), status.get("pid"), timeout)
+    for other in [*ranks, *([agent] if agent else [])]:
+        if other != pid and is_run_worker(other, run_dir):
+            signal_group(other, signal.SIGKILL) or signal_process(other, signal.SIGKILL)
+    pgid = status.get("pgid")
+    kill_group(pgid if isinstance(pgid, int) and _group_of(pid) == pgid else None, pid, timeout)
+    return True
+
+
+def _group_of(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
 
 
 def kill_group(pgid: int | None, pid: int | None, timeout: float = 5.0) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import sys
@@ -11,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from simsiam_tui.launch.errors import LaunchError
 from simsiam_tui.launch.procs import hostname, spawn_detached, worker_command
 from simsiam_tui.launch.slots import Request, pick_slots
-from simsiam_tui.launch.state import refresh_state
+from simsiam_tui.launch.state import refresh_state, worker_alive
 from simsiam_tui.probe import process_create_time
 from simsiam_tui.store import RunPaths, list_runs, read_status, update_status
 
@@ -23,10 +25,22 @@ RUNNER_LOG = ".queue.log"
 
 
 @contextlib.contextmanager
-def root_lock(root: Path, name: str = SCHED_LOCK, blocking: bool = True) -> Iterator[int | None]:
-    """An fcntl lock on root/name; yields the fd, or None when non-blocking and already held."""
-    root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / name, os.O_RDWR | os.O_CREAT, 0o644)
+def root_lock(
+    root: Path, name: str = SCHED_LOCK, blocking: bool = True, required: bool = True
+) -> Iterator[int | None]:
+    """An fcntl lock on root/name; yields the fd, or None when non-blocking and already held.
+
+    A root where the lock file cannot be made (read-only, full) is a LaunchError naming it; with
+    required=False a full disk yields None instead (nothing can start there anyway), so `runs rm` works.
+    """
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / name, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        if not required and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            yield None
+            return
+        raise LaunchError(f"cannot write in runs folder '{root}': {exc.strerror}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
@@ -58,9 +72,10 @@ def occupancy(root: Path, runs: list[RunPaths] | None = None) -> dict[int | None
     me = hostname()
     for paths in list_runs(root) if runs is None else runs:
         state = refresh_state(paths)
-        if state not in ("starting", "running"):
-            continue
         status = read_status(paths.status) or {}
+        # a `lost` run whose process still lives (paused, hung) keeps its slot: it may come back
+        if state not in ("starting", "running") and not (state == "lost" and worker_alive(paths, status)):
+            continue
         if status.get("host") not in (None, me) or status.get("slurm_job_id"):
             continue  # Slurm allocates its own resources
         for gpu in slot_gpus(status) or [None]:

@@ -6,8 +6,8 @@ import os
 import time
 from typing import Any
 
-from simsiam_tui.launch.procs import exit_code_of, hostname, is_alive
-from simsiam_tui.store import RunPaths, read_events, read_status, update_status
+from simsiam_tui.launch.procs import exit_code_of, hostname, is_alive, recorded_create_time
+from simsiam_tui.store import RunPaths, read_events, read_status, status_lock, write_status
 
 STALE_ENV = "SIMSIAM_TUI_STALE_S"
 DEFAULT_STALE_S = 300.0  # a live pid whose heartbeat is older than this is hung: `lost`
@@ -53,6 +53,9 @@ def diagnose(paths: RunPaths, status: dict[str, Any] | None = None, now: float |
     if status is None:
         return "lost", "status.json is missing or unreadable"
     state = status.get("state", "lost")
+    now = time.time() if now is None else now
+    if state == "lost" and _beating_again(paths, status, now):
+        return "running", None  # a paused worker came back: its heartbeat is fresh again
     if state not in ("starting", "running"):
         return state, None
     job = status.get("slurm_job_id")
@@ -61,21 +64,33 @@ def diagnose(paths: RunPaths, status: dict[str, Any] | None = None, now: float |
         if job and _slurm_state(job) not in (None, *_slurm_active()):
             return _gone(paths, status, state, f"Slurm job {job} is {_slurm_state(job)}")
         return state, None
-    now = time.time() if now is None else now
     pid = status.get("pid")
     heartbeat = status.get("heartbeat") or status.get("launched") or status.get("created") or 0
     if not pid:
         if now - heartbeat > START_GRACE_S:
             return "lost", "no worker pid was recorded"
         return state, None
-    proc = status.get("proc") if isinstance(status.get("proc"), dict) else {}
-    if is_alive(pid, proc.get("create_time") if proc.get("pid") == pid else None):
+    if is_alive(pid, recorded_create_time(status)):
         if state == "running" and status.get("heartbeat") and now - status["heartbeat"] > stale_after_s():
             return "lost", f"no heartbeat for {now - status['heartbeat']:.0f}s (worker pid {pid} hangs)"
         return state, None
     if job and _slurm_state(job) in _slurm_active():
         return state, None  # Slurm still holds the job (e.g. requeued): never lost
     return _gone(paths, status, state, None)
+
+
+def worker_alive(paths: RunPaths, status: dict[str, Any]) -> bool:
+    """True when this host runs the run's worker process (alive, and the same process by create time)."""
+    pid = status.get("pid")
+    if not isinstance(pid, int) or status.get("host") not in (None, hostname()):
+        return False
+    return is_alive(pid, recorded_create_time(status))
+
+
+def _beating_again(paths: RunPaths, status: dict[str, Any], now: float) -> bool:
+    heartbeat = status.get("heartbeat")
+    fresh = isinstance(heartbeat, (int, float)) and now - heartbeat <= stale_after_s()
+    return bool(fresh) and worker_alive(paths, status)
 
 
 def _gone(paths: RunPaths, status: dict[str, Any], state: str, why: str | None) -> tuple[str, str | None]:
@@ -117,25 +132,45 @@ def _slurm_state(job: Any) -> str | None:
 
     try:
         value = slurm_job_state(key)
-    except Exception:  # no squeue, a timeout: unknown, never an error in a refresh
+    except OSError:  # squeue present but not runnable: unknown, never an error in a refresh
         value = None
     _slurm_cache[key] = (time.monotonic(), value)
     return value
 
 
-def refresh_state(paths: RunPaths) -> str:
-    """The run's state, writing `lost` (or the real end) into status.json when a live run's worker is gone."""
+def current_state(paths: RunPaths) -> tuple[str, str | None]:
+    """(state, message) as reading commands show them, writing nothing: the diagnosed state, and why it
+    differs from status.json's, else status.json's own message."""
     status = read_status(paths.status)
     state, reason = diagnose(paths, status)
-    if status is not None and state != status.get("state"):
-        fields: dict[str, Any] = {"state": state, "message": reason, "ended": time.time()}
+    if status is not None and state == status.get("state"):
+        return state, status.get("message") or None
+    return state, reason
+
+
+def refresh_state(paths: RunPaths, write: bool = True) -> str:
+    """The run's state; with write, a live run whose worker is gone gets `lost` (or its real end) in status.json.
+
+    Reading commands pass write=False: they never write. A write that fails (a full disk, a read-only
+    root) leaves status.json as it is; the state is returned all the same.
+    """
+    status = read_status(paths.status)
+    state, reason = diagnose(paths, status)
+    if not write or status is None or state == status.get("state"):
+        return state
+    fields: dict[str, Any] = {"state": state, "message": reason or ""}
+    if state not in ("starting", "running"):
+        fields["ended"] = time.time()
         code = exit_code_of(status.get("pid") or 0)
         if code is not None:
             fields["exit_code"] = code
-        # re-check right before writing: the worker may have written its own end meanwhile
-        latest = read_status(paths.status) or {}
-        if latest.get("state") == status.get("state") and latest.get("pid") == status.get("pid"):
-            update_status(paths.status, **fields)
-        else:
-            return latest.get("state", state)
+    try:
+        with status_lock(paths.dir):  # re-check under the lock: the worker may have written its own end meanwhile
+            latest = read_status(paths.status) or {}
+            if latest.get("state") != status.get("state") or latest.get("pid") != status.get("pid"):
+                return latest.get("state", state)
+            latest.update(fields)
+            write_status(paths.status, latest)
+    except OSError:
+        pass  # cannot write (disk full, read-only): the state is still right for this caller
     return state

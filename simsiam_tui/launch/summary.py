@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from simsiam_tui.launch.state import refresh_state
+from simsiam_tui.launch.state import current_state
 from simsiam_tui.store import (
     RunHistory,
     RunPaths,
@@ -30,8 +30,9 @@ def _last(history: RunHistory, kind: str, name: str) -> float | None:
 def run_summary(paths: RunPaths, history: RunHistory | None = None, refresh: bool = True) -> dict[str, Any]:
     """One dict per run: id, variant, scale, state, epochs done/total, step, last/best loss, z_std/ref, kNN, img/s, verdict."""
     cfg = read_config_dict(paths)
-    state = refresh_state(paths) if refresh else (read_status(paths.status) or {}).get("state", "unknown")
     status = read_status(paths.status) or {}
+    # never writes: show, compare and exports are reading commands
+    state, message = current_state(paths) if refresh else (status.get("state", "unknown"), status.get("message"))
     history = read_history(paths.events) if history is None else history
     train = history.series["train"]
     losses = _finite(train.column("loss"))
@@ -47,7 +48,7 @@ def run_summary(paths: RunPaths, history: RunHistory | None = None, refresh: boo
         "variant": cfg.get("variant"),
         "scale": cfg.get("scale"),
         "state": state,
-        "message": status.get("message") or None,
+        "message": message or None,
         "epoch": float(epochs_done),
         "epochs": (cfg.get("train") or {}).get("epochs"),
         "step": max((e.get("step", 0) for e in history.last.values()), default=0),

@@ -7,17 +7,23 @@ from typing import Any
 
 try:
     import psutil
-except Exception:  # pragma: no cover - psutil is a dependency, but a probe must never break its caller
+except ImportError:  # pragma: no cover - psutil is a dependency, but a probe must never break its caller
     psutil = None
 
 _lock = threading.Lock()
 _procs: dict[int, Any] = {}
+_errors: dict[str, str] = {}  # the first failure of each host query, for worker.log
 
 if psutil is not None:
     try:
         psutil.cpu_percent(interval=None)  # prime: the first reading is meaningless
-    except Exception:
-        pass
+    except OSError as _exc:  # /proc/stat unreadable (some sandboxes)
+        _errors["host cpu"] = str(_exc)
+
+
+def host_errors() -> dict[str, str]:
+    """The first failure of each host query since start ({} when none failed)."""
+    return dict(_errors)
 
 
 def _process(pid: int) -> Any:
@@ -40,8 +46,8 @@ def host_snapshot(pid: int | None = None) -> dict[str, Any]:
         mem = psutil.virtual_memory()
         out["mem_used_mb"] = round((mem.total - mem.available) / 2**20, 1)
         out["mem_total_mb"] = round(mem.total / 2**20, 1)
-    except Exception:
-        pass
+    except (psutil.Error, OSError) as exc:
+        _errors.setdefault("host memory", str(exc) or type(exc).__name__)
     if pid is not None:
         out["rss_mb"] = None
         out["proc_cpu_pct"] = None
@@ -49,8 +55,10 @@ def host_snapshot(pid: int | None = None) -> dict[str, Any]:
             proc = _process(pid)
             out["rss_mb"] = round(proc.memory_info().rss / 2**20, 1)
             out["proc_cpu_pct"] = float(proc.cpu_percent(interval=None))
-        except Exception:
-            pass
+        except psutil.NoSuchProcess:
+            pass  # the process ended between two calls: its figures are unknown, which is no failure
+        except (psutil.Error, OSError) as exc:
+            _errors.setdefault("process", str(exc) or type(exc).__name__)
     return out
 
 
@@ -63,8 +71,10 @@ def process_alive(pid: int, create_time: float | None = None) -> bool | None:
         if proc.status() == psutil.STATUS_ZOMBIE:
             return False
         return create_time is None or abs(proc.create_time() - create_time) < 1.0
-    except Exception:
+    except psutil.NoSuchProcess:
         return False
+    except psutil.AccessDenied:
+        return True  # another user's process exists; whether it is ours is checked by create time elsewhere
 
 
 def process_create_time(pid: int) -> float | None:
@@ -73,5 +83,15 @@ def process_create_time(pid: int) -> float | None:
         return None
     try:
         return float(psutil.Process(pid).create_time())
-    except Exception:
+    except psutil.Error:
+        return None
+
+
+def process_cmdline(pid: int) -> list[str] | None:
+    """The command line of `pid`, or None when it is gone or unreadable."""
+    if psutil is None:
+        return None
+    try:
+        return list(psutil.Process(pid).cmdline())
+    except psutil.Error:
         return None

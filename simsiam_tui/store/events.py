@@ -41,7 +41,9 @@ class EventWriter:
         self.flush_every_s = flush_every_s
         self._buffer: list[str] = []
         self._last_flush = time.monotonic()
-        self._fh = self.path.open("a", encoding="utf-8")
+        # O_NOFOLLOW: an events.jsonl planted as a symlink is never written through
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        self._fh = os.fdopen(fd, "a", encoding="utf-8")
 
     def emit(self, kind: str, step: int, epoch: float, **fields: Any) -> None:
         """Queue one event; flush when the interval has passed."""

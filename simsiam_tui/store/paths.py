@@ -61,6 +61,11 @@ def runs_root(cli_value: str | Path | None = None, must_exist: bool = False) -> 
     root = resolve_path(cli_value or os.environ.get(RUNS_ENV) or "runs")
     if root.exists() and not root.is_dir():
         raise StoreError(f"runs folder '{root}' is a file, not a folder; pass a folder with --runs DIR")
+    for parent in root.absolute().parents:  # the first existing folder above it must be a folder
+        if parent.exists():
+            if not parent.is_dir():
+                raise StoreError(f"runs folder '{root}' is below '{parent}', which is a file; pass a folder with --runs DIR")
+            break
     if must_exist and not root.is_dir():
         raise StoreError(
             f"runs folder '{root}' does not exist: no runs there; pass an existing folder with --runs DIR "

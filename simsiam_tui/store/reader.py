@@ -12,6 +12,41 @@ from typing import Any
 SERIES_KINDS = ("train", "collapse", "eval", "system")
 
 
+_MISSING = object()
+# json.loads makes exactly these types (no subclasses), so `type(v) in ...` is exact and fast; bool is not int.
+INT, NUM, STR, LIST = frozenset({int}), frozenset({int, float}), frozenset({str}), frozenset({list})
+OPT_INT, OPT_NUM, OPT_STR = INT | {type(None)}, NUM | {type(None)}, STR | {type(None)}
+
+# Known fields and the JSON types they must have; a line breaking one is a bad line, counted and skipped.
+# Unknown kinds and fields are fine (newer writers); null stands for a value that is not finite (a NaN loss).
+COMMON_FIELDS = (("v", INT), ("time", NUM), ("step", INT), ("epoch", NUM))
+KIND_FIELDS: dict[str, tuple[tuple[str, frozenset], ...]] = {
+    "start": (("resumed_from_step", OPT_INT), ("num_classes", OPT_INT), ("world_size", OPT_INT), ("pid", OPT_INT)),
+    "train": tuple((k, OPT_NUM) for k in ("loss", "lr", "z_std", "z_std_ref", "img_per_s", "data_wait")),
+    "collapse": (("std_quantiles", LIST | {type(None)}), ("effective_rank", OPT_NUM), ("dim", OPT_INT)),
+    "eval": tuple((k, OPT_NUM) for k in ("knn_top1", "linear_top1", "seconds")),
+    "system": tuple(
+        (k, OPT_NUM)
+        for k in ("cpu_pct", "rss_mb", "mem_used_mb", "mem_total_mb", "gpu_util_pct", "gpu_mem_used_mb", "gpu_mem_total_mb")
+    ),
+    "checkpoint": (("seconds", OPT_NUM),),
+    "end": (("state", STR), ("reason", OPT_STR), ("exit_code", OPT_INT)),
+}
+
+
+def valid_event(event: Any) -> bool:
+    """True for a JSON object with a string `kind` whose known fields have their types (step an int, ...)."""
+    if type(event) is not dict or type(event.get("kind")) is not str:
+        return False
+    for fields in (COMMON_FIELDS, KIND_FIELDS.get(event["kind"], ())):
+        for key, allowed in fields:
+            value = event.get(key, _MISSING)
+            if value is not _MISSING and type(value) not in allowed:
+                return False
+    quantiles = event.get("std_quantiles") if event["kind"] == "collapse" else None
+    return quantiles is None or all(type(q) in OPT_NUM for q in quantiles)
+
+
 class EventTail:
     """Incremental reader: each poll returns the complete events appended since the last one."""
 
@@ -47,9 +82,9 @@ class EventTail:
                 continue
             try:
                 event = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: a line of thousands of nested brackets
                 event = None
-            if not isinstance(event, dict) or "kind" not in event:
+            if not valid_event(event):
                 self.bad_lines += 1
                 self.last_error = f"{self.bad_lines} unreadable line(s) in {self.path.name}"
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import socket
 import time
 from pathlib import Path
@@ -33,39 +34,65 @@ def create_run(root: str | Path, cfg: Any, name: str | None = None) -> RunPaths:
     return paths
 
 
-def list_runs(root: str | Path) -> list[RunPaths]:
-    """Every run directory under `root`, oldest first (ids sort by creation time)."""
-    root = Path(root)
+def contained(root: Path, child: Path) -> bool:
+    """The one containment check for a run folder: a real folder (no symlink) under `root`, resolving inside it."""
+    return not child.is_symlink() and child.is_dir() and inside_root(root, child)
+
+
+def _children(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
-    found = []
-    for child in sorted(root.iterdir()):
-        if child.is_dir() and not child.name.startswith(".") and (child / "config.json").exists():
-            found.append(RunPaths(child))
-    return found
+    return [c for c in sorted(root.iterdir()) if not c.name.startswith(".")]
+
+
+def list_runs(root: str | Path) -> list[RunPaths]:
+    """Every run folder under `root`, oldest first (ids sort by creation time); symlinked folders are left out."""
+    root = Path(root)
+    return [RunPaths(c) for c in _children(root) if contained(root, c) and (c / "config.json").exists()]
+
+
+def linked_runs(root: str | Path) -> list[tuple[str, str]]:
+    """(name, target) of each symlink under `root`: listed as such, never resolved, refreshed or written through."""
+    out = []
+    for child in _children(Path(root)):
+        if child.is_symlink():
+            try:
+                out.append((child.name, os.readlink(child)))
+            except OSError as exc:
+                out.append((child.name, f"unreadable link: {exc.strerror}"))
+    return out
 
 
 def resolve_run(root: str | Path, ref: str) -> RunPaths:
-    """A run by exact id, unique id prefix, or unique name; a clear error lists candidates otherwise."""
+    """A run by exact id, unique id prefix, or unique name; a clear error lists candidates otherwise.
+
+    Every way of naming a run goes through the same containment check: a symlinked run folder, or one that
+    resolves outside the runs root, is refused.
+    """
     root = Path(root)
     if "/" in ref or "\x00" in ref or ref in (".", ".."):
         raise StoreError(f"run id '{ref}' is not a run id (it would leave the runs folder '{root}')")
     runs = list_runs(root)
     ids = [r.run_id for r in runs]
     if ref in ids:
-        paths = runs[ids.index(ref)]
-        if not inside_root(root, paths.dir):
-            raise StoreError(f"run '{ref}' points outside the runs folder '{root}'")
-        return paths
-    matches = [r for r in runs if r.run_id.startswith(ref)]
+        matches = [runs[ids.index(ref)]]
+    else:
+        matches = [r for r in runs if r.run_id.startswith(ref)] or [r for r in runs if f"-{ref}-" in r.run_id]
     if not matches:
-        matches = [r for r in runs if f"-{ref}-" in r.run_id]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
+        links = [(name, target) for name, target in linked_runs(root) if name == ref or name.startswith(ref) or f"-{ref}-" in name]
+        if links:
+            name, target = links[0]
+            raise StoreError(
+                f"run '{name}' in '{root}' is a symbolic link to '{target}'; linked runs are not managed here "
+                "(watch their own runs folder with `simsiam-tui watch DIR`)"
+            )
         listed = ", ".join(ids[-8:]) or "none"
         raise StoreError(f"no run '{ref}' in '{root}'; runs there: {listed} (see `simsiam-tui runs ls`)")
-    raise StoreError(f"run id '{ref}' is ambiguous in '{root}'; it matches: {', '.join(r.run_id for r in matches)}")
+    if len(matches) > 1:
+        raise StoreError(f"run id '{ref}' is ambiguous in '{root}'; it matches: {', '.join(r.run_id for r in matches)}")
+    if not contained(root, matches[0].dir):  # checked again on the one result, whichever way it was found
+        raise StoreError(f"run '{ref}' points outside the runs folder '{root}'")
+    return matches[0]
 
 
 def resolve_runs(root: str | Path, refs: list[str]) -> list[RunPaths]:
@@ -84,4 +111,4 @@ def read_config_dict(paths: RunPaths) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-__all__ = ["check_name", "create_run", "list_runs", "read_config_dict", "resolve_run", "resolve_runs"]
+__all__ = ["check_name", "contained", "create_run", "linked_runs", "list_runs", "read_config_dict", "resolve_run", "resolve_runs"]

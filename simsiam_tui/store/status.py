@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ STATES = ("queued", "starting", "running", "finished", "failed", "stopped", "div
 LIVE_STATES = ("queued", "starting", "running")
 TERMINAL_STATES = ("finished", "failed", "stopped", "diverged", "lost")
 RESUMABLE_STATES = ("failed", "stopped", "lost", "diverged")
+LOCK_NAME = ".status.lock"  # flock'ed around every read-merge-write of status.json, by every process
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -42,11 +46,34 @@ def write_status(path: Path, status: dict[str, Any]) -> None:
     atomic_write_text(Path(path), json.dumps(status, indent=1, sort_keys=True) + "\n")
 
 
-def update_status(path: Path, **fields: Any) -> dict[str, Any]:
-    """Merge `fields` into status.json atomically and return the new status."""
-    status = read_status(path) or {}
+@contextlib.contextmanager
+def status_lock(run_dir: Path) -> Iterator[None]:
+    """Hold the run's status lock; FileNotFoundError when the run folder is gone (it is never recreated)."""
+    fd = os.open(Path(run_dir) / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def merge_status(path: Path, fields: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Under the status lock: the file's status (or `base` when it is missing or unreadable) updated with
+    `fields`, written whole; returns it. A writer that knows the whole status passes it as `base`, so an
+    unreadable file is replaced by a full status, never by a stub of `fields`.
+    """
     if "state" in fields and fields["state"] not in STATES:
         raise ValueError(f"unknown run state {fields['state']!r}")
-    status.update(fields)
-    write_status(path, status)
+    path = Path(path)
+    with status_lock(path.parent):
+        status = read_status(path)
+        if status is None:
+            status = dict(base or {})
+        status.update(fields)
+        write_status(path, status)
     return status
+
+
+def update_status(path: Path, **fields: Any) -> dict[str, Any]:
+    """Merge `fields` into status.json atomically, under the status lock, and return the new status."""
+    return merge_status(path, fields)

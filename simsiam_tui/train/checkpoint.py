@@ -1,21 +1,42 @@
-"""Atomic checkpoints: model, optimizer, schedule position, step, epoch and every RNG state."""
+"""Checkpoints of tensors and plain values only: written to a temp file then rotated, loaded with weights_only.
+
+`last.pt` is the newest checkpoint and `prev.pt` the one before it. A `last.pt` that is missing, corrupt or
+refused (it holds something other than tensors and plain values, e.g. a crafted pickle) falls back to
+`prev.pt`, and the caller is told so. Nothing in a checkpoint can run code when it is loaded.
+"""
 
 from __future__ import annotations
 
+import errno
+import io
 import os
+import pickle
 import random
+import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from simsiam_tui.train.errors import CheckpointError, DiskFullError
+
+PREV_NAME = "prev.pt"
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+# What torch.load raises on a file that is truncated, garbage, or refused by the weights_only unpickler.
+LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, KeyError, TypeError, AttributeError)
+
 
 def rng_state(extra: dict[str, torch.Generator] | None = None) -> dict[str, Any]:
-    """Capture the python, numpy, torch (and CUDA) RNG states plus named generators."""
+    """The python, numpy, torch (and CUDA) RNG states plus named generators, as tensors and plain values."""
+    version, mt, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
     state: dict[str, Any] = {
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
+        "python": {"version": int(version), "state": torch.tensor(mt, dtype=torch.int64), "gauss": gauss},
+        "numpy": {
+            "kind": str(kind), "keys": torch.from_numpy(np.asarray(keys, dtype=np.int64)), "pos": int(pos),
+            "has_gauss": int(has_gauss), "cached": float(cached),
+        },  # fmt: skip
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -26,8 +47,11 @@ def rng_state(extra: dict[str, torch.Generator] | None = None) -> dict[str, Any]
 
 def set_rng_state(state: dict[str, Any], extra: dict[str, torch.Generator] | None = None) -> None:
     """Restore the states captured by `rng_state` (CUDA only when present on both sides)."""
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    py = state["python"]
+    random.setstate((py["version"], tuple(int(v) for v in py["state"].tolist()), py["gauss"]))
+    npy = state["numpy"]
+    keys = npy["keys"].numpy().astype(np.uint32)
+    np.random.set_state((npy["kind"], keys, npy["pos"], npy["has_gauss"], npy["cached"]))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         try:
@@ -39,29 +63,130 @@ def set_rng_state(state: dict[str, Any], extra: dict[str, torch.Generator] | Non
             g.set_state(state["generators"][name])
 
 
-def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
-    """Write `payload` with torch.save to a temp file in the same folder, fsync, then os.replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        torch.save(payload, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+def prev_path(path: Path) -> Path:
+    """Where the checkpoint before `path` is kept."""
+    return Path(path).with_name(PREV_NAME)
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    """os.write until every byte is out (a short write is not an error)."""
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable; a filesystem without directory fsync is fine."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
     except OSError:
-        pass
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # e.g. EINVAL on filesystems that cannot fsync a directory
+    finally:
+        os.close(fd)
+
+
+def _free_mb(folder: Path) -> str:
+    try:
+        return f"{shutil.disk_usage(folder).free / 2**20:.0f} MB free"
+    except OSError:
+        return "free space unknown"
+
+
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    """Write `payload` to a temp file beside `path`, fsync it, then rotate: last.pt -> prev.pt, new -> last.pt.
+
+    The folder must exist (a removed run is never recreated). On failure the temp file is removed; a full
+    disk raises DiskFullError, which says so.
+    """
+    path = Path(path)
+    if path.parent.is_symlink():
+        raise CheckpointError(f"checkpoint folder '{path.parent}' is a symbolic link; refusing to write through it")
+    if not path.parent.is_dir():
+        raise CheckpointError(f"checkpoint folder '{path.parent}' is gone (was the run removed?); nothing saved")
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)  # serialize in memory: a full disk then shows as OSError(ENOSPC), not a torch message
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        try:
+            _write_all(fd, buffer.getbuffer())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if path.exists():
+            os.replace(path, prev_path(path))
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno in DISK_FULL:
+            raise DiskFullError(
+                f"disk full: no space left on device writing checkpoint {path} ({_free_mb(path.parent)}); "
+                "free some space, then `simsiam-tui runs resume RUN`"
+            ) from None
+        raise
+    _fsync_dir(path.parent)
+
+
+def _reason(exc: BaseException) -> str:
+    """The informative line of a torch.load error (the weights_only message is a page long)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    for line in lines:
+        if "GLOBAL" in line or "Unsupported" in line or "unpickler" in line.lower():
+            return line
+    return lines[0] if lines else type(exc).__name__
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any] | None:
-    """Load a checkpoint, or None when there is none."""
+    """Load one checkpoint with weights_only=True; None when there is none; CheckpointError naming it otherwise."""
     path = Path(path)
     if not path.exists():
         return None
-    return torch.load(path, map_location=map_location, weights_only=False)
+    try:
+        data = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(
+            f"checkpoint '{path}' was refused: it is corrupt or holds more than tensors and plain values ({_reason(exc)})"
+        ) from None
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint '{path}': {exc.strerror}") from None
+    except LOAD_ERRORS as exc:
+        raise CheckpointError(f"checkpoint '{path}' is corrupt ({_reason(exc)})") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"checkpoint '{path}' is not a simsiam-tui checkpoint (a {type(data).__name__})")
+    return data
+
+
+REQUIRED = {"model": dict, "optimizer": dict, "step": int, "steps_per_epoch": int, "rng": dict}
+
+
+def _check_resumable(path: Path, ckpt: dict[str, Any]) -> dict[str, Any]:
+    for key, kind in REQUIRED.items():
+        if not isinstance(ckpt.get(key), kind):
+            raise CheckpointError(f"checkpoint '{path}' is not a simsiam-tui checkpoint ('{key}' is missing or wrong)")
+    return ckpt
+
+
+def load_resumable(path: Path, map_location: str | torch.device = "cpu") -> tuple[dict[str, Any] | None, str | None]:
+    """(checkpoint, note): last.pt, else prev.pt when last.pt is missing, corrupt or refused; note says why.
+
+    (None, None) when there is no checkpoint at all; CheckpointError when none can be loaded.
+    """
+    path = Path(path)
+    prev = prev_path(path)
+    try:
+        ckpt = load_checkpoint(path, map_location)
+        if ckpt is not None:
+            return _check_resumable(path, ckpt), None
+        why = f"{path.name} is missing"
+    except CheckpointError as err:
+        if not prev.exists():
+            raise
+        why = str(err)
+    fallback = load_checkpoint(prev, map_location)
+    if fallback is None:
+        return None, None
+    _check_resumable(prev, fallback)
+    return fallback, f"{why}; resumed from {prev.name} (step {fallback['step']}) instead"

@@ -11,7 +11,7 @@ from simsiam_tui.train.datasets import FolderSet, ImageSet
 
 def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
     """The order of the train set in `epoch`: a function of (seed, epoch) only, so a resume replays it."""
-    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    g = torch.Generator().manual_seed((seed * 1_000_003 + epoch) % 2**64)  # any 63-bit seed
     return torch.randperm(n, generator=g)
 
 

@@ -12,3 +12,11 @@ class UserFacingError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class CheckpointError(UserFacingError):
+    """A checkpoint that cannot be loaded safely (refused by weights_only, corrupt, or not ours); names the file."""
+
+
+class DiskFullError(UserFacingError):
+    """No space left on the device while writing a run's files."""

@@ -68,6 +68,7 @@ class LinearEval:
         self.schedule = CosineSchedule(self.total_steps, 0, fix_pred_lr=False)
         self.step = 0
         self.resumed_from: int | None = None
+        self.resume_note: str | None = None  # the worker reports it; this run keeps one last.pt, no fallback
 
     def _frozen_backbone(self, path: Path) -> nn.Module:
         """The source run's backbone from its frozen checkpoint, in eval mode, without gradients."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +14,11 @@ import torch
 
 from simsiam_tui.train import dist
 from simsiam_tui.train.augment import AugmentSpec, DeviceAugment
-from simsiam_tui.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from simsiam_tui.train.checkpoint import load_resumable, rng_state, save_checkpoint, set_rng_state
 from simsiam_tui.train.data import make_source
 from simsiam_tui.train.datasets import load_dataset
-from simsiam_tui.train.errors import UserFacingError
-from simsiam_tui.train.knn import extract_features, knn_top1, ordered_shard
+from simsiam_tui.train.errors import CheckpointError, UserFacingError
+from simsiam_tui.train.knn import KNN_BATCH, extract_features, inference_encoder, knn_top1, ordered_shard
 from simsiam_tui.train.methods import build_method
 from simsiam_tui.train.monitors import effective_rank, std_quantiles, z_std, z_std_ref
 from simsiam_tui.train.online_linear import OnlineLinear, train_labels
@@ -94,7 +95,7 @@ class Trainer:
             self.total_steps, cfg.optim.warmup_epochs * self.steps_per_epoch, cfg.optim.fix_pred_lr
         )
         # the same stream on every rank: each draws the global batch's view parameters and keeps its rows
-        self.aug_gen = torch.Generator(device=self.device).manual_seed(cfg.train.seed * 7919 + 1)
+        self.aug_gen = torch.Generator(device=self.device).manual_seed((cfg.train.seed * 7919 + 1) % 2**64)
         spec = AugmentSpec(
             size=cfg.data.image_size, mean=bundle.mean, std=bundle.std, blur_p=0.5 if cfg.data.blur else 0.0,
             compile=cfg.train.compile,  # the augmentation's ops fused too
@@ -108,6 +109,7 @@ class Trainer:
             self.labels = train_labels(self.train_src)
         self.step = 0
         self.resumed_from: int | None = None
+        self.resume_note: str | None = None  # set when last.pt could not be used and prev.pt was
 
     # -- position -----------------------------------------------------------------------------
     @property
@@ -138,7 +140,9 @@ class Trainer:
 
     def save(self, reason: str) -> None:
         """Write last.pt atomically (rank 0), then a `checkpoint` event, flushed and fsynced."""
-        if dist.is_main():
+        if dist.is_main() and not self.checkpoint_path.parent.is_dir():
+            print(f"{self.checkpoint_path.parent} is gone (run removed?); no checkpoint written", file=sys.stderr)
+        elif dist.is_main():
             t0 = time.perf_counter()
             save_checkpoint(self.checkpoint_path, self.state())
             self.events.emit(
@@ -149,48 +153,53 @@ class Trainer:
         dist.barrier()
 
     def maybe_resume(self) -> None:
-        """Load last.pt if it exists: weights, optimizer, step and every RNG state."""
-        ckpt = load_checkpoint(self.checkpoint_path, map_location=self.device)
+        """Load last.pt (prev.pt when last.pt is unusable): weights, optimizer, step and every RNG state."""
+        ckpt, self.resume_note = load_resumable(self.checkpoint_path, map_location=self.device)
         if ckpt is None:
             return
         if ckpt["steps_per_epoch"] != self.steps_per_epoch:
-            raise ValueError(
-                f"checkpoint has {ckpt['steps_per_epoch']} steps per epoch, this config {self.steps_per_epoch}"
+            raise UserFacingError(
+                f"checkpoint {self.checkpoint_path} has {ckpt['steps_per_epoch']} steps per epoch, this config "
+                f"{self.steps_per_epoch} (data.batch_size or the data set changed); start a new run instead"
             )
-        self.method.load_state_dict(ckpt["model"])
-        self.optimizer.load_state_dict(ckpt["optimizer"])
+        try:
+            self.method.load_state_dict(ckpt["model"])
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+            set_rng_state(ckpt["rng"], {"augment": self.aug_gen})
+            if self.probe is not None and "probe" in ckpt:  # a checkpoint from before the probe: it starts afresh
+                self.probe.load_state_dict(ckpt["probe"])
+        except (RuntimeError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise CheckpointError(
+                f"checkpoint {self.checkpoint_path} does not fit this run's model or optimizer ({first}); "
+                "was the config changed? start a new run instead"
+            ) from None
         self.step = int(ckpt["step"])
-        set_rng_state(ckpt["rng"], {"augment": self.aug_gen})
-        if self.probe is not None and "probe" in ckpt:  # a checkpoint from before the probe: it starts afresh
-            self.probe.load_state_dict(ckpt["probe"])
         self.resumed_from = self.step
 
     # -- monitors -------------------------------------------------------------------------------
-    @torch.no_grad()
+    @torch.inference_mode()
     def evaluate(self) -> None:
-        """kNN top-1 of backbone features: bank = train split, queries = test split."""
+        """kNN top-1 of backbone features: bank = train split, queries = test split (each encoded once)."""
         t0 = time.perf_counter()
-        self.method.eval()
+        encoder = inference_encoder(self.method.backbone, channels_last=True)  # BN folded, channels_last (CPU too)
 
         def encode(x: torch.Tensor) -> torch.Tensor:
-            if self.cuda:
-                x = x.contiguous(memory_format=torch.channels_last)
             with self._autocast():
-                return self.method.features(x)
+                return encoder(x)
 
         def feats(src: Any) -> tuple[torch.Tensor, torch.Tensor]:
             # under DDP each rank encodes its contiguous shard; gather_rows restores storage order
             lo, hi = dist.shard_range(len(src), self.rank, self.world)
             fs = [torch.zeros(0, int(self.method.backbone.out_dim), device=self.device)]  # type: ignore[arg-type]
             ys = [torch.zeros(0, dtype=torch.long, device=self.device)]
-            for images, labels in ordered_shard(src, 512, lo, hi):
-                fs.append(extract_features(encode, images, self.augment.prepare_eval, 512))
+            for images, labels in ordered_shard(src, KNN_BATCH, lo, hi):
+                fs.append(extract_features(encode, images, self.augment.prepare_eval, KNN_BATCH, channels_last=True))
                 ys.append(labels.to(self.device))
             return dist.gather_rows(torch.cat(fs)), dist.gather_rows(torch.cat(ys))
 
         bank, bank_y = feats(self.bank_src)
         queries, query_y = feats(self.query_src)
-        self.method.train()
         if not dist.is_main():  # every rank holds the same features; one computes and reports
             return
         labeled = bank_y >= 0

@@ -35,12 +35,14 @@ class OnlineLinear:
         self.head = nn.Sequential(nn.BatchNorm1d(feat_dim, affine=False), linear).to(device)
         self.optimizer = torch.optim.Adam(self.head.parameters(), lr=PROBE_LR)
         self._h: torch.Tensor | None = None
-        self._handle = backbone.register_forward_hook(self._capture)
 
-    def _capture(self, module: nn.Module, _inputs: Any, output: torch.Tensor) -> None:
-        # the first train-mode call of a step is backbone(x1); eval-mode calls (kNN features) are not views
-        if module.training and self._h is None:
-            self._h = output.detach()
+        def capture(module: nn.Module, _inputs: Any, output: torch.Tensor) -> None:
+            # the first train-mode call of a step is backbone(x1); eval-mode calls (kNN features) are not views
+            if module.training and self._h is None:
+                self._h = output.detach()
+
+        # a plain function, not a bound method: deepcopy (the kNN's frozen encoder copy) shares it, never the probe
+        self._handle = backbone.register_forward_hook(capture)
 
     def discard(self) -> None:
         """Forget the captured features (a step that is not taken)."""

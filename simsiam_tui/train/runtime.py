@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -100,64 +101,114 @@ class SafeEvents:
 
 
 class StatusFile:
-    """status.json updates serialized by a lock (the heartbeat thread writes it too)."""
+    """The worker's status.json: every field it set is kept in memory and written whole, under the run's lock.
+
+    Fields other processes wrote (the launcher's slot, a stop request) are kept; fields the worker owns
+    (state, pid, heartbeat, message) are the worker's, so a `lost` written while it was paused is undone by
+    its next heartbeat, and an unreadable file is replaced by the full status, never by a stub. A run folder
+    that vanished is never recreated: `gone` turns True and writes stop.
+    """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.lock = threading.Lock()
+        self.mine: dict[str, Any] = {}
+        self.whole: dict[str, Any] = {}
+        self.gone = False
+        if path is not None:
+            from simsiam_tui.store import read_status
+
+            self.whole = read_status(path) or {}
 
     def update(self, **fields: Any) -> None:
-        """Merge fields into status.json (no-op on non-main ranks)."""
+        """Merge fields into status.json (no-op on non-main ranks and once the run folder is gone)."""
         if self.path is None:
             return
-        from simsiam_tui.store import update_status
+        from simsiam_tui.store import merge_status
 
         with self.lock:
-            update_status(self.path, **fields)
-
-
-def _probe() -> Callable[[int], dict[str, Any]]:
-    """GPU and host snapshots from simsiam_tui.probe when it is importable, else an empty dict."""
-    try:
-        from simsiam_tui.probe import gpu_snapshot, host_snapshot
-    except ImportError:
-        return lambda pid: {}
-
-    def snap(pid: int) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for fn in (host_snapshot, gpu_snapshot):
+            self.mine.update(fields)
+            if self.gone:
+                return
             try:
-                out.update(fn(pid) or {})
-            except Exception:  # a probe failure never hurts a run
-                pass
+                self.whole = merge_status(self.path, dict(self.mine), base=self.whole)
+            except FileNotFoundError:  # the run folder was removed under us
+                self.gone = True
+
+
+class _Probe:
+    """GPU and host fields of `system` events; each probe's first failure is written to worker.log once."""
+
+    def __init__(self) -> None:
+        self.reported: set[str] = set()
+
+    def _once(self, name: str, message: str) -> None:
+        if name not in self.reported:
+            self.reported.add(name)
+            print(f"probe: {name}: {message} (reported once; system events go on without it)", file=sys.stderr, flush=True)
+
+    def __call__(self, pid: int) -> dict[str, Any]:
+        from simsiam_tui.probe import gpu_fields, host_snapshot, nvml_error, probe_errors
+
+        out: dict[str, Any] = dict(host_snapshot(pid))
+        out.update(gpu_fields(pid, assigned_gpu()))
+        if nvml_error() and assigned_gpu() is not None:
+            self._once("gpu", nvml_error() or "")
+        for name, message in probe_errors().items():
+            self._once(name, message)
         return out
 
-    return snap
+
+def assigned_gpu() -> int | None:
+    """The NVML index of this worker's GPU: the first of CUDA_VISIBLE_DEVICES when it lists indices."""
+    first = os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")[0].strip()
+    return int(first) if first.isdigit() else None
 
 
 class Heartbeat(threading.Thread):
-    """Every `interval` seconds: status heartbeat and a `system` event, even during a long kNN eval."""
+    """Every `interval` seconds: status heartbeat and a `system` event, even during a long kNN eval.
+
+    A run folder that vanished asks the loop to stop (`stop.request`), so the worker ends cleanly.
+    """
 
     def __init__(
-        self, events: SafeEvents, status: StatusFile, interval: float, position: Callable[[], tuple[int, float]]
+        self,
+        events: SafeEvents,
+        status: StatusFile,
+        interval: float,
+        position: Callable[[], tuple[int, float]],
+        stop: Any = None,
     ) -> None:
         super().__init__(name="heartbeat", daemon=True)
         self.events, self.status, self.interval, self.position = events, status, interval, position
+        self.stop_flag = stop
         self.stop_event = threading.Event()
-        self.snapshot = _probe()
+        self.snapshot = _Probe()
+
+    def folder_gone(self) -> bool:
+        """True once the run folder no longer exists."""
+        return self.status.gone or (self.status.path is not None and not self.status.path.parent.is_dir())
 
     def beat(self) -> None:
         """One heartbeat: status + system event."""
+        if self.folder_gone():
+            if self.stop_flag is not None and not self.stop_flag.requested:
+                print(f"run folder {self.status.path.parent if self.status.path else ''} was removed; stopping", file=sys.stderr, flush=True)
+                self.stop_flag.request("run folder removed")
+            return
         step, epoch = self.position()
         self.status.update(heartbeat=time.time())
         self.events.emit("system", step=step, epoch=epoch, **self.snapshot(os.getpid()))
 
     def run(self) -> None:
+        said: set[str] = set()
         while not self.stop_event.wait(self.interval):
             try:
                 self.beat()
-            except Exception:
-                pass
+            except OSError as exc:  # a full disk or a vanished file: say so once, keep beating
+                if str(exc) not in said:
+                    said.add(str(exc))
+                    print(f"heartbeat: {exc}", file=sys.stderr, flush=True)
 
     def stop(self) -> None:
         """Stop beating and wait for the thread (before the terminal status is written)."""

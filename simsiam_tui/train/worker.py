@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import platform
 import signal
@@ -94,9 +95,13 @@ def run_worker(run_dir: Path | str) -> int:
             status.update(state="failed", message=str(err), exit_code=2)
         raise
     from simsiam_tui.config import config_digest
+    from simsiam_tui.probe import process_create_time
 
+    if not status.whole:  # status.json unreadable: rebuild what it must hold, never a stub
+        status.whole = {"name": _label(paths.run_id), "variant": cfg.variant, "created": time.time()}
     status.update(
         state="starting", pid=os.getpid(), pgid=os.getpgrp(), host=socket.gethostname(),
+        create_time=process_create_time(os.getpid()),
         gpus=os.environ.get("CUDA_VISIBLE_DEVICES"), slurm_job_id=os.environ.get("SLURM_JOB_ID"),
         heartbeat=time.time(), exit_code=None, message="",
     )
@@ -108,12 +113,14 @@ def run_worker(run_dir: Path | str) -> int:
     heartbeat: Heartbeat | None = None
     outcome: Outcome
     try:
-        paths.checkpoints.mkdir(parents=True, exist_ok=True)
+        paths.checkpoints.mkdir(exist_ok=True)  # never parents: a removed run is not recreated
         # `eval linear` runs train a classifier on another run's frozen features
         trainer = (LinearEval if cfg.linear_eval.source_run else Trainer)(cfg, paths.checkpoint, events, stop)
         if trainer.world > 1:  # torchrun starts each rank in its own session: record them all for `stop --force`
             status.update(rank_pids=dist.all_pids(), agent_pid=os.getppid(), world_size=trainer.world)
         trainer.maybe_resume()
+        if trainer.resume_note:  # last.pt was unusable: worker.log, the start event and status.json say so
+            print(f"checkpoint: {trainer.resume_note}", file=sys.stderr, flush=True)
         had_events = paths.events.exists() and paths.events.stat().st_size > 0
         resumed = trainer.resumed_from if trainer.resumed_from is not None else (0 if had_events else None)
         import torch
@@ -126,11 +133,12 @@ def run_worker(run_dir: Path | str) -> int:
             resumed_from_step=resumed, steps_per_epoch=trainer.steps_per_epoch, total_steps=trainer.total_steps,
             train_images=len(trainer.train_src), variant=cfg.variant, scale=cfg.scale,
             threads=torch.get_num_threads(), num_classes=trainer.num_classes, seed=cfg.train.seed, group=cfg.group,
+            resume_note=trainer.resume_note,
             **({"source_run": cfg.linear_eval.source_run} if cfg.linear_eval.source_run else {}),
         )
         events.flush()
-        status.update(state="running", heartbeat=time.time())
-        heartbeat = Heartbeat(events, status, cfg.monitor.system_every_s, trainer.position)
+        status.update(state="running", heartbeat=time.time(), message=trainer.resume_note or "")
+        heartbeat = Heartbeat(events, status, cfg.monitor.system_every_s, trainer.position, stop)
         heartbeat.start()
         outcome = trainer.run()
     except UserFacingError as err:
@@ -141,6 +149,8 @@ def run_worker(run_dir: Path | str) -> int:
         traceback.print_exc(file=sys.stderr)
         sys.stderr.flush()
         reason = _last_line(err)
+        if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+            reason = f"disk full: no space left on device ({reason}); free some space, then `simsiam-tui runs resume`"
         if trainer is not None and trainer.world > 1 and _is_dist_error(err):
             reason = f"a DDP collective failed (another rank died, hung or was stopped; see worker.log): {reason}"
         _finish(events, status, heartbeat, trainer, "failed", reason, EXIT_CODES["failed"])
@@ -151,6 +161,12 @@ def run_worker(run_dir: Path | str) -> int:
     _restore(previous)
     dist.shutdown()
     return code
+
+
+def _label(run_id: str) -> str:
+    """The name inside a run id <yyyymmdd-hhmmss>-<name>-<hex>."""
+    parts = run_id.split("-", 2)
+    return parts[2].rsplit("-", 1)[0] if len(parts) == 3 and "-" in parts[2] else run_id
 
 
 def _is_dist_error(err: BaseException) -> bool:
@@ -169,9 +185,14 @@ def _finish(events: Any, status: Any, heartbeat: Any, trainer: Any, state: str, 
     try:
         events.emit("end", step=step, epoch=epoch, state=state, reason=reason, exit_code=code)
         events.close()
-    except Exception:
-        traceback.print_exc(file=sys.stderr)
-    status.update(state=state, message=reason, exit_code=code, heartbeat=time.time(), ended=time.time())
+    except OSError as exc:  # a full disk: the end still goes to status.json and worker.log
+        print(f"cannot write the end event: {exc}", file=sys.stderr, flush=True)
+    try:
+        status.update(state=state, message=reason, exit_code=code, heartbeat=time.time(), ended=time.time())
+    except OSError as exc:
+        print(f"cannot write status.json ({state}: {reason}): {exc}", file=sys.stderr, flush=True)
+    if status.gone:
+        print(f"run folder removed while the worker ran; ended {state}: {reason}", file=sys.stderr, flush=True)
 
 
 def _restore(previous: dict[int, Any]) -> None:

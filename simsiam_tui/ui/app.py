@@ -31,7 +31,7 @@ AUTO_COMPARE = 6  # until the user picks, up to this many runs are compared auto
 NARROW_WIDTH, SHORT_HEIGHT = 110, 30
 REDRAW_MIN_S = 0.5  # charts redraw at most twice a second while events stream in
 REDRAW_BUSY_FACTOR = 3.0  # ... and spend at most a third of the time drawing
-INPUT_QUIET_S = 0.3  # live chart updates wait this long after a key: the key's own frame is painted first
+INPUT_QUIET_S = 0.3  # live cells and charts wait this long after a key: the key's own frame is painted first
 
 CSS = """
 Screen { layout: vertical; }
@@ -112,6 +112,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         self._last_redraw = 0.0
         self._last_key = 0.0
         self._redraw_cost = 0.0
+        self._held_updates: list[Callable[[], None]] = []  # live panel updates waiting for the keys to pause
         self.sub_title = "  ".join(shown_path(r) for r in self.roots)
         self.closing = False
         self.seen_versions: dict[str, int] = {}
@@ -191,18 +192,35 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
             model = self.catalog.get(key)
             if model is not None:
                 self.seen_versions[key] = model.version
-            self._update_row(key, labels)
+            self._update_row(key, labels, live=True)
         if changes.new:
-            self._update_all_marks(labels)
+            self._update_all_marks(labels, live=True)
         if changes.new or set(changes.runs) & set(self.chart_keys) or not self.chart_keys:
             self.request_redraw()
         if changes.gpus or changes.runs:
-            self.refresh_gpu_panel()
+            self._after_keys(self.refresh_gpu_panel)
         if changes.error:
             self.notify(changes.error, severity="error", timeout=10)
         cursor = table.cursor_key
         if cursor and (cursor in changes.runs or changes.log or cursor in changes.new):
-            self._refresh_details()
+            self._after_keys(self._refresh_details)
+
+    def _after_keys(self, update: Callable[[], None]) -> None:
+        """Run a live side-panel update now, or once the keys pause (their frames are painted first)."""
+        wait = INPUT_QUIET_S - (time.monotonic() - self._last_key)
+        if wait <= 0:
+            update()
+            return
+        if update in self._held_updates:
+            return
+        self._held_updates.append(update)
+
+        def run() -> None:
+            self._held_updates.remove(update)
+            if not self.closing:
+                self._after_keys(update)
+
+        self.set_timer(wait, run)
 
     def _labels(self) -> dict[str, str]:
         """A short label per run: its name, with the id's suffix when two runs share a name."""
@@ -218,18 +236,19 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
             for key, name in names.items()
         }
 
-    def _update_row(self, key: str, labels: dict[str, str]) -> None:
+    def _update_row(self, key: str, labels: dict[str, str], live: bool = False) -> None:
         model = self.catalog.get(key)
         if model is None or model.summary is None:
             return
         table = self.table
         selected = key in table.selected
-        table.upsert(key, cells(model.summary, labels.get(key, key), selected, self._hex(key), self.clock()))
+        values = cells(model.summary, labels.get(key, key), selected, self._hex(key), self.clock())
+        table.upsert(key, values, live=live)
 
-    def _update_all_marks(self, labels: dict[str, str] | None = None) -> None:
+    def _update_all_marks(self, labels: dict[str, str] | None = None, live: bool = False) -> None:
         labels = labels or self._labels()
         for model in self.catalog.models():
-            self._update_row(model.key, labels)
+            self._update_row(model.key, labels, live=live)
 
     def _hex(self, key: str) -> str | None:
         rgb = self.run_colors.get(key)
@@ -243,7 +262,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         for model in self.catalog.models():
             if model.summary is not None and model.summary.live:
                 labels = labels or self._labels()
-                self._update_row(model.key, labels)
+                self._update_row(model.key, labels, live=True)
 
     # -- charts -----------------------------------------------------------------------------------
     def charted(self) -> list[str]:
@@ -260,7 +279,15 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         seen = all(self.seen_versions.get(m.key) == m.version for m in self.catalog.models())
         panel = self.charts_panel
         building = panel.changing or any(c.pending and c.region.area > 0 for c in panel.charts())
-        return seen and not building and not self._redraw_pending and not self._charts_dirty and self.redraws > 0
+        return (
+            seen
+            and not self.table.pending
+            and not self._held_updates
+            and not building
+            and not self._redraw_pending
+            and not self._charts_dirty
+            and self.redraws > 0
+        )
 
     def request_redraw(self) -> None:
         """Redraw the charts soon, at most every REDRAW_MIN_S."""
@@ -292,6 +319,8 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self._last_key = time.monotonic()
+            if hasattr(self, "table"):
+                self.table.hold_live(INPUT_QUIET_S)  # the key's frame first, from the table's render cache
         await super().on_event(event)
 
     def redraw_charts(self) -> None:
@@ -300,6 +329,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         self._charts_dirty = False
         runs, locks = self.chart_runs()
         self.chart_keys = [k for r in runs for k in (r.members or [r.key])]
+        self.catalog.set_charted(self.chart_keys)  # long runs off the charts keep a thin history (issue 16)
         empty = None
         if not self.catalog.runs:
             where = ", ".join(shown_path(r) for r in self.roots)
@@ -361,7 +391,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value if event.row_key else None
         self.poller.focus = key
-        self.poller.wake()
+        self.call_after_refresh(self.poller.wake)  # its reading competes for the GIL: after the key's frame
         self._refresh_details()
         if not self.table.selected:
             self.request_redraw()

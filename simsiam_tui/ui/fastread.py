@@ -1,61 +1,44 @@
-"""Fast event parsing for the app: whole chunks at once, and a sampled preview of long files."""
+"""Fast event reading for the app: the store's typed decoder, a sampled preview of long files, and a worker pool.
+
+Long files are read whole in worker processes (store.decode.load_history), so the UI process's GIL stays
+free for drawing and keys; the poller thread only tails what is appended afterwards.
+"""
 
 from __future__ import annotations
 
-import json
-import math
-from array import array
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from simsiam_tui.store import EventTail, KindSeries, RunHistory
-from simsiam_tui.store.reader import _number
+from simsiam_tui.store import EventTail
+from simsiam_tui.store.decode import Event, as_dict, bulk_apply, decode_chunk, load_history, thin_history
 
-_PLAIN_NUMBERS = {float, int}
-PREVIEW_MIN_BYTES = 8 << 20  # files larger than this get a sampled preview first
+__all__ = ["Event", "bulk_apply", "decode_chunk", "parse_lines", "preview_events", "shutdown_pool", "submit_load", "thin_history"]
+
+PREVIEW_MIN_BYTES = 8 << 20  # files larger than this get a sampled preview first, then a worker process reads them
 PREVIEW_BLOCKS = 64  # evenly spaced blocks read for the preview
 PREVIEW_BLOCK_BYTES = 4 << 10
 PREVIEW_TAIL_BYTES = 64 << 10  # the end of the file, read whole: last values and the verdict are exact
+POOL_WORKERS = max(1, min(4, (os.cpu_count() or 1) - 1))  # leave a core to the UI
+
+_pool: ProcessPoolExecutor | None = None
+_pool_failed = False
+pool_error: str | None = None  # why worker processes could not start (the app then reads in-process)
 
 
-def _one(line: bytes, tail: EventTail | None, out: list[dict[str, Any]]) -> None:
-    try:
-        event = json.loads(line)
-    except ValueError:
-        event = None
-    if not isinstance(event, dict) or "kind" not in event:
-        if tail is not None:
-            tail.bad_lines += 1
-            tail.last_error = f"{tail.bad_lines} unreadable line(s) in {tail.path.name}"
-        return
-    out.append(event)
-
-
-def parse_lines(data: bytes, tail: EventTail | None = None) -> list[dict[str, Any]]:
-    """Events of complete lines; garbage lines are counted on `tail` and skipped, never raised."""
-    lines = [line for line in data.split(b"\n") if line.strip()]
-    if not lines:
-        return []
-    try:  # one C-level parse of the whole chunk is a third faster than a loop of loads
-        events = json.loads(b"[" + b",".join(lines) + b"]")
-        if all(isinstance(e, dict) and "kind" in e for e in events):
-            return events
-    except ValueError:
-        pass
-    out: list[dict[str, Any]] = []
-    for line in lines:
-        _one(line, tail, out)
-    return out
-
-
-def preview_events(path: Path, size: int) -> tuple[list[dict[str, Any]], int]:
+def preview_events(path: Path, size: int) -> tuple[list[Event], int]:
     """A sample of a long events file (evenly spaced blocks plus its whole tail) and the offset read to."""
-    events: list[dict[str, Any]] = []
+    events: list[Event] = []
     tail_start = max(0, size - PREVIEW_TAIL_BYTES)
     try:
         with path.open("rb") as fh:
             head = fh.read(PREVIEW_BLOCK_BYTES)
-            events += parse_lines(head[: head.rfind(b"\n") + 1])
+            events += decode_chunk(head[: head.rfind(b"\n") + 1])
             for i in range(1, PREVIEW_BLOCKS):
                 offset = tail_start * i // PREVIEW_BLOCKS
                 fh.seek(offset)
@@ -63,50 +46,67 @@ def preview_events(path: Path, size: int) -> tuple[list[dict[str, Any]], int]:
                 first, last = block.find(b"\n") + 1, block.rfind(b"\n") + 1
                 if 0 < first < last:
                     # keep starts (resume dedupe) but sample only the metric kinds from the middle
-                    events += [e for e in parse_lines(block[first:last]) if e.get("kind") != "end"]
+                    events += [e for e in decode_chunk(block[first:last]) if not (isinstance(e, dict) and e.get("kind") == "end")]
             fh.seek(tail_start)
             block = fh.read(size - tail_start)
     except OSError:
         return [], 0
     first = block.find(b"\n") + 1 if tail_start else 0
     last = block.rfind(b"\n") + 1
-    events += parse_lines(block[first:last])
+    events += decode_chunk(block[first:last])
     return events, tail_start + last
 
 
-def _extend(series: KindSeries, events: list[dict[str, Any]]) -> None:
-    """Append many events of one kind to its columns at once (KindSeries.append, column-wise)."""
-    n = len(series)
-    columns = series.columns
-    keys = set().union(*events) - {"v", "kind"} - set(columns)
-    for key in keys:
-        first = next(e[key] for e in events if key in e)
-        if first is None or (isinstance(first, (int, float)) and not isinstance(first, bool)):
-            columns[key] = array("d", [math.nan]) * n
-    for key, column in columns.items():
-        values = [e.get(key, math.nan) for e in events]
-        if set(map(type, values)) <= _PLAIN_NUMBERS:
-            column.extend(values)  # all numbers: one C loop
-        else:  # a None, a bool, a string or a list somewhere: the store's rule, value by value
-            column.extend(_number(v) for v in values)
+def submit_load(path: Path, end: int, rows: int | None) -> Future | None:
+    """Read bytes [0, end) of an events file in a worker process (thinned to `rows` per kind unless None).
+
+    None when no worker process can be started (the caller reads in-process instead).
+    """
+    global _pool, _pool_failed
+    if _pool_failed:
+        return None
+    try:
+        if _pool is None:
+            # forkserver: never fork the app's threads; children import only the store (no textual, no torch)
+            context = multiprocessing.get_context("forkserver")
+            _start_forkserver()
+            _pool = ProcessPoolExecutor(POOL_WORKERS, mp_context=context)
+        return _pool.submit(load_history, str(path), end, rows)
+    except (OSError, RuntimeError, ValueError) as exc:  # no processes here (a sandbox, a closing interpreter)
+        global pool_error
+        _pool_failed, pool_error = True, repr(exc)
+        return None
 
 
-def bulk_apply(history: RunHistory, events: list[dict[str, Any]]) -> None:
-    """RunHistory.apply for many events: metric kinds column-wise, start/checkpoint/end one by one, in order."""
-    batch: dict[str, list[dict[str, Any]]] = {kind: [] for kind in history.series}
+def _start_forkserver() -> None:
+    """Start the fork server and resource tracker with the real stderr.
 
-    def flush() -> None:
-        for kind, pending in batch.items():
-            if pending:
-                _extend(history.series[kind], pending)
-                history.last[kind] = pending[-1]
-                pending.clear()
+    While Textual runs, sys.stderr is its capture object whose fileno() is not a real descriptor, and
+    the resource tracker would pass that to its child ("bad value(s) in fds_to_keep").
+    """
+    from multiprocessing import forkserver
 
-    for event in events:
-        pending = batch.get(event.get("kind"))  # type: ignore[arg-type]
-        if pending is not None:
-            pending.append(event)
-        else:
-            flush()
-            history.apply([event])
-    flush()
+    captured = sys.stderr
+    try:
+        if sys.__stderr__ is not None:
+            sys.stderr = sys.__stderr__
+        forkserver.ensure_running()
+    finally:
+        sys.stderr = captured
+
+
+def shutdown_pool() -> None:
+    """Stop the worker processes (when the app closes); a later load starts them again."""
+    global _pool
+    if _pool is not None:
+        workers = list(getattr(_pool, "_processes", None) or {})  # pids; no public terminate before Python 3.14
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
+        for pid in workers:  # a whole-file read in flight is not worth waiting for when the app closes
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+
+def parse_lines(data: bytes, tail: EventTail | None = None) -> list[dict[str, Any]]:
+    """Events of complete lines as the reader's dicts (the app itself keeps decode_chunk's Structs)."""
+    return [as_dict(e) for e in decode_chunk(data, tail)]

@@ -7,6 +7,7 @@ import os
 import socket
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,17 @@ from simsiam_tui.store import (
     read_config_dict,
     read_status,
 )
-from simsiam_tui.ui.fastread import PREVIEW_MIN_BYTES, bulk_apply, parse_lines, preview_events
+from simsiam_tui.ui.fastread import (
+    PREVIEW_MIN_BYTES,
+    bulk_apply,
+    decode_chunk,
+    preview_events,
+    submit_load,
+    thin_history,
+)
 
-CHUNK_BYTES = 512 << 10  # one poll parses at most this much of a run: json holds the GIL ~10 ms per chunk
+CHUNK_BYTES = 512 << 10  # one poll parses at most this much of a run in-process (the GIL: a few ms per chunk)
+THIN_ROWS = 2048  # rows per kind kept for a long run that is not on the charts
 VERDICT_HEAD, VERDICT_TAIL = 4, 64  # rows handed to the verdict: the first few and the last few
 LOCAL_HOST = socket.gethostname()
 
@@ -93,10 +102,10 @@ def _view(history: RunHistory) -> RunHistory:
     view = RunHistory()
     for kind, series in history.series.items():
         n = len(series)
-        rows = list(range(min(n, VERDICT_HEAD))) + list(range(max(VERDICT_HEAD, n - VERDICT_TAIL), n))
+        cut = max(VERDICT_HEAD, n - VERDICT_TAIL)
         target = view.series[kind]
         for name, column in series.columns.items():
-            target.columns[name] = column.__class__("d", (column[i] for i in rows))
+            target.columns[name] = column[:VERDICT_HEAD] + column[cut:]  # slices: copied in C
     return view
 
 
@@ -116,6 +125,8 @@ class RunModel:
     caught_up: bool = False
     log_lines: list[str] = field(default_factory=list)
     summary: RunSummary | None = None
+    wanted_full: bool = False  # on the charts: keep every row (else a long run keeps THIN_ROWS per kind)
+    thinned: bool = False
     expected: tuple[str, float, Any] | None = None  # (state to show, since, status.json's stamp then)
 
     def __post_init__(self) -> None:
@@ -124,6 +135,20 @@ class RunModel:
         self._status_stamp: tuple[int, int] | None = None
         self._log_stamp: tuple[int, int] | None = None
         self._gone = False
+        self._job: Future | None = None  # a whole-file read in a worker process
+        self._job_thin = False
+        self._load_to: int | None = None
+        self._large = False
+
+    @property
+    def reading_elsewhere(self) -> bool:
+        """A worker process is reading this run's file (the poller need not hurry)."""
+        return self._job is not None or self._load_to is not None
+
+    @property
+    def full_resolution(self) -> bool:
+        """Every event read and every row kept."""
+        return self.caught_up and not self.thinned and self._job is None
 
     @property
     def key(self) -> str:
@@ -181,18 +206,66 @@ class RunModel:
             return False
         events, end = preview_events(self.paths.events, size)
         preview = RunHistory()
-        preview.apply(events)
+        bulk_apply(preview, events)
         with self.lock:
             self.preview = preview
         self._preview_tail = EventTail(self.paths.events)
         self._preview_tail.offset = end
+        self._large = True
+        self._load_to = end  # the whole read starts next pass: the first frame does not wait for processes
         return True
+
+    def _submit(self, end: int, full: bool) -> None:
+        self._job = submit_load(self.paths.events, end, None if full else THIN_ROWS)
+        self._job_thin = not full
+
+    def _poll_job(self) -> bool | None:
+        """Install a finished worker-process read; None when there is no job, False while it runs."""
+        job = self._job
+        if job is None:
+            return None
+        if not job.done():
+            return False
+        self._job = None
+        try:
+            history, offset, bad, error = job.result()
+        except (OSError, RuntimeError, EOFError) as exc:  # a worker died (BrokenProcessPool is a RuntimeError)
+            self.tail.last_error = f"background read failed ({exc!r}); reading in the app"
+            return False
+        with self.lock:
+            self.history = history
+            self.thinned = self._job_thin
+        self.tail.offset, self.tail._partial = offset, b""
+        self.tail.bad_lines += bad
+        if error:
+            self.tail.last_error = error
+        return True
+
+    def _keep_resolution(self) -> None:
+        """A long run that left the charts keeps a thin history; one that came on them is read again, whole."""
+        if not self._large or self._job is not None:
+            return
+        if self.wanted_full and self.thinned:
+            self._submit(self.tail.offset - len(self.tail._partial), full=True)
+        elif not self.wanted_full and self.caught_up and (
+            not self.thinned or len(self.history.series["train"]) > 2 * THIN_ROWS
+        ):
+            with self.lock:
+                thin_history(self.history, THIN_ROWS)
+                self.thinned = True
 
     def _poll_events(self, budget: int) -> bool:
         """Read the next chunk; True when what the UI shows changed (not while a preview stands in)."""
+        if self._load_to is not None:
+            self._submit(self._load_to, full=self.wanted_full)
+            self._load_to = None
+        installed = self._poll_job()
+        if installed is False:  # the worker process is still reading: only the preview moves on
+            return self._tail_preview()
+        self._keep_resolution()
         before = self.tail.offset
         raw, more = self._read_chunk(budget)
-        events = parse_lines(raw, self.tail) if raw else []
+        events = decode_chunk(raw, self.tail) if raw else []
         if events:
             with self.lock:
                 bulk_apply(self.history, events)
@@ -203,12 +276,18 @@ class RunModel:
             self._preview_tail = None
             return True
         if not self.caught_up and self._preview_tail is not None and self.preview is not None:
-            fresh = self._preview_tail.poll()
-            if fresh:
-                with self.lock:
-                    self.preview.apply(fresh)
-            return bool(fresh)
-        return bool(events) or self.tail.offset != before
+            return self._tail_preview()
+        return bool(events) or self.tail.offset != before or bool(installed)
+
+    def _tail_preview(self) -> bool:
+        """Events appended while the preview stands in for the history."""
+        if self._preview_tail is None or self.preview is None:
+            return False
+        fresh = self._preview_tail.poll()
+        if fresh:
+            with self.lock:
+                self.preview.apply(fresh)
+        return bool(fresh)
 
     def _read_chunk(self, budget: int) -> tuple[bytes, bool]:
         """Complete lines appended since the last read (up to `budget` bytes) and whether more waits."""
@@ -389,6 +468,12 @@ class Catalog:
                         self.runs[key] = RunModel(paths, root)
                     new.append(key)
         return new
+
+    def set_charted(self, keys: list[str]) -> None:
+        """The runs on the charts keep every row; long runs off them keep a thin history."""
+        wanted = set(keys)
+        for model in self.models():
+            model.wanted_full = model.key in wanted
 
     def forget(self, key: str) -> None:
         """Drop a run (after the app deleted it)."""

@@ -11,9 +11,11 @@ from typing import Any
 
 from simsiam_tui.store import LIVE_STATES
 from simsiam_tui.ui.actions import Backend
+from simsiam_tui.ui.fastread import shutdown_pool
 from simsiam_tui.ui.model import LOCAL_HOST, Catalog
 
 HISTORY_POINTS = 120  # sparkline length per GPU
+PER_RUN_S = 0.015  # each run adds this much to the pause between passes (every pass updates each live run's row)
 
 
 @dataclass
@@ -83,6 +85,7 @@ class Poller:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
+        shutdown_pool()
 
     def wake(self, rescan: bool = False) -> None:
         """Poll now (after an action, or when the focused run changes)."""
@@ -103,8 +106,12 @@ class Poller:
                     self.last_error = message
                     self.notify(Changes(error=message))
             if not busy:
-                self._wake.wait(self.interval)
+                self._wake.wait(self.pause())
                 self._wake.clear()
+
+    def pause(self) -> float:
+        """Seconds between passes: `interval`, longer with many runs (64 runs: about 1 s), so the UI keeps up."""
+        return max(self.interval, PER_RUN_S * len(self.catalog.runs))
 
     def poll_once(self) -> tuple[Changes, bool]:
         """One pass over every run; returns the changes and whether some run still has unread bytes."""
@@ -122,11 +129,11 @@ class Poller:
                 if model.status.get("host") in (None, "", LOCAL_HOST):
                     try:
                         self.backend.refresh(model.paths)
-                    except Exception:  # a refresh failure leaves status.json as it is
+                    except OSError:  # cannot write (disk full, read-only): status.json stays as it is
                         pass
             if model.poll():
                 changes.runs.add(model.key)
-            busy |= not model.caught_up
+            busy |= not model.caught_up and not model.reading_elsewhere
         focus = self.catalog.get(self.focus) if self.focus else None
         if focus is not None and focus.poll_log():
             changes.log = True

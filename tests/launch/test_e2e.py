@@ -87,6 +87,7 @@ def test_stop_mid_run_then_resume_logs_no_step_twice(root: Path) -> None:
 
     resume = run_cli("runs", "resume", run["id"][:22], "--runs", str(root), "--json")
     assert resume.returncode == 0, resume.stderr
+    assert json.loads(resume.stdout)[0]["action"] == "resumed from step 12"  # said once the worker had loaded it
     _wait_all_ended(root, 120)
     assert status_of(run_dir)["state"] == "finished"
     steps = _train_steps(run_dir)
@@ -107,7 +108,9 @@ def test_kill_9_gives_lost_then_resume_finishes(root: Path) -> None:
     os.killpg(status["pgid"], signal.SIGKILL)
     states = wait_until(lambda: (s := _states(root))[run["id"]] == "lost" and s, 30, "the run to show lost")
     assert states[run["id"]] == "lost"
-    assert "gone" in status_of(run_dir)["message"]
+    # `runs ls` reads only (status.json keeps `running` until a writing command); its row says why it is lost
+    rows = json.loads(run_cli("runs", "ls", "--runs", str(root), "--json").stdout)
+    assert "gone" in rows[0]["message"]
     resume = run_cli("runs", "resume", run["id"], "--runs", str(root))
     assert resume.returncode == 0, resume.stderr
     assert _wait_all_ended(root, 120)[run["id"]] == "finished"

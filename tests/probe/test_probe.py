@@ -45,38 +45,22 @@ def test_process_alive() -> None:
     assert process_alive(2**22 + 12345) is False
 
 
-def test_nvml_parsing_with_a_fake_driver(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The NVML path on a machine without GPUs: a stand-in pynvml module with two GPUs and one failing call."""
-    import sys
-    import types
+def test_nvml_parsing_with_a_fake_driver(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The NVML path on a machine without GPUs: the fake pynvml with two GPUs and one failing call."""
+    from simsiam_tui.probe import nvml, probe_errors
+    from tests.fakes import gpu, use_fake_nvml
 
-    from simsiam_tui.probe import nvml
-
-    class Mem:
-        used, total = 3 * 2**30, 80 * 2**30
-
-    fake = types.ModuleType("pynvml")
-    fake.nvmlInit = lambda: None
-    fake.nvmlDeviceGetCount = lambda: 2
-    fake.nvmlDeviceGetHandleByIndex = lambda i: i
-    fake.nvmlDeviceGetName = lambda h: b"NVIDIA H100"
-    fake.nvmlDeviceGetUtilizationRates = lambda h: types.SimpleNamespace(gpu=57)
-    fake.nvmlDeviceGetMemoryInfo = lambda h: Mem
-
-    def procs(h):
-        if h == 1:
-            raise RuntimeError("not supported")
-        return [types.SimpleNamespace(pid=4242, usedGpuMemory=2**30), types.SimpleNamespace(pid=7, usedGpuMemory=None)]
-
-    fake.nvmlDeviceGetComputeRunningProcesses = procs
-    fake.nvmlDeviceGetGraphicsRunningProcesses = lambda h: []
-    monkeypatch.setitem(sys.modules, "pynvml", fake)
-    monkeypatch.setattr(nvml, "_state", {"ready": False, "error": None})
+    gpus = [
+        gpu(0, util=57, mem_used_mb=3072, procs=[{"pid": 4242, "mem_mb": 1024}, {"pid": 7, "mem_mb": None}]),
+        gpu(1, fail=["processes"]),
+    ]
+    use_fake_nvml(monkeypatch, tmp_path, gpus)
     snap = nvml.gpu_snapshot()
     assert [g["index"] for g in snap] == [0, 1]
-    assert snap[0]["name"] == "NVIDIA H100" and snap[0]["util_pct"] == 57.0 and snap[0]["mem_total_mb"] == 80 * 1024
+    assert snap[0]["name"] == "Fake H100 #0" and snap[0]["util_pct"] == 57.0 and snap[0]["mem_total_mb"] == 80 * 1024
     assert snap[0]["processes"] == [{"pid": 4242, "mem_used_mb": 1024.0}, {"pid": 7, "mem_used_mb": None}]
     assert snap[1]["processes"] == []
+    assert "gpu processes" in probe_errors()  # the failure is kept for worker.log, not swallowed
     assert nvml.gpu_for_pid(4242)["index"] == 0
     assert nvml.gpu_fields(4242) == {
         "gpu_index": 0,
@@ -88,19 +72,10 @@ def test_nvml_parsing_with_a_fake_driver(monkeypatch: pytest.MonkeyPatch) -> Non
     assert nvml.nvml_error() is None
 
 
-def test_nvml_init_failure_is_empty(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-    import types
-
+def test_nvml_init_failure_is_empty(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     from simsiam_tui.probe import nvml
+    from tests.fakes import use_fake_nvml
 
-    fake = types.ModuleType("pynvml")
-
-    def boom() -> None:
-        raise RuntimeError("Driver Not Loaded")
-
-    fake.nvmlInit = boom
-    monkeypatch.setitem(sys.modules, "pynvml", fake)
-    monkeypatch.setattr(nvml, "_state", {"ready": False, "error": None})
+    use_fake_nvml(monkeypatch, tmp_path, [], init_error="Driver Not Loaded")
     assert nvml.gpu_snapshot() == [] and nvml.gpu_for_pid(1) is None
     assert "Driver Not Loaded" in nvml.nvml_error()

@@ -110,6 +110,7 @@ def test_status_replaced_atomically(tmp_path):
     update_status(path, state="queued", pid=None)
     update_status(path, state="running", pid=123)
     assert read_status(path) == {"state": "running", "pid": 123}
-    assert [p.name for p in tmp_path.iterdir()] == ["status.json"]  # no temp files left
+    # no temp files left (the lock file that serializes writers stays)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".status.lock", "status.json"]
     path.write_text("{half")
     assert read_status(path) is None

@@ -14,7 +14,10 @@ class FitFormatter(NumericAxisFormatter):
         self.limit = limit
 
     def get_ticks(self, min_: float, max_: float, max_ticks: int = 8) -> list[float]:
-        return super().get_ticks(min_, max_, max(2, min(max_ticks, self.limit)))
+        ticks = super().get_ticks(min_, max_, max(2, min(max_ticks, self.limit)))
+        # a flat line's range is a few ulps wide: its ticks round to equal floats, and equal neighbours
+        # make the label precision log10(0) (a crash while drawing)
+        return sorted(set(ticks))
 
 
 class LogFormatter(FitFormatter):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist
 
 from simsiam_tui.ui import fmt
 from simsiam_tui.ui.model import RunSummary
@@ -27,6 +31,7 @@ COLUMNS = (
     ("variant", "variant", None),
 )
 GROWING = {key for key, _, width in COLUMNS if width is None}
+HOLD_MAX_S = 1.0  # live cells wait for a quiet moment after keys, but never longer than this
 
 
 def cells(summary: RunSummary, label: str, selected: bool, color: str | None, now: float | None) -> dict[str, object]:
@@ -55,6 +60,13 @@ def cells(summary: RunSummary, label: str, selected: bool, color: str | None, no
     }
 
 
+def shown_as(value: object) -> object:
+    """What a cell looks like on screen, comparable: its text, style, spans and justification."""
+    if isinstance(value, Text):
+        return (value.plain, str(value.style), tuple(value.spans), value.justify)
+    return value
+
+
 def _local_host() -> str:
     from simsiam_tui.ui.model import LOCAL_HOST
 
@@ -75,21 +87,82 @@ class RunsTable(DataTable):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self.selected: list[str] = []
+        # Any update_cell drops the render cache of every cell (DataTable keys its caches on one update count),
+        # so a key's frame would draw the whole table again. Cells are only updated when their text changed,
+        # and live updates wait until the keys pause (hold_live), so the key's frame is drawn from the cache.
+        self._shown: dict[str, dict[str, object]] = {}
+        self.pending: dict[str, dict[str, object]] = {}  # live cells not on screen yet
+        self._hold_until = 0.0
+        self._held_since: float | None = None
+        self._flush_timer: Timer | None = None
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
             self.add_column(label, key=key, width=width)
 
-    def upsert(self, key: str, values: dict[str, object]) -> None:
-        """Add the run's row, or update its cells."""
+    def upsert(self, key: str, values: dict[str, object], live: bool = False) -> None:
+        """Add the run's row, or update the cells that changed; `live` updates wait while keys are pressed."""
         if key not in self.rows:
+            self.pending.pop(key, None)
             self.add_row(*(values[c] for c, _, _ in COLUMNS), key=key)
+            self._shown[key] = {column: shown_as(value) for column, value in values.items()}
             return
+        if not live:
+            self._apply(key, {**self.pending.pop(key, {}), **values})
+            return
+        self.pending.setdefault(key, {}).update(values)
+        now = time.monotonic()
+        if now >= self._hold_until:
+            self.flush()
+            return
+        if self._held_since is None:
+            self._held_since = now
+        self._schedule_flush(now)
+
+    def hold_live(self, seconds: float) -> None:
+        """A key was pressed: live cell updates wait `seconds` (at most HOLD_MAX_S in all)."""
+        self._hold_until = time.monotonic() + seconds
+
+    def _schedule_flush(self, now: float) -> None:
+        if self._flush_timer is not None:
+            return
+        assert self._held_since is not None
+        wait = min(self._hold_until, self._held_since + HOLD_MAX_S) - now
+        self._flush_timer = self.set_timer(max(0.0, wait), self._flush_due)
+
+    def _flush_due(self) -> None:
+        self._flush_timer = None
+        now = time.monotonic()
+        held = self._held_since
+        if now < self._hold_until and held is not None and now - held < HOLD_MAX_S:
+            self._schedule_flush(now)  # keys are still coming
+        else:
+            self.flush()
+
+    def flush(self) -> None:
+        """Show every held live update now."""
+        pending, self.pending = self.pending, {}
+        self._held_since = None
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        for key, values in pending.items():
+            if key in self.rows:
+                self._apply(key, values)
+
+    def _apply(self, key: str, values: dict[str, object]) -> None:
+        shown = self._shown.setdefault(key, {})
         for column, value in values.items():
+            look = shown_as(value)
+            if shown.get(column) == look:
+                continue
+            shown[column] = look
             self.update_cell(key, column, value, update_width=column in GROWING)
 
     def drop(self, key: str) -> None:
         """Remove a run's row."""
+        self.pending.pop(key, None)
+        self._shown.pop(key, None)
         if key in self.rows:
             self.remove_row(key)
         if key in self.selected:
@@ -103,7 +176,7 @@ class RunsTable(DataTable):
             return None
         try:
             return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:
+        except CellDoesNotExist:  # the cursor sits past a row that was just removed
             return None
 
     def action_toggle_select(self) -> None:
