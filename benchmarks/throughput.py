@@ -8,7 +8,8 @@ Three figures in one run, same model, batch, optimizer step and device:
       image (the SimSiam code's TwoCropsTransform), collated, copied to the device, then the step;
   (b) this project: the worker's Trainer (device-resident uint8 set, batched device augmentation,
       channels_last + bf16 autocast on CUDA) with its monitors on at the preset's cadence (z_std and
-      a `train` event every log_every steps, std quantiles + effective rank every collapse_every);
+      a `train` event every log_every steps, std quantiles + effective rank every collapse_every) and the
+      online linear probe's step (its share of step time is printed on its own);
   (c) the same step on ready, already augmented tensors (the upper bound).
 Each of R rounds times (a), then (b) and (c) alternated step by step (the same machine load for
 both); the figures are medians over rounds and the ratios medians of the per-round ratios, so a
@@ -211,6 +212,8 @@ def main() -> None:  # noqa: PLR0915
             loss, z, lr = tr.train_step(images)
             bool(torch.isfinite(loss.detach()))  # the loop's per-step divergence check (a sync)
             tr.optimize(loss)
+            if tr.probe is not None:  # the online linear probe's step, as the loop takes it (labels: any batch's)
+                tr.probe.step(tr.labels[: images.shape[0]])
             tr.log_monitors(loss, lr, z, images.shape[0], time.perf_counter() - t0, 0.0)
             return images.shape[0]
 
@@ -291,6 +294,18 @@ def main() -> None:  # noqa: PLR0915
         )
         step_s = args.batch / b
         share = (log_cost / mon.log_every + collapse_cost / mon.collapse_every) / step_s
+        probe_cost = 0.0
+        if tr.probe is not None:  # its step on view 1's captured features (the hook itself is in (b) already)
+            probe = tr.probe
+            with torch.no_grad():
+                h = tr.method.backbone(x1).detach()
+            labels = tr.labels[: args.batch]
+
+            def probe_step() -> None:
+                probe._h = h
+                probe.step(labels)
+
+            probe_cost = per_call(probe_step, 20)
 
         # kNN: the loop's evaluate() against the previous path (eval-mode live model, no_grad, batches of 512,
         # BN unfolded), each beside a timed stretch of (b) steps: the same machine load for the three
@@ -339,6 +354,10 @@ def main() -> None:  # noqa: PLR0915
     )
     if cuda:
         print(f"peak GPU memory: {torch.cuda.max_memory_allocated(device) / 2**30:.2f} GiB allocated")
+    print(
+        f"online linear probe: {1e3 * probe_cost:.2f} ms per step: {100 * probe_cost / step_s:.2f}% of step time "
+        f"(target < 2%; included in (b))"
+    )
     print(
         f"kNN eval ({len(tr.bank_src)} bank + {len(tr.query_src)} queries, k={mon.knn_k}): {knn_s:.2f} s; "
         f"one training epoch at (b): {epoch_s:.2f} s; eval/epoch = {statistics.median(knn_new):.2f} "

@@ -23,6 +23,7 @@ from simsiam_tui.cli.common import (
 )
 from simsiam_tui.config import RunConfig, config_to_dict
 from simsiam_tui.config.resolve import resolve_launch as config_resolve_launch
+from simsiam_tui.config.seeds import replicate
 from simsiam_tui.launch import launch_runs, parse_gpus, run_summary
 from simsiam_tui.store import LIVE_STATES, EventTail, RunHistory, RunPaths, check_name, runs_root
 
@@ -34,11 +35,12 @@ def resolve_launch(
     overrides: list[str],
     seed: int | None,
     presets_dir: str | None,
+    seeds: int = 1,
 ) -> list[RunConfig]:
     """Every run config a launch asks for (config.resolve_launch), with --seed and the machine's default scale."""
     use_machine_default_scale()
     extra = [f"train.seed={seed}"] if seed is not None else []
-    return config_resolve_launch(presets, suite, scale, [*overrides, *extra], presets_dir)
+    return replicate(config_resolve_launch(presets, suite, scale, [*overrides, *extra], presets_dir), seeds)
 
 
 def launch(
@@ -48,6 +50,9 @@ def launch(
     overrides: list[str] = SetOption,
     name: str | None = typer.Option(None, "--name", help="Run name prefix (letters, digits, . _ -)."),
     seed: int | None = SeedOption,
+    seeds: int = typer.Option(
+        1, "--seeds", help="Replicas per variant with seeds seed..seed+N-1, grouped (runs compare --by variant)."
+    ),
     gpus: str | None = typer.Option(
         None, "--gpus", help="GPU indices to use, e.g. 0,2 ('cpu' for none; default: all)."
     ),
@@ -74,7 +79,7 @@ def launch(
         raise fail(f"--gpus-per-run {gpus_per_run} must be at least 1")
     if per_gpu is not None and per_gpu < 1:
         raise fail(f"--per-gpu {per_gpu} must be at least 1")
-    configs = resolve_launch(preset, suite, scale, overrides, seed, presets_dir)
+    configs = resolve_launch(preset, suite, scale, overrides, seed, presets_dir, seeds)
     if dry_run:
         if as_json:
             print_json([config_to_dict(c) for c in configs])

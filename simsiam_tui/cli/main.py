@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from simsiam_tui import __version__
-from simsiam_tui.cli import gpus_cmd, launch_cmd, presets_cmd, runs_cmd, slurm_cmd, train_cmd, ui_cmd
+from simsiam_tui.cli import eval_cmd, gpus_cmd, launch_cmd, presets_cmd, runs_cmd, slurm_cmd, train_cmd, ui_cmd
 from simsiam_tui.cli.common import fail
 from simsiam_tui.errors import SimsiamError
 
@@ -25,7 +25,6 @@ class _Root(TyperGroup):
             where = f" {exc.filename}" if exc.filename else ""
             raise fail(f"cannot write or read{where}: {exc.strerror or exc}") from None
 
-
 app = typer.Typer(
     cls=_Root,
     name="simsiam-tui",
@@ -37,6 +36,7 @@ app = typer.Typer(
 app.add_typer(presets_cmd.app, name="presets")
 app.add_typer(runs_cmd.app, name="runs")
 app.add_typer(slurm_cmd.app, name="slurm")
+app.add_typer(eval_cmd.app, name="eval")  # linear evaluation runs
 app.command("launch")(launch_cmd.launch)
 app.command("train")(train_cmd.train)
 app.command("gpus")(gpus_cmd.gpus)

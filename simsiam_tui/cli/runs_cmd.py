@@ -32,6 +32,8 @@ from simsiam_tui.launch import (
     stop_runs,
     wait_for_end,
 )
+from simsiam_tui.launch.compare import METRICS, attach_linear_evals, by_variant, fmt_stat, fmt_verdicts
+from simsiam_tui.launch.compare import markdown as compare_markdown
 from simsiam_tui.store import LIVE_STATES, linked_runs, list_runs, read_config_dict, read_status, resolve_run, runs_root
 from simsiam_tui.store.export import export_rows, write_csv
 from simsiam_tui.store.verdict_rule import rule_text
@@ -86,6 +88,7 @@ def run_rows(root: str | None) -> list[dict[str, Any]]:
                 "loss_last": summary["loss_last"],
                 "verdict": summary["verdict"],
                 "verdict_reason": summary["verdict_reason"],
+                "source_run": summary["source_run"],  # a linear-eval run's source
                 "created": status.get("created"),
                 "message": summary["message"],
                 "dir": str(paths.dir),
@@ -113,7 +116,8 @@ def runs_ls(runs: str | None = RunsOption, as_json: bool = JsonOption) -> None:
     table = Table(title=f"runs in {root}")
     for col, justify in (
         ("id", "left"), ("variant", "left"), ("scale", "left"), ("state", "left"), ("epoch", "right"),
-        ("loss", "right"), ("verdict", "left"), ("created", "left"), ("message", "left"),
+        ("loss", "right"), ("verdict", "left"), ("created", "left"), ("source", "left"),
+        ("message", "left"),
     ):  # fmt: skip
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in rows:
@@ -123,7 +127,8 @@ def runs_ls(runs: str | None = RunsOption, as_json: bool = JsonOption) -> None:
         epochs = f"{row['epoch']:.1f}/{row['epochs']}" if row["epochs"] else f"{row['epoch']:.1f}"
         table.add_row(
             row["id"], str(row["variant"]), str(row["scale"]), state, epochs, _fmt(row["loss_last"], ".4f"),
-            verdict, created, row["message"] or "",
+            verdict, created, f"linear eval of {row['source_run']}" if row["source_run"] else "",
+            row["message"] or "",
         )  # fmt: skip
     table_console().print(table)
 
@@ -140,21 +145,27 @@ def summary_table(rows: list[dict[str, Any]], title: str) -> Table:
         ("loss best", "right"),
         ("z_std/ref", "right"),
         ("kNN top-1", "right"),
+        ("linear top-1", "right"),
+        ("linear eval", "right"),
         ("img/s", "right"),
         ("verdict", "left"),
     ):
         table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for row in rows:
         epochs = f"{row['epoch']:.1f}/{row['epochs']}" if row.get("epochs") else f"{row['epoch']:.1f}"
+        # a linear-eval run names its source; a pre-training run shows its linear eval's result beside its kNN
+        variant = f"{row['variant']} (linear eval of {row['source_run']})" if row.get("source_run") else str(row["variant"])
         table.add_row(
             row["id"],
-            str(row["variant"]),
+            variant,
             f"[{STATE_STYLE.get(row['state'], '')}]{row['state']}[/]",
             epochs,
             _fmt(row["loss_last"], ".4f"),
             _fmt(row["loss_best"], ".4f"),
             _fmt(row["z_std_ratio"], ".2f"),
             _fmt(row["knn_top1_last"], ".3f"),
+            _fmt(row.get("linear_top1_last"), ".3f"),
+            _fmt(row.get("linear_eval_top1"), ".3f"),
             _fmt(row["img_per_s"], ".0f"),
             f"[{VERDICT_STYLE.get(row['verdict'], '')}]{row['verdict']}[/]",
         )
@@ -170,6 +181,8 @@ def runs_show(
     """One run: state, last metrics, verdict, paths and config."""
     paths = resolve_run(_root(runs), run)
     summary = run_summary(paths)
+    evals = [p for p in list_runs(paths.dir.parent) if (read_config_dict(p).get("linear_eval") or {}).get("source_run") == paths.run_id]
+    summary = attach_linear_evals([*(run_summary(p) for p in evals), summary])[-1]  # its linear eval, if any
     info = {
         "summary": summary,
         "status": read_status(paths.status) or {},
@@ -315,13 +328,22 @@ def runs_rm(
 @app.command("compare")
 def runs_compare(
     run: list[str] = typer.Argument(None, help="Run ids or prefixes (default: every run)."),
+    by: str | None = typer.Option(None, "--by", help="'variant': one row per variant, mean ± std over its seeds."),
+    markdown: bool = typer.Option(False, "--markdown", help="With --by variant: a Markdown table, the paper beside it."),
     runs: str | None = RunsOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Side by side: last and best loss, z_std/ref, kNN top-1, img/s, epochs, state and the collapse verdict."""
+    """Side by side: loss, z_std/ref, kNN and linear top-1, img/s, epochs, state and the collapse verdict."""
+    if by not in (None, "variant"):
+        raise fail(f"--by {by!r} is not known; use --by variant")
+    if markdown and by is None:
+        raise fail("--markdown needs --by variant")
     root = _root(runs)
     targets = [resolve_run(root, r) for r in run] if run else list_runs(root)
-    rows = [run_summary(p) for p in targets]
+    rows = attach_linear_evals([run_summary(p) for p in targets])
+    if by == "variant":
+        _compare_by_variant(rows, root, markdown, as_json)
+        return
     if as_json:
         print_json(rows)
         return
@@ -329,6 +351,40 @@ def runs_compare(
         console.print(f"no runs in {root}", highlight=False)
         return
     table_console().print(summary_table(rows, f"compare ({len(rows)} runs)"))
+
+
+def _compare_by_variant(rows: list[dict[str, Any]], root: Path, markdown: bool, as_json: bool) -> None:
+    """Print one row per variant: n, mean ± std of each metric over its runs, verdict counts."""
+    groups = by_variant(rows)
+    if as_json:
+        print_json(groups)
+        return
+    if not groups:
+        console.print(f"no pre-training runs in {root}", highlight=False)
+        return
+    if markdown:
+        typer.echo(compare_markdown(groups, _paper_figures([g["variant"] for g in groups])), nl=False)
+        return
+    table = Table(title=f"compare by variant ({len(rows)} runs in {root}; mean ± std over runs)")
+    for col in ("variant", "scale", "n", *(m[1] for m in METRICS), "verdicts"):
+        table.add_column(col, justify="left" if col in ("variant", "scale", "verdicts") else "right", no_wrap=True)
+    for g in groups:
+        stats = [fmt_stat(g["stats"][key], scale, spec, g["n"]) for key, _, scale, spec in METRICS]
+        table.add_row(g["variant"], g["scale"], str(g["n"]), *stats, fmt_verdicts(g["verdicts"], g["n"]))
+    table_console().print(table)
+
+
+def _paper_figures(variants: list[str]) -> dict[str, str]:
+    """The paper's figure per variant, from the presets (DESIGN.md's variant table); none for unknown ones."""
+    from simsiam_tui.config import ConfigError, describe_preset
+
+    figures = {}
+    for variant in variants:
+        try:
+            figures[variant] = describe_preset(variant)[1]
+        except ConfigError:
+            figures[variant] = ""
+    return figures
 
 
 @app.command("export")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 METHODS = ("simsiam", "simclr", "instdisc", "moco", "byol", "vicreg", "barlow_twins")
 PREDICTORS = ("mlp", "none", "fixed-random")
 SIMILARITIES = ("cosine", "cross-entropy")
-STOP_GRAD_AT = ("output", "encoder")
+STOP_GRAD_AT = ("output", "encoder", "projector")
 BACKBONES = ("resnet18-cifar", "resnet50", "resnet-small")
 DATASETS = ("digits", "cifar10", "cifar100", "stl10", "imagefolder")
 DEVICES = ("auto", "cpu", "cuda")
@@ -21,7 +21,8 @@ class MethodConfig:
     name: str = "simsiam"
     stop_grad: bool = True
     # "encoder": stop-grad on the target branch's encoder output, which then goes
-    # through a trainable MLP of its own (the sg-encoder-mlp variant).
+    # through a trainable MLP of its own (the sg-encoder-mlp variant); "projector": stop-grad after the
+    # whole encoder f = backbone + projector, then a trainable MLP P2 (sg-after-encoder-two-mlps).
     stop_grad_at: str = "output"
     predictor: str = "mlp"
     symmetric: bool = True
@@ -94,6 +95,23 @@ class MonitorConfig:
     knn_t: float = 0.1
     system_every_s: float = 5.0
     flush_every_s: float = 1.0
+    probe: bool = True  # the online linear probe on detached backbone features (linear_top1 in eval events)
+
+
+@dataclass
+class LinearEvalConfig:
+    """A linear-evaluation run (`eval linear`): the frozen source run and the classifier's protocol."""
+
+    source_run: str = ""  # set: this run trains a linear classifier on the frozen features of that run
+    source_dir: str = ""  # the source run's folder (absolute)
+    checkpoint: str = ""  # the checkpoint it froze, a link or copy inside this run's folder (absolute)
+    protocol: str = ""  # imagenet | cifar | digits: whose recipe the values below follow
+    optimizer: str = "sgd"  # sgd | lars
+    epochs: int = 100
+    batch_size: int = 256
+    lr: float = 30.0  # the classifier's lr (already scaled by batch/256 where the recipe scales it)
+    momentum: float = 0.9
+    weight_decay: float = 0.0
 
 
 @dataclass
@@ -103,12 +121,14 @@ class RunConfig:
     variant: str = "simsiam"
     scale: str = "cifar10"
     description: str = ""
+    group: str = ""  # replicas launched together by `launch --seeds N` share it
     method: MethodConfig = field(default_factory=MethodConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    linear_eval: LinearEvalConfig = field(default_factory=LinearEvalConfig)
 
 
 SECTIONS = {
@@ -118,8 +138,9 @@ SECTIONS = {
     "optim": OptimConfig,
     "train": TrainConfig,
     "monitor": MonitorConfig,
+    "linear_eval": LinearEvalConfig,
 }
-TOP_LEVEL_KEYS = ("variant", "scale", "description")
+TOP_LEVEL_KEYS = ("variant", "scale", "description", "group")
 
 # Allowed values per dotted key: a tuple of choices, or (minimum, maximum, min_inclusive).
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -131,6 +152,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "data.name": DATASETS,
     "train.device": DEVICES,
     "optim.name": OPTIMIZERS,
+    "linear_eval.optimizer": ("sgd", "lars"),
 }
 POSITIVE = {
     "method.temperature",
@@ -151,12 +173,17 @@ POSITIVE = {
     "monitor.knn_t",
     "monitor.system_every_s",
     "monitor.flush_every_s",
+    "linear_eval.epochs",
+    "linear_eval.batch_size",
+    "linear_eval.lr",
 }
 NON_NEGATIVE = {
     "method.vicreg_lambda",
     "method.vicreg_mu",
     "method.vicreg_nu",
     "method.bt_lambda",
+    "linear_eval.weight_decay",
+    "linear_eval.momentum",
     "optim.weight_decay",
     "optim.momentum",
     "optim.warmup_epochs",

@@ -88,6 +88,11 @@ def launch_runs(
         for c in configs
     ]
     labels = [name if name and len(configs) == 1 else (f"{name}-{cfg.variant}" if name else None) for cfg in configs]
+    labels = [  # a replica of `launch --seeds` is named after its seed
+        f"{label or cfg.variant}-s{cfg.train.seed}" if getattr(cfg, "group", "") and not (name and len(configs) == 1)
+        else label
+        for cfg, label in zip(configs, labels, strict=True)
+    ]
     for cfg, label in zip(configs, labels, strict=True):  # every name checked before anything is created
         check_name(label or str(getattr(cfg, "variant", None) or "run"))
     path = _root(root)

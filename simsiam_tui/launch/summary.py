@@ -10,7 +10,6 @@ from simsiam_tui.store import (
     RunHistory,
     RunPaths,
     judge,
-    num_classes_for,
     read_config_dict,
     read_history,
     read_status,
@@ -36,8 +35,9 @@ def run_summary(paths: RunPaths, history: RunHistory | None = None, refresh: boo
     losses = _finite(train.column("loss"))
     z_std, z_ref = _last(history, "train", "z_std"), _last(history, "train", "z_std_ref")
     knn = _finite(history.series["eval"].column("knn_top1"))
-    data = cfg.get("data") or {}
-    verdict = judge(history, num_classes_for(data.get("name")))
+    linear = _finite(history.series["eval"].column("linear_top1"))
+    source = (cfg.get("linear_eval") or {}).get("source_run") or None
+    verdict = judge(history)
     epochs_done = max((history.last[k].get("epoch", 0.0) for k in history.last), default=0.0)
     return {
         "id": paths.run_id,
@@ -57,6 +57,11 @@ def run_summary(paths: RunPaths, history: RunHistory | None = None, refresh: boo
         "effective_rank": _last(history, "collapse", "effective_rank"),
         "knn_top1_last": knn[-1] if knn else None,
         "knn_top1_best": max(knn) if knn else None,
+        "linear_top1_last": linear[-1] if linear else None,  # the online probe, or a linear-eval run's classifier
+        "kind": "linear-eval" if source else "pretrain",
+        "source_run": source,
+        "group": cfg.get("group") or None,
+        "seed": (cfg.get("train") or {}).get("seed"),
         "img_per_s": _last(history, "train", "img_per_s"),
         "verdict": verdict.label,
         "verdict_reason": verdict.reason,

@@ -17,7 +17,7 @@ from simsiam_tui.store.status import (
     update_status,
     write_status,
 )
-from simsiam_tui.store.verdict import Verdict, judge, num_classes_for
+from simsiam_tui.store.verdict import Verdict, judge, num_classes_of
 
 __all__ = [
     "LIVE_STATES",
@@ -41,7 +41,7 @@ __all__ = [
     "list_runs",
     "merge_status",
     "new_run_id",
-    "num_classes_for",
+    "num_classes_of",
     "read_config_dict",
     "read_events",
     "read_history",

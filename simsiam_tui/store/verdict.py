@@ -10,7 +10,7 @@ from simsiam_tui.store.reader import RunHistory
 # The thresholds, in one place (README: "The collapse verdict").
 WINDOW = 5  # judge the median of the last WINDOW points, never one noisy point
 COLLAPSED_Z_STD_RATIO = 0.1  # z_std/ref under this: every output is the same
-COLLAPSED_KNN_MARGIN = 0.05  # kNN top-1 within 5 points of chance
+COLLAPSED_KNN_MARGIN = 0.05  # linear probe top-1 (kNN where there is no probe) within 5 points of chance
 # Effective rank under this: every output lies on (about) one line. The output BN without affine keeps
 # each dimension's variance, so z_std cannot show this complete collapse; on digits, no-stop-grad and
 # no-predictor end at rank 1.1-1.2 with z_std/ref 0.25, against 32 for simsiam.
@@ -34,35 +34,41 @@ def _recent(values: list[float]) -> float | None:
     return statistics.median(finite[-WINDOW:]) if finite else None
 
 
-def judge(history: RunHistory, num_classes: int | None = 10) -> Verdict:
-    """Apply DESIGN.md's collapse rule to a run's history."""
+def num_classes_of(history: RunHistory) -> int | None:
+    """The class count the run's latest `start` event reports (the chance level's source), None if unknown."""
+    for start in reversed(history.starts):
+        n = start.get("num_classes")
+        if isinstance(n, int) and not isinstance(n, bool) and n > 0:
+            return n
+    return None
+
+
+def judge(history: RunHistory, num_classes: int | None = None) -> Verdict:
+    """Apply DESIGN.md's collapse rule to a run's history; chance = 1 / num_classes (default: the start event's)."""
     train = history.series["train"]
     ratios = [s / r for s, r in zip(train.column("z_std"), train.column("z_std_ref"), strict=True) if r and r == r]
     ratio = _recent(ratios)
-    knn = _recent(list(history.series["eval"].column("knn_top1")))
+    evals = history.series["eval"]
+    linear = _recent(list(evals.column("linear_top1")))
+    knn = _recent(list(evals.column("knn_top1")))
+    # the chance test reads the linear probe where the run has one: kNN separates weakly at small scales
+    accuracy, metric = (linear, "linear top-1") if linear is not None else (knn, "kNN")
     ranks = [v for v in history.series["collapse"].column("effective_rank") if v == v]
-    if ratio is None and knn is None and not ranks:
+    if ratio is None and accuracy is None and not ranks:
         return Verdict(UNKNOWN, "no metrics yet")
+    num_classes = num_classes or num_classes_of(history)
     chance = 1.0 / num_classes if num_classes else None
     if ratio is not None and ratio < COLLAPSED_Z_STD_RATIO:
         return Verdict(COLLAPSED, f"z_std/ref {ratio:.2f} < {COLLAPSED_Z_STD_RATIO}")
     rank_now = _recent(ranks)
     if rank_now is not None and rank_now < COLLAPSED_RANK:
         return Verdict(COLLAPSED, f"effective rank {rank_now:.1f} < {COLLAPSED_RANK:g}: outputs on one line")
-    if knn is not None and chance is not None and knn < chance + COLLAPSED_KNN_MARGIN:
-        return Verdict(COLLAPSED, f"kNN {knn:.3f} within {COLLAPSED_KNN_MARGIN:.2f} of chance {chance:.3f}")
+    if accuracy is not None and chance is not None and accuracy < chance + COLLAPSED_KNN_MARGIN:
+        return Verdict(COLLAPSED, f"{metric} {accuracy:.3f} within {COLLAPSED_KNN_MARGIN:.2f} of chance {chance:.3f}")
     if len(ranks) > 1:
         rank = _recent(ranks[1:])
         if rank is not None and rank < ranks[0] * COLLAPSING_RANK_FRACTION:
             return Verdict(COLLAPSING, f"effective rank {rank:.1f} < 1/4 of its first value {ranks[0]:.1f}")
     if ratio is not None and ratio < COLLAPSING_Z_STD_RATIO:
         return Verdict(COLLAPSING, f"z_std/ref {ratio:.2f} < {COLLAPSING_Z_STD_RATIO}")
-    return Verdict(HEALTHY, "z_std/ref, rank and kNN hold")
-
-
-NUM_CLASSES = {"digits": 10, "cifar10": 10, "cifar100": 100, "stl10": 10}
-
-
-def num_classes_for(data_name: str | None) -> int | None:
-    """Classes of a known data set (for kNN chance), None for an ImageFolder."""
-    return NUM_CLASSES.get(data_name or "")
+    return Verdict(HEALTHY, f"z_std/ref, rank and {metric} hold")

@@ -18,8 +18,9 @@ def rule_lines() -> list[tuple[str, str]]:
         (
             v.COLLAPSED,
             f"z_std/ref under {v.COLLAPSED_Z_STD_RATIO:g} (every output the same), effective rank of z under "
-            f"{v.COLLAPSED_RANK:g} (every output on one line, which the output BN hides from z_std), or kNN top-1 "
-            f"within {v.COLLAPSED_KNN_MARGIN:g} ({margin_points} points) of chance, 1/num_classes",
+            f"{v.COLLAPSED_RANK:g} (every output on one line, which the output BN hides from z_std), or the online "
+            f"linear probe's top-1 (kNN top-1 for a run without the probe) within {v.COLLAPSED_KNN_MARGIN:g} "
+            f"({margin_points} points) of chance, 1/num_classes from the run's own start event",
         ),
         (
             v.COLLAPSING,

@@ -23,6 +23,7 @@ from simsiam_tui.train.hooks import Hooks, hooks_from_env
 from simsiam_tui.train.knn import KNN_BATCH, extract_features, inference_encoder, knn_top1, ordered_shard
 from simsiam_tui.train.methods import build_method
 from simsiam_tui.train.monitors import effective_rank, std_quantiles, z_std, z_std_ref
+from simsiam_tui.train.online_linear import OnlineLinear, train_labels
 from simsiam_tui.train.optim import CosineSchedule, build_optimizer
 from simsiam_tui.train.runtime import SafeEvents, seed_everything, select_device
 
@@ -100,6 +101,12 @@ class Trainer:
             compile=cfg.train.compile,  # the augmentation's ops fused too
         )
         self.augment = DeviceAugment(spec, self.aug_gen)
+        # the online linear probe: built after everything that draws from the global RNG, and draws nothing itself
+        self.probe: OnlineLinear | None = None
+        if cfg.monitor.probe:
+            feat_dim = int(method.backbone.out_dim)  # type: ignore[arg-type]
+            self.probe = OnlineLinear(method.backbone, feat_dim, self.num_classes, self.device)
+            self.labels = train_labels(self.train_src)
         self.step = 0
         self.resumed_from: int | None = None
         self.extras: dict[str, Any] = {}  # the method's scalars of the latest step (tensors allowed), logged as is
@@ -129,6 +136,7 @@ class Trainer:
             "steps_per_epoch": self.steps_per_epoch,
             "schedule": {"total_steps": self.schedule.total_steps, "warmup_steps": self.schedule.warmup_steps},
             "rng": rng_state({"augment": self.aug_gen}),
+            **({"probe": self.probe.state_dict()} if self.probe is not None else {}),
         }
 
     def save(self, reason: str) -> None:
@@ -159,6 +167,8 @@ class Trainer:
             self.method.load_state_dict(ckpt["model"])
             self.optimizer.load_state_dict(ckpt["optimizer"])
             set_rng_state(ckpt["rng"], {"augment": self.aug_gen})
+            if self.probe is not None and "probe" in ckpt:  # a checkpoint from before the probe: it starts afresh
+                self.probe.load_state_dict(ckpt["probe"])
         except (RuntimeError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise CheckpointError(
@@ -198,9 +208,10 @@ class Trainer:
             queries, query_y, bank[labeled], bank_y[labeled], self.num_classes, self.cfg.monitor.knn_k,
             self.cfg.monitor.knn_t,
         )
+        linear = {"linear_top1": self.probe.top1(queries, query_y)} if self.probe is not None else {}
         self.events.emit(
             "eval", step=self.step, epoch=self.epoch_float, knn_top1=acc, knn_k=self.cfg.monitor.knn_k,
-            seconds=round(time.perf_counter() - t0, 4),
+            **linear, seconds=round(time.perf_counter() - t0, 4),
         )
 
     def _log_train(self, loss: float, lr: float, z: torch.Tensor, images: int, wall: float, wait: float) -> None:
@@ -263,7 +274,7 @@ class Trainer:
             batches = iter(self.train_src.epoch_batches(epoch, cfg.train.seed, self.batch, start, self.rank, self.world))
             indices = (
                 iter(self.train_src.epoch_indices(epoch, cfg.train.seed, self.batch, start, self.rank, self.world))
-                if self.method.uses_index else None
+                if self.method.uses_index or self.probe is not None else None
             )
             while True:
                 t0 = time.perf_counter()
@@ -272,7 +283,8 @@ class Trainer:
                     break
                 win_wait += time.perf_counter() - t0
                 self.hooks.before_step(self, self.step + 1)
-                index = next(indices).to(self.device) if indices is not None else None
+                idx = next(indices) if indices is not None else None
+                index = idx.to(self.device) if idx is not None and self.method.uses_index else None
                 loss, z, lr = self.train_step(images, index)
                 # one sync per step; keeps last.pt the last good state. Under DDP one all-reduce makes every
                 # rank take the same branch (a NaN on any rank, a stop signal that reached any rank).
@@ -283,6 +295,8 @@ class Trainer:
                     value = float(dist.all_reduce_mean(loss.detach()))
                     return Outcome("diverged", f"loss is {value} at step {self.step + 1}")
                 self.optimize(loss)
+                if self.probe is not None and idx is not None:  # after the encoder's step, from detached features
+                    self.probe.step(self.labels[idx.to(self.labels.device)])
                 win_images += images.shape[0] * self.world
                 if self.log_monitors(loss, lr, z, win_images, time.perf_counter() - win_t, win_wait):
                     win_t, win_wait, win_images = time.perf_counter(), 0.0, 0

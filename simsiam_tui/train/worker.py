@@ -79,6 +79,7 @@ def run_worker(run_dir: Path | str) -> int:
     """
     from simsiam_tui.store import EventWriter, RunPaths
     from simsiam_tui.train import dist
+    from simsiam_tui.train.linear_eval import LinearEval
     from simsiam_tui.train.loop import Outcome, StopFlag, Trainer, build_trainer
     from simsiam_tui.train.progress import LoggedEvents, ProgressLog
     from simsiam_tui.train.runtime import Heartbeat, StatusFile
@@ -107,12 +108,16 @@ def run_worker(run_dir: Path | str) -> int:
     events = LoggedEvents(writer, ProgressLog(cfg.train.epochs, cfg.monitor.knn_every))  # + a line per epoch
     stop = StopFlag()
     previous = _install_signals(stop)
-    trainer: Trainer | None = None
+    trainer: Trainer | LinearEval | None = None
     heartbeat: Heartbeat | None = None
     outcome: Outcome
     try:
         paths.checkpoints.mkdir(exist_ok=True)  # never parents: a removed run is not recreated
-        trainer = build_trainer(cfg, paths.checkpoint, events, stop)
+        # `eval linear` runs train a classifier on another run's frozen features
+        if cfg.linear_eval.source_run:
+            trainer = LinearEval(cfg, paths.checkpoint, events, stop)
+        else:
+            trainer = build_trainer(cfg, paths.checkpoint, events, stop)
         if trainer.world > 1:  # torchrun starts each rank in its own session: record them all for `stop --force`
             status.update(rank_pids=dist.all_pids(), agent_pid=os.getppid(), world_size=trainer.world)
         trainer.maybe_resume()
@@ -129,7 +134,9 @@ def run_worker(run_dir: Path | str) -> int:
             world_size=trainer.world, rank=trainer.rank, versions=_versions(), config_digest=config_digest(cfg),
             resumed_from_step=resumed, steps_per_epoch=trainer.steps_per_epoch, total_steps=trainer.total_steps,
             train_images=len(trainer.train_src), variant=cfg.variant, scale=cfg.scale,
-            threads=torch.get_num_threads(), resume_note=trainer.resume_note,
+            threads=torch.get_num_threads(), num_classes=trainer.num_classes, seed=cfg.train.seed, group=cfg.group,
+            resume_note=trainer.resume_note,
+            **({"source_run": cfg.linear_eval.source_run} if cfg.linear_eval.source_run else {}),
         )
         events.flush()
         status.update(state="running", heartbeat=time.time(), message=trainer.resume_note or "")

@@ -19,7 +19,7 @@ from simsiam_tui.store import (
     Verdict,
     judge,
     list_runs,
-    num_classes_for,
+    num_classes_of,
     read_config_dict,
     read_status,
 )
@@ -384,7 +384,7 @@ class RunModel:
                 state = want
             else:  # status.json moved on (or never will): it speaks again
                 self.expected = None
-        verdict = judge(_view(history), num_classes_for((cfg.get("data") or {}).get("name")))
+        verdict = judge(_view(history), num_classes_of(history))
         gpus = status.get("gpus")
         if isinstance(gpus, (list, tuple)):
             gpus = ",".join(str(g) for g in gpus)

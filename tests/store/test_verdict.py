@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from simsiam_tui.store import RunHistory, judge
+from simsiam_tui.store import RunHistory, judge, num_classes_of
 
 
-def _history(ratio: float, knn: float | None, ranks: list[float]) -> RunHistory:
+def _history(
+    ratio: float, knn: float | None, ranks: list[float], linear: float | None = None, num_classes: int | None = 10
+) -> RunHistory:
     history = RunHistory()
     ref = 1 / 512**0.5
-    events = [{"kind": "train", "step": s, "epoch": s, "z_std": ratio * ref, "z_std_ref": ref} for s in range(10)]
+    events: list[dict] = [{"kind": "start", "step": 0, "epoch": 0.0, "resumed_from_step": None}]
+    if num_classes is not None:
+        events[0]["num_classes"] = num_classes
+    events += [{"kind": "train", "step": s, "epoch": s, "z_std": ratio * ref, "z_std_ref": ref} for s in range(10)]
     events += [{"kind": "collapse", "step": s, "epoch": s, "effective_rank": r} for s, r in enumerate(ranks)]
     if knn is not None:
         events += [{"kind": "eval", "step": s, "epoch": s, "knn_top1": knn} for s in range(6)]
+    if linear is not None:  # the online probe reports in the same eval events
+        for e in events:
+            if e["kind"] == "eval":
+                e["linear_top1"] = linear
     history.apply(events)
     return history
 
@@ -31,3 +40,28 @@ def test_one_noisy_point_does_not_flip_the_verdict():
     ref = 1 / 512**0.5
     history.apply([{"kind": "train", "step": 11, "epoch": 11, "z_std": 0.01 * ref, "z_std_ref": ref}])
     assert judge(history).label == "healthy"
+
+
+def test_chance_is_judged_on_the_linear_probe_where_there_is_one():
+    # kNN 0.55 looks healthy, but the linear probe sits at chance (0.1 + 0.03): collapsed, on the probe's word
+    verdict = judge(_history(0.9, 0.55, [30, 28], linear=0.13))
+    assert verdict.label == "collapsed" and "linear top-1 0.130" in verdict.reason
+    # kNN near chance no longer decides when the probe reads well above it
+    assert judge(_history(0.9, 0.12, [30, 28], linear=0.6)).label == "healthy"
+    # the boundary: within 5 points of chance, not beyond
+    assert judge(_history(0.9, 0.9, [30, 28], linear=0.149)).label == "collapsed"
+    assert judge(_history(0.9, 0.9, [30, 28], linear=0.151)).label == "healthy"
+
+
+def test_chance_comes_from_the_start_event():
+    # an ImageFolder run with 100 classes: chance 0.01, so 0.08 is not at chance; with 10 classes it would be
+    assert judge(_history(0.9, 0.5, [30, 28], linear=0.08, num_classes=100)).label == "healthy"
+    assert judge(_history(0.9, 0.5, [30, 28], linear=0.08, num_classes=10)).label == "collapsed"
+    # a 2-class folder: chance 0.5
+    assert judge(_history(0.9, 0.9, [30, 28], linear=0.53, num_classes=2)).label == "collapsed"
+    # no start event with num_classes (an old run): no chance test at all, never a guess from a table
+    assert judge(_history(0.9, 0.12, [30, 28], linear=0.11, num_classes=None)).label == "healthy"
+    # a resume that reports a class count later wins
+    history = _history(0.9, 0.5, [30, 28], linear=0.08, num_classes=100)
+    history.apply([{"kind": "start", "step": 9, "epoch": 9.0, "resumed_from_step": 9, "num_classes": 10}])
+    assert num_classes_of(history) == 10

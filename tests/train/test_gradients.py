@@ -118,3 +118,45 @@ def test_param_groups_split_predictor_for_fix_pred_lr() -> None:
     assert groups["predictor"]["fix_lr"] and not groups["encoder"]["fix_lr"]
     n = sum(len(g["params"]) for g in groups.values())
     assert n == len(list(m.parameters()))
+
+
+def test_sg_after_encoder_two_mlps_stops_after_the_projector() -> None:
+    """The second reading: P1 f(x1) vs P2 sg(f(x2)), f = backbone + projector; the stop sits after f."""
+    x1, x2 = _views()
+    m = _method(stop_grad_at="projector")
+    assert m.target_mlp is not None
+    m(x1, x2).loss.backward()
+    for part in (m.backbone, m.projector, m.predictor, m.target_mlp):  # P1 and P2 both learn, and f
+        assert all(p.grad is not None for p in part.parameters())
+        assert any(p.grad.abs().sum() > 0 for p in part.parameters())  # type: ignore[union-attr]
+    g_full = {n: p.grad.clone() for n, p in m.named_parameters() if p.grad is not None}
+    # f's gradient (backbone AND projector) is the online branch's alone: targets as constants change nothing
+    m.zero_grad(set_to_none=True)
+    z1, z2 = m.projector(m.backbone(x1)), m.projector(m.backbone(x2))
+    t1, t2 = m.target_mlp(z1.detach()).detach(), m.target_mlp(z2.detach()).detach()
+    (0.5 * m.similarity(m.predictor(z1), t2) + 0.5 * m.similarity(m.predictor(z2), t1)).backward()
+    for n, p in [*m.backbone.named_parameters("backbone"), *m.projector.named_parameters("projector")]:
+        assert torch.allclose(g_full[n], p.grad, atol=1e-6), n
+    # and P2's gradient comes through its own output only: the target branch from sg(f(x)) on
+    m.zero_grad(set_to_none=True)
+    z1, z2 = (z.detach() for z in (z1, z2))
+    p1, p2 = m.predictor(z1).detach(), m.predictor(z2).detach()
+    (0.5 * m.similarity(p1, m.target_mlp(z2)) + 0.5 * m.similarity(p2, m.target_mlp(z1))).backward()
+    for n, p in m.target_mlp.named_parameters("target_mlp"):
+        assert torch.allclose(g_full[n], p.grad, atol=1e-6), n
+    # unlike sg-encoder-mlp, the projector is shared by both branches' inputs, and P2 is predictor-shaped
+    assert isinstance(m.target_mlp[-1], nn.Linear) and m.target_mlp[0].out_features == 4
+    groups = {g["name"]: g for g in m.param_groups()}
+    assert {id(p) for p in m.target_mlp.parameters()} <= {id(p) for p in groups["predictor"]["params"]}
+
+
+def test_the_two_readings_differ_where_the_stop_is() -> None:
+    """sg-encoder-mlp stops at the backbone: its projector gets no gradient from the target branch either."""
+    x1, x2 = _views()
+    enc, proj = _method(stop_grad_at="encoder"), _method(stop_grad_at="projector")
+    assert enc.target_mlp is not None and proj.target_mlp is not None
+    # sg-encoder-mlp's target MLP reads the backbone (C features), the new reading's P2 reads z (d = 16)
+    assert enc.target_mlp[0].in_features == int(enc.backbone.out_dim)  # type: ignore[arg-type]
+    assert proj.target_mlp[0].in_features == 16
+    out = proj(x1, x2)
+    assert out.loss.requires_grad and out.z.shape == (8, 16)

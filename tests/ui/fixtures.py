@@ -84,6 +84,7 @@ def write_run(
                 "steps_per_epoch": STEPS_PER_EPOCH,
                 "total_steps": total,
                 "variant": variant,
+                "num_classes": 10,  # the verdict's chance level
             },
             now=t0,
         )

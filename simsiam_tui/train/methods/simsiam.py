@@ -31,7 +31,9 @@ class SimSiam(Method):
     """f = projector(backbone(x)), h = predictor; L = D(p1, sg z2)/2 + D(p2, sg z1)/2.
 
     Switches: `stop_grad` (sg on targets), `stop_grad_at` ("output": sg(z), the paper;
-    "encoder": the target branch is sg(backbone(x)) through a trainable MLP of its own),
+    "encoder": the target branch is sg(backbone(x)) through a trainable MLP of its own;
+    "projector": the target is P2(sg(f(x))), f = backbone + projector, P2 a trainable MLP shaped
+    like the predictor P1, so P1 f(x1) is matched to P2 sg(f(x2))),
     `predictor` (mlp | none | fixed-random), `symmetric`, `similarity` (cosine | cross-entropy).
     """
 
@@ -50,7 +52,7 @@ class SimSiam(Method):
         super().__init__()
         if predictor not in ("mlp", "none", "fixed-random"):
             raise ValueError(f"unknown predictor {predictor!r}")
-        if stop_grad_at not in ("output", "encoder"):
+        if stop_grad_at not in ("output", "encoder", "projector"):
             raise ValueError(f"unknown stop_grad_at {stop_grad_at!r}")
         self.backbone = backbone
         feat_dim = feature_dim(backbone)
@@ -62,10 +64,13 @@ class SimSiam(Method):
             self.predictor = prediction_mlp(dim, pred_dim)
             if predictor == "fixed-random":
                 freeze(self.predictor)
-        # sg-encoder-mlp: the target branch's own trainable MLP after sg(backbone(x)).
-        self.target_mlp: nn.Module | None = (
-            projection_mlp(feat_dim, dim, proj_layers) if stop_grad_at == "encoder" else None
-        )
+        # the target branch's own trainable MLP: after sg(backbone(x)) (sg-encoder-mlp, projector-shaped)
+        # or after sg(f(x)) (sg-after-encoder-two-mlps, P2 shaped like the predictor P1)
+        self.target_mlp: nn.Module | None = None
+        if stop_grad_at == "encoder":
+            self.target_mlp = projection_mlp(feat_dim, dim, proj_layers)
+        elif stop_grad_at == "projector":
+            self.target_mlp = prediction_mlp(dim, pred_dim)
         self.out_dim = dim
         self.stop_grad = stop_grad
         self.stop_grad_at = stop_grad_at
@@ -80,7 +85,11 @@ class SimSiam(Method):
         h1, h2 = self.backbone(x1), self.backbone(x2)  # N x C
         z1, z2 = self.projector(h1), self.projector(h2)  # N x d
         p1 = self.predictor(z1)  # N x d
-        if self.target_mlp is not None:  # sg-encoder-mlp: targets from sg(h) through their own MLP
+        if self.stop_grad_at == "projector":  # P2 sg(f(x)): the stop after the whole encoder
+            assert self.target_mlp is not None
+            t2 = self.target_mlp(self._sg(z2))  # N x d
+            t1 = self.target_mlp(self._sg(z1)) if self.symmetric else None
+        elif self.target_mlp is not None:  # sg-encoder-mlp: targets from sg(h) through their own MLP
             t2 = self.target_mlp(self._sg(h2))  # N x d
             t1 = self.target_mlp(self._sg(h1)) if self.symmetric else None
         else:  # the paper: targets are sg(z)
@@ -95,10 +104,13 @@ class SimSiam(Method):
 
     def param_groups(self) -> list[dict[str, Any]]:
         """Encoder (+ target MLP) in one group, the trainable predictor in a `fix_lr` group."""
-        pred_ids = {id(p) for p in self.predictor.parameters()}
+        heads = [self.predictor]
+        if self.stop_grad_at == "projector" and self.target_mlp is not None:
+            heads.append(self.target_mlp)  # P2 mirrors the predictor P1: the same fixed lr
+        pred_ids = {id(p) for h in heads for p in h.parameters()}
         rest = [p for p in self.parameters() if p.requires_grad and id(p) not in pred_ids]
         groups: list[dict[str, Any]] = [{"name": "encoder", "params": rest, "fix_lr": False}]
-        pred = [p for p in self.predictor.parameters() if p.requires_grad]
+        pred = [p for h in heads for p in h.parameters() if p.requires_grad]
         if pred:
             groups.append({"name": "predictor", "params": pred, "fix_lr": True})
         return groups

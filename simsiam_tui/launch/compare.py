@@ -1,0 +1,94 @@
+"""`runs compare`: linear-eval results beside their source runs, and mean ± std per variant over seeds."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from typing import Any
+
+# (summary key, column title, scale for display, format): what `--by variant` aggregates
+METRICS = (
+    ("knn_top1_last", "kNN top-1 %", 100.0, ".1f"),
+    ("linear_top1_last", "linear top-1 % (online probe)", 100.0, ".1f"),
+    ("linear_eval_top1", "linear eval %", 100.0, ".1f"),
+    ("loss_last", "final loss", 1.0, ".3f"),
+    ("z_std_ratio", "z_std/ref", 1.0, ".2f"),
+    ("effective_rank", "eff. rank", 1.0, ".1f"),
+)
+VERDICT_ORDER = ("collapsed", "collapsing", "healthy", "unknown")
+
+
+def attach_linear_evals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each pre-training row the top-1 of its latest linear-eval run (`linear_eval_top1`, `linear_eval_run`)."""
+    by_source: dict[str, dict[str, Any]] = {}
+    for row in rows:  # rows come oldest first: the latest eval of a source wins
+        if row.get("kind") == "linear-eval" and row.get("source_run") and row.get("linear_top1_last") is not None:
+            by_source[row["source_run"]] = row
+    for row in rows:
+        ev = by_source.get(row["id"]) if row.get("kind") != "linear-eval" else None
+        row["linear_eval_top1"] = ev["linear_top1_last"] if ev else None
+        row["linear_eval_run"] = ev["id"] if ev else None
+    return rows
+
+
+def mean_std(values: list[float]) -> tuple[float, float] | None:
+    """Mean and sample standard deviation (0 for one value); None for no values."""
+    if not values:
+        return None
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def by_variant(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One dict per (variant, scale) of pre-training runs: n, {metric: (mean, std, count)}, verdict counts."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.get("kind") == "linear-eval":
+            continue
+        groups.setdefault((str(row.get("variant")), str(row.get("scale"))), []).append(row)
+    out = []
+    for (variant, scale), members in groups.items():
+        stats: dict[str, tuple[float, float, int] | None] = {}
+        for key, *_ in METRICS:
+            values = [float(r[key]) for r in members if r.get(key) is not None]
+            ms = mean_std(values)
+            stats[key] = (ms[0], ms[1], len(values)) if ms else None
+        verdicts = Counter(str(r.get("verdict")) for r in members)
+        out.append(
+            {
+                "variant": variant,
+                "scale": scale,
+                "n": len(members),
+                "seeds": sorted(r["seed"] for r in members if isinstance(r.get("seed"), int)),
+                "runs": [r["id"] for r in members],
+                "stats": stats,
+                "verdicts": {v: verdicts[v] for v in VERDICT_ORDER if verdicts[v]},
+            }
+        )
+    return out
+
+
+def fmt_stat(stat: tuple[float, float, int] | None, scale: float, spec: str, n: int) -> str:
+    """`mean ± std`, with `(k of n)` when only some runs report the metric; `-` when none do."""
+    if stat is None:
+        return "-"
+    mean, std, count = stat
+    text = f"{format(mean * scale, spec)} ± {format(std * scale, spec)}"
+    return text if count == n else f"{text} ({count} of {n})"
+
+
+def fmt_verdicts(counts: dict[str, int], n: int) -> str:
+    """`collapsed 3/3`, or `healthy 2/3, collapsing 1/3`."""
+    return ", ".join(f"{label} {k}/{n}" for label, k in counts.items()) or "-"
+
+
+def markdown(groups: list[dict[str, Any]], paper: dict[str, str]) -> str:
+    """The per-variant table as GitHub Markdown, with the paper's figure for each variant beside ours."""
+    shown = [m for m in METRICS if any(g["stats"][m[0]] is not None for g in groups)]
+    head = ["variant", "n", *(m[1] for m in shown), "verdicts", "paper"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["--:"] * (1 + len(shown)) + ["---", "---"]) + "|"]
+    for g in groups:
+        cells = [f"`{g['variant']}`", str(g["n"])]
+        cells += [fmt_stat(g["stats"][key], scale, spec, g["n"]) for key, _, scale, spec in shown]
+        cells += [fmt_verdicts(g["verdicts"], g["n"]), paper.get(g["variant"], "").replace("|", "/") or "-"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
