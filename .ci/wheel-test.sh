@@ -7,7 +7,16 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 -m pip wheel -q --no-deps -w "$work/dist" "$repo"
 python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install -q "$work"/dist/simsiam_tui-*.whl
+if python3 -c "import torch, torchvision" 2>/dev/null; then
+    # Under .ci/run: the dependencies come from CI's venv through a .pth file (torch is gigabytes and was
+    # just installed there); the package itself comes only from the wheel, which sits first on sys.path.
+    deps=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    site=$("$work/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    echo "$deps" >"$site/zz_ci_dependencies.pth"
+    "$work/venv/bin/pip" install -q --no-deps "$work"/dist/simsiam_tui-*.whl
+else
+    "$work/venv/bin/pip" install -q "$work"/dist/simsiam_tui-*.whl
+fi
 cd "$work"  # no checkout on the path: only the installed copy can answer
 unset PYTHONPATH
 out=$("$work/venv/bin/simsiam-tui" presets ls --json)
@@ -16,7 +25,7 @@ for name in simsiam no-stop-grad byol; do
 done
 "$work/venv/bin/python" - <<'PY'
 import simsiam_tui.config.presets as p, sys
-assert "site-packages" in str(p.SHIPPED_DIR), p.SHIPPED_DIR  # the wheel's copy, not a checkout's
+assert str(p.SHIPPED_DIR).startswith(sys.prefix), p.SHIPPED_DIR  # the wheel's own copy in this venv
 print("presets from", p.SHIPPED_DIR)
 PY
 "$work/venv/bin/simsiam-tui" train --preset simsiam --scale digits --runs "$work/runs" \
