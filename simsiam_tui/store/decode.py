@@ -19,7 +19,7 @@ from typing import Any, Union
 import msgspec
 from msgspec.structs import astuple
 
-from simsiam_tui.store.reader import SERIES_KINDS, EventTail, KindSeries, RunHistory, number, valid_event
+from simsiam_tui.store.reader import NOT_COLUMNS, SERIES_KINDS, EventTail, KindSeries, RunHistory, number, valid_event
 
 Num = Union[float, None, msgspec.UnsetType]  # noqa: UP007 (msgspec reads the annotation at runtime)
 UNSET = msgspec.UNSET
@@ -75,7 +75,6 @@ class CheckpointEvent(_Event, tag="checkpoint"):
 TypedEvent = Union[TrainEvent, CollapseEvent, EvalEvent, CheckpointEvent]  # noqa: UP007
 Event = Union[TypedEvent, dict[str, Any]]  # noqa: UP007
 _DECODER = msgspec.json.Decoder(TypedEvent)
-_SKIP = ("v", "kind", "std_quantiles", "path", "reason")  # not columns: tags and non-numbers
 
 
 def as_dict(event: Event) -> dict[str, Any]:
@@ -130,7 +129,7 @@ def _extend_structs(series: KindSeries, events: list[Any]) -> None:
     columns = series.columns
     fields = events[0].__struct_fields__
     transposed = zip(*map(astuple, events), strict=True)  # one tuple per field, in C
-    values = {f: col for f, col in zip(fields, transposed, strict=True) if f not in _SKIP}
+    values = {f: col for f, col in zip(fields, transposed, strict=True) if f not in NOT_COLUMNS}
     names = list(values)
     for name in names:
         if name not in columns and any(v is not UNSET for v in values[name]):
@@ -151,7 +150,7 @@ def _extend_dicts(series: KindSeries, events: list[dict[str, Any]]) -> None:
     """Append dict events of one kind column-wise, with the reader's rule for every value."""
     n = len(series)
     columns = series.columns
-    keys = set().union(*events) - {"v", "kind"} - set(columns)
+    keys = set().union(*events) - NOT_COLUMNS - set(columns)
     for key in keys:
         if any(_makes_column(e[key]) for e in events if key in e):
             columns[key] = array("d", [math.nan]) * n

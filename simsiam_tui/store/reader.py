@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 SERIES_KINDS = ("train", "collapse", "eval", "system")
+# Fields that are never a numeric column, even when null: tags and non-numbers (a null std_quantiles is no metric).
+NOT_COLUMNS = frozenset({"v", "kind", "std_quantiles", "path", "reason"})
 
 
 _MISSING = object()
@@ -131,7 +133,7 @@ class KindSeries:
     def append(self, event: dict[str, Any]) -> None:
         n = len(self)
         for key, value in event.items():
-            if key in ("v", "kind") or key in self.columns:
+            if key in NOT_COLUMNS or key in self.columns:
                 continue
             if isinstance(value, (int, float)) and not isinstance(value, bool) or value is None:
                 self.columns[key] = array("d", [math.nan]) * n

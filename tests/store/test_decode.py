@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from simsiam_tui.store import EventTail, RunHistory
@@ -100,6 +100,7 @@ _value = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow
         max_size=30,
     )
 )
+@example([{"kind": "collapse", "epoch": 0.0, "time": 0.0, "std_quantiles": None, "step": 0}])  # no column of it
 def test_any_events_match_the_reader(events: list[dict[str, object]]) -> None:
     data = _text(events)
     reference = RunHistory()
