@@ -254,8 +254,8 @@ def runs_logs(
                 break
             else:
                 time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt:  # Ctrl-C is how a user stops following; the run goes on
+        return
 
 
 def _actions_out(actions: list[Any], as_json: bool) -> None:
