@@ -12,8 +12,9 @@ if python3 -c "import torch, torchvision" 2>/dev/null; then
     # just installed there); the package itself comes only from the wheel, which sits first on sys.path.
     deps=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
     site=$("$work/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-    echo "$deps" >"$site/zz_ci_dependencies.pth"
+    # (the .pth comes after the install: pip would otherwise see CI's own copy of the package as installed)
     "$work/venv/bin/pip" install -q --no-deps "$work"/dist/simsiam_tui-*.whl
+    echo "$deps" >"$site/zz_ci_dependencies.pth"
 else
     "$work/venv/bin/pip" install -q "$work"/dist/simsiam_tui-*.whl
 fi
