@@ -6,8 +6,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -16,7 +15,6 @@ from simsiam_tui.errors import SimsiamError
 
 console = Console()
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-F = TypeVar("F", bound=Callable[..., Any])
 
 # Options that many commands share.
 RunsOption = typer.Option(None, "--runs", help="Runs root (default $SIMSIAM_TUI_RUNS or ./runs).")
@@ -35,11 +33,6 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print `error: message` on stderr and return the Exit to raise."""
     err_console.print(f"error: {message}", markup=False)
     return typer.Exit(code=code)
-
-
-def user_errors(func: F) -> F:
-    """No-op kept for commands written before the root handler; user errors are handled once in `cli.main`."""
-    return func
 
 
 def json_safe(value: Any) -> Any:

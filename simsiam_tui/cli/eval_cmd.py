@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from simsiam_tui.cli.common import JsonOption, RunsOption, print_json, user_errors
+from simsiam_tui.cli.common import JsonOption, RunsOption, print_json
 from simsiam_tui.store import resolve_run, runs_root
 
 app = typer.Typer(help="Evaluate a run's frozen features (linear evaluation).", no_args_is_help=True)
 
 
 @app.command("linear")
-@user_errors
 def eval_linear(
     run: str = typer.Argument(..., help="The run to evaluate (id, unique prefix or name)."),
     epochs: int | None = typer.Option(None, "--epochs", help="Classifier epochs (default: the protocol's)."),
