@@ -189,14 +189,17 @@ class Heartbeat(threading.Thread):
         self.events.emit("system", step=step, epoch=epoch, **self.snapshot(os.getpid()))
 
     def run(self) -> None:
+        # The first beat comes at once: a run shorter than one interval still records its GPU's use.
         said: set[str] = set()
-        while not self.stop_event.wait(self.interval):
+        while True:
             try:
                 self.beat()
             except OSError as exc:  # a full disk or a vanished file: say so once, keep beating
                 if str(exc) not in said:
                     said.add(str(exc))
                     print(f"heartbeat: {exc}", file=sys.stderr, flush=True)
+            if self.stop_event.wait(self.interval):
+                return
 
     def stop(self) -> None:
         """Stop beating and wait for the thread (before the terminal status is written)."""
