@@ -1,27 +1,12 @@
-"""Per-run summaries (last and best metrics, verdict) and flat export rows, from the run directory alone."""
+"""Per-run summaries (progress, last and best metrics, verdict) as dicts for the CLI, from the run directory alone."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from simsiam_tui.launch.state import current_state
-from simsiam_tui.store import (
-    RunHistory,
-    RunPaths,
-    judge,
-    read_config_dict,
-    read_history,
-    read_status,
-)
-
-
-def _finite(values: Any) -> list[float]:
-    return [v for v in values if not math.isnan(v)]
-
-
-def _last(history: RunHistory, kind: str, name: str) -> float | None:
-    return history.series[kind].last(name)
+from simsiam_tui.store import RunHistory, RunPaths, read_config_dict, read_history, read_status
+from simsiam_tui.store.summary import best_metrics, run_metrics
 
 
 def run_summary(paths: RunPaths, history: RunHistory | None = None, refresh: bool = True) -> dict[str, Any]:
@@ -31,14 +16,9 @@ def run_summary(paths: RunPaths, history: RunHistory | None = None, refresh: boo
     # never writes: show, compare and exports are reading commands
     state, message = current_state(paths) if refresh else (status.get("state", "unknown"), status.get("message"))
     history = read_history(paths.events) if history is None else history
-    train = history.series["train"]
-    losses = _finite(train.column("loss"))
-    z_std, z_ref = _last(history, "train", "z_std"), _last(history, "train", "z_std_ref")
-    knn = _finite(history.series["eval"].column("knn_top1"))
-    linear = _finite(history.series["eval"].column("linear_top1"))
+    metrics = run_metrics(history)  # the same numbers and verdict as the app's runs table
+    loss_best, knn_best = best_metrics(history)
     source = (cfg.get("linear_eval") or {}).get("source_run") or None
-    verdict = judge(history)
-    epochs_done = max((history.last[k].get("epoch", 0.0) for k in history.last), default=0.0)
     return {
         "id": paths.run_id,
         "name": status.get("name"),
@@ -46,25 +26,25 @@ def run_summary(paths: RunPaths, history: RunHistory | None = None, refresh: boo
         "scale": cfg.get("scale"),
         "state": state,
         "message": message or None,
-        "epoch": float(epochs_done),
+        "epoch": metrics.epoch or 0.0,
         "epochs": (cfg.get("train") or {}).get("epochs"),
-        "step": max((e.get("step", 0) for e in history.last.values()), default=0),
-        "loss_last": losses[-1] if losses else None,
-        "loss_best": min(losses) if losses else None,
-        "z_std": z_std,
-        "z_std_ref": z_ref,
-        "z_std_ratio": z_std / z_ref if z_std is not None and z_ref else None,
-        "effective_rank": _last(history, "collapse", "effective_rank"),
-        "knn_top1_last": knn[-1] if knn else None,
-        "knn_top1_best": max(knn) if knn else None,
-        "linear_top1_last": linear[-1] if linear else None,  # the online probe, or a linear-eval run's classifier
+        "step": metrics.step or 0,
+        "loss_last": metrics.loss,
+        "loss_best": loss_best,
+        "z_std": metrics.z_std,
+        "z_std_ref": metrics.z_std_ref,
+        "z_std_ratio": metrics.z_std_ratio,
+        "effective_rank": metrics.effective_rank,
+        "knn_top1_last": metrics.knn_top1,
+        "knn_top1_best": knn_best,
+        "linear_top1_last": metrics.linear_top1,  # the online probe, or a linear-eval run's classifier
         "kind": "linear-eval" if source else "pretrain",
         "source_run": source,
         "group": cfg.get("group") or None,
         "seed": (cfg.get("train") or {}).get("seed"),
-        "img_per_s": _last(history, "train", "img_per_s"),
-        "verdict": verdict.label,
-        "verdict_reason": verdict.reason,
+        "img_per_s": metrics.img_per_s,
+        "verdict": metrics.verdict.label,
+        "verdict_reason": metrics.verdict.reason,
         "host": status.get("host"),
         "pid": status.get("pid"),
         "gpus": status.get("gpus"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import socket
 import threading
 import time
@@ -17,12 +16,11 @@ from simsiam_tui.store import (
     RunHistory,
     RunPaths,
     Verdict,
-    judge,
     list_runs,
-    num_classes_of,
     read_config_dict,
     read_status,
 )
+from simsiam_tui.store.summary import run_metrics
 from simsiam_tui.ui.fastread import (
     PREVIEW_MIN_BYTES,
     bulk_apply,
@@ -34,7 +32,6 @@ from simsiam_tui.ui.fastread import (
 
 CHUNK_BYTES = 512 << 10  # one poll parses at most this much of a run in-process (the GIL: a few ms per chunk)
 THIN_ROWS = 2048  # rows per kind kept for a long run that is not on the charts
-VERDICT_HEAD, VERDICT_TAIL = 4, 64  # rows handed to the verdict: the first few and the last few
 LOCAL_HOST = socket.gethostname()
 
 
@@ -90,22 +87,6 @@ def _relaunched_after(status: dict[str, Any], end: dict[str, Any]) -> bool:
     marks = [status.get(k) for k in ("resumed", "launched", "queued_at")]
     stamps = [m for m in marks if isinstance(m, (int, float))]
     return isinstance(ended, (int, float)) and bool(stamps) and max(stamps) > ended
-
-
-def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
-
-
-def _view(history: RunHistory) -> RunHistory:
-    """A small copy of a history (first and last rows of each series) for the verdict: same rule, less work."""
-    view = RunHistory()
-    for kind, series in history.series.items():
-        n = len(series)
-        cut = max(VERDICT_HEAD, n - VERDICT_TAIL)
-        target = view.series[kind]
-        for name, column in series.columns.items():
-            target.columns[name] = column[:VERDICT_HEAD] + column[cut:]  # slices: copied in C
-    return view
 
 
 @dataclass
@@ -348,8 +329,7 @@ class RunModel:
     def _build_summary(self, history: RunHistory) -> RunSummary:
         cfg = self.config
         status = self.status or {}
-        train = history.series["train"]
-        z, ref = train.last("z_std"), train.last("z_std_ref")
+        metrics = run_metrics(history)  # the same numbers and verdict as `runs ls/show/compare`
         starts = history.starts
         first_start = starts[0] if starts else None
         last_start = starts[-1] if starts else {}
@@ -357,12 +337,7 @@ class RunModel:
         last_times += [e.get("time") for e in (history.end, *history.checkpoints[-1:]) if e]
         last_time = max((t for t in last_times if isinstance(t, (int, float))), default=None)
         epochs = (cfg.get("train") or {}).get("epochs")
-        epoch = _finite(train.last("epoch"))
-        for marker in (history.end, *history.checkpoints[-1:]):  # a finished run ends on its last epoch
-            value = marker.get("epoch") if marker else None
-            if isinstance(value, (int, float)) and (epoch is None or value > epoch):
-                epoch = float(value)
-        step = _finite(train.last("step"))
+        epoch = metrics.epoch
         total_steps = last_start.get("total_steps") if isinstance(last_start.get("total_steps"), (int, float)) else None
         problem = self.problem if self._gone else None
         state = str(status.get("state") or "")
@@ -384,7 +359,6 @@ class RunModel:
                 state = want
             else:  # status.json moved on (or never will): it speaks again
                 self.expected = None
-        verdict = judge(_view(history), num_classes_of(history))
         gpus = status.get("gpus")
         if isinstance(gpus, (list, tuple)):
             gpus = ",".join(str(g) for g in gpus)
@@ -403,19 +377,19 @@ class RunModel:
             problem=problem,
             epoch=epoch,
             epochs=epochs if isinstance(epochs, int) else None,
-            step=step,
+            step=metrics.step,
             total_steps=total_steps,
-            loss=_finite(train.last("loss")),
-            z_ratio=z / ref if z is not None and ref else None,
-            knn=_finite(history.series["eval"].last("knn_top1")),
-            img_per_s=_finite(train.last("img_per_s")),
+            loss=metrics.loss,
+            z_ratio=metrics.z_std_ratio,
+            knn=metrics.knn_top1,
+            img_per_s=metrics.img_per_s,
             gpus=str(gpus or ""),
             host=host,
             started=first_start.get("time") if first_start else None,
             last_time=last_time,
             ended=history.end is not None,
             eta_s=self._eta(history, epoch, epochs, state),
-            verdict=verdict,
+            verdict=metrics.verdict,
             loading=not self.caught_up,
         )
 
