@@ -77,22 +77,24 @@ def run_worker(run_dir: Path | str) -> int:
     A user error (bad run dir, missing data set) is recorded as `failed` and re-raised as
     UserFacingError so that the caller prints one line and exits 2.
     """
-    from simsiam_tui.store import EventWriter, RunPaths
+    from simsiam_tui.store import EventWriter, RunPaths, merge_status
+
+    paths = RunPaths(Path(run_dir))
+    main = int(os.environ.get("RANK", "0")) == 0
+    try:
+        cfg = _load_config(paths)
+    except UserFacingError as err:
+        if main and paths.status.exists():
+            merge_status(paths.status, {"state": "failed", "message": str(err), "exit_code": 2})
+        raise
+    # torch only now: a bad run folder or config is told without the seconds its import takes
     from simsiam_tui.train import dist
     from simsiam_tui.train.linear_eval import LinearEval
     from simsiam_tui.train.loop import Outcome, StopFlag, Trainer, build_trainer
     from simsiam_tui.train.progress import LoggedEvents, ProgressLog
     from simsiam_tui.train.runtime import Heartbeat, StatusFile
 
-    paths = RunPaths(Path(run_dir))
-    main = int(os.environ.get("RANK", "0")) == 0
     status = StatusFile(paths.status if main and paths.dir.is_dir() else None)
-    try:
-        cfg = _load_config(paths)
-    except UserFacingError as err:
-        if paths.status.exists():
-            status.update(state="failed", message=str(err), exit_code=2)
-        raise
     from simsiam_tui.config import config_digest
     from simsiam_tui.probe import process_create_time
 
