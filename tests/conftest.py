@@ -7,8 +7,8 @@ import gc
 import pytest
 
 # The session holds torch, matplotlib and hypothesis, and Textual's render caches keep tens of thousands of
-# strips alive: with the default thresholds every full collection walks all of it, about a third of the
-# `-m "not slow"` time. Freezing what collection imported, and collecting young objects less often, cut
+# strips alive: with the default thresholds every full collection walks all of it, about a quarter of the
+# UI tests' time. Freezing what collection imported, and collecting young objects less often, cut
 # that to a small fraction; cycles are still collected, only later (README: Development).
 GEN0_THRESHOLD = 50_000
 

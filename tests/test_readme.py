@@ -247,6 +247,7 @@ def test_read_only_commands(fresh, command, code, expect):
     assert not (fresh / "runs").exists()
 
 
+@pytest.mark.slow
 def test_cluster_block_without_a_cluster(fresh):
     """The cluster section as typed, with a local folder as the shared one and --dry-run where sbatch is needed."""
     shared = fresh / "shared" / "simsiam-runs"

@@ -92,6 +92,7 @@ def test_runs_plot_writes_a_png_of_the_stop_grad_pair(pair_root: Path) -> None:
     assert "3 panels" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "magic"), [("fig.svg", b"<?xml"), ("fig.pdf", b"%PDF-")])
 def test_runs_plot_svg_and_pdf(pair_root: Path, name: str, magic: bytes) -> None:
     result = cli("runs", "plot", "--out", name, "--x", "epoch", "--metrics", "loss,knn_top1", cwd=pair_root.parent)
@@ -137,6 +138,7 @@ def test_linear_probe_joins_the_accuracy_panel_dashed(pair_root: Path) -> None:
     assert [(s.label, s.x, s.y) for s in linear] == [("simsiam linear", [120.0, 240.0], [61.0, 74.0])]
 
 
+@pytest.mark.slow
 def test_readme_figure_commands(pair_root: Path) -> None:
     """The README's figure and TensorBoard commands, as typed, in a folder whose ./runs holds the stop-grad pair."""
     from tests.test_readme import sh_commands

@@ -49,6 +49,7 @@ def test_export_again_replaces_the_earlier_files(pair_root: Path) -> None:
     assert len(steps) == len(set(steps))  # no step twice
 
 
+@pytest.mark.slow
 def test_export_and_plot_never_import_torch(pair_root: Path, tmp_path: Path) -> None:
     """Both commands in one process: afterwards, neither torch nor tensorboardX is in sys.modules."""
     import subprocess

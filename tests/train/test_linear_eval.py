@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from simsiam_tui.train.linear_eval import LinearEval
 from simsiam_tui.train.loop import StopFlag
 from simsiam_tui.train.methods import build_method
 from simsiam_tui.train.runtime import SafeEvents
+from tests.helpers import wait_until
 
 from .conftest import tiny_config, worker_env
 
@@ -146,12 +146,10 @@ def test_eval_linear_cli_freezes_the_checkpoint_and_finishes(tmp_path: Path) -> 
     assert cfg["linear_eval"]["source_run"] == src.name and cfg["linear_eval"]["checkpoint"] == str(ev / FROZEN)
     assert cfg["linear_eval"]["batch_size"] == 128 and cfg["linear_eval"]["lr"] == 30.0  # --set over the protocol
     assert (ev / FROZEN).stat().st_ino == (src / "checkpoints" / "last.pt").stat().st_ino  # frozen: a hard link
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        status = json.loads((ev / "status.json").read_text())
-        if status.get("state") in ("finished", "failed"):
-            break
-        time.sleep(0.5)
+    status = wait_until(
+        lambda: (s := json.loads((ev / "status.json").read_text())).get("state") in ("finished", "failed") and s,
+        240, "the linear evaluation to end", poll=0.5,
+    )  # fmt: skip
     assert status["state"] == "finished", (ev / "worker.log").read_text()
     evals = [e for e in read_events(ev / "events.jsonl") if e["kind"] == "eval"]
     assert len(evals) == 20 and all(0.0 <= e["linear_top1"] <= 1.0 for e in evals)

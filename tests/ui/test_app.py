@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from textual.widgets import Button, Input, Static
 
 from simsiam_tui.config import ConfigError, parse_override
@@ -84,6 +85,7 @@ async def test_smoothing_and_x_axis(suite_root, backend):
         assert app.x_axis == "step"
 
 
+@pytest.mark.slow
 async def test_launch_dialog_rejects_bad_set_with_cli_message(suite_root, backend):
     app = make_app([suite_root], backend)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -115,6 +117,7 @@ async def test_launch_dialog_rejects_bad_set_with_cli_message(suite_root, backen
         assert kind == "launch" and [c.train.epochs for c in plan.configs] == [3, 3] and plan.gpus == []
 
 
+@pytest.mark.slow
 async def test_stop_asks_for_confirmation(suite_root, backend):
     app = make_app([suite_root], backend)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -132,6 +135,7 @@ async def test_stop_asks_for_confirmation(suite_root, backend):
         assert backend.calls == [("stop", [SIMSIAM])]
 
 
+@pytest.mark.slow
 async def test_delete_and_resume_confirm_then_act(suite_root, backend):
     app = make_app([suite_root], backend)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -150,6 +154,7 @@ async def test_delete_and_resume_confirm_then_act(suite_root, backend):
         assert not (suite_root / DONE).exists()
 
 
+@pytest.mark.slow
 async def test_export_selected_to_csv(suite_root, backend, tmp_path):
     app = make_app([suite_root], backend, export_dir=tmp_path / "out")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -163,6 +168,7 @@ async def test_export_selected_to_csv(suite_root, backend, tmp_path):
     assert {"loss", "z_std", "knn_top1", "effective_rank"} <= set(rows[0])
 
 
+@pytest.mark.slow
 async def test_help_and_palette_commands(suite_root, backend):
     app = make_app([suite_root], backend)
     async with app.run_test(size=(120, 40)) as pilot:

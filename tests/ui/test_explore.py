@@ -58,6 +58,7 @@ async def test_zoom_pan_reset_keep_every_chart_aligned(suite_root, backend):
         assert x_limits(app.charts_panel.charts()[0]) == (5.0, 400.0)
 
 
+@pytest.mark.slow
 async def test_mouse_wheel_zoom_on_one_chart_moves_them_all(suite_root, backend):
     app = make_app([suite_root], backend)
     async with app.run_test(size=(140, 44)) as pilot:
@@ -79,6 +80,7 @@ async def test_mouse_wheel_zoom_on_one_chart_moves_them_all(suite_root, backend)
         await wait_until(pilot, lambda: app.x_range is None)
 
 
+@pytest.mark.slow
 async def test_cursor_reads_every_runs_value_at_x(suite_root, backend):
     app = make_app([suite_root], backend)
     async with app.run_test(size=(140, 44)) as pilot:
@@ -114,6 +116,7 @@ async def test_log_y_on_a_focused_chart_is_remembered(suite_root, backend):
     assert {"metric": "rank", "log_y": True} in saved["charts"]
 
 
+@pytest.mark.slow
 async def test_chart_picker_puts_any_numeric_field_on_a_chart(suite_root, backend):
     app = make_app([suite_root], backend)
     async with app.run_test(size=(140, 44)) as pilot:
@@ -151,6 +154,7 @@ async def test_chart_picker_puts_any_numeric_field_on_a_chart(suite_root, backen
     assert notice is None and [s.metric for s in layout.charts] == keys and layout.charts[4].log_y
 
 
+@pytest.mark.slow
 async def test_layout_is_restored_at_the_next_start(suite_root, backend):
     save_layout(suite_root, Layout([ChartSlot("loss"), ChartSlot("eval/knn_top1", True)], "epoch", False))
     app = make_app([suite_root], backend)
@@ -213,6 +217,7 @@ async def test_replicas_of_a_group_draw_as_mean_and_band(tmp_path, backend):
         assert "mean ± std of 3" in str(app.charts_panel.legend.render())
 
 
+@pytest.mark.slow
 async def test_export_menu_writes_a_figure(suite_root, backend, tmp_path):
     from PIL import Image
 
@@ -237,6 +242,7 @@ def test_layout_file_round_trip_and_rejects(tmp_path: Path) -> None:
     assert save_layout(tmp_path / "missing", layout) is None and not (tmp_path / "missing").exists()
 
 
+@pytest.mark.slow
 async def test_hostile_field_names_are_shown_as_text(tmp_path, backend):
     """A field named like markup, with spaces or odd characters, charts without crashing the app."""
     from simsiam_tui.store import encode_event

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from simsiam_tui.store import RunPaths
 from tests.ui.conftest import loaded, make_app, wait_until
 from tests.ui.fixtures import stop_grad_suite, write_run
@@ -66,6 +68,7 @@ async def test_deleted_directory_and_config(tmp_path, backend):
         assert app.is_running
 
 
+@pytest.mark.slow
 async def test_small_terminal_keeps_panels_usable(suite_root, backend):
     app = make_app([suite_root], backend)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
 from simsiam_tui.store import RunPaths
 from tests.ui.conftest import loaded, make_app, wait_until
 from tests.ui.fixtures import append_train
 
+pytestmark = pytest.mark.real_timing  # these tests measure the app's own throttles
+
 SIMSIAM = "20260101-000000-simsiam-a1b2"
 
 
+@pytest.mark.slow
 async def test_live_rows_wait_for_typing_to_pause_and_then_show(suite_root, backend):
     app = make_app([suite_root], backend)
     paths = RunPaths(suite_root / SIMSIAM)

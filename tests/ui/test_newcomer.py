@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from textual.widgets import Button, Input, Static
 from textual.widgets._toast import Toast
@@ -31,6 +32,7 @@ def _text(widgets) -> str:
     return " ".join(console.export_text().split())
 
 
+@pytest.mark.slow
 async def test_help_screen_states_the_generated_rule(suite_root, backend):
     """`?` states every line of the rule generated from store/verdict.py, the effective-rank rule included."""
     app = make_app([suite_root], backend)
@@ -66,6 +68,7 @@ class SlowResume(FakeBackend):
         return "resumed from checkpoint"
 
 
+@pytest.mark.slow
 async def test_resume_shows_starting_and_the_step_at_once(tmp_path):
     """After r + y the row reads `starting` before the launcher answers, and a toast names the resume step."""
     root = tmp_path / "runs"
@@ -114,6 +117,7 @@ async def _open_dialog(pilot, app) -> LaunchScreen:
     return screen
 
 
+@pytest.mark.slow
 async def test_launch_dialog_shows_every_field_error_at_once(suite_root, backend):
     app = make_app([suite_root], backend)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -132,6 +136,7 @@ async def test_launch_dialog_shows_every_field_error_at_once(suite_root, backend
         assert screen.query_one("#launch", Button).disabled
 
 
+@pytest.mark.slow
 async def test_launch_dialog_validates_off_the_ui_thread_and_debounced(suite_root, backend, monkeypatch):
     """Typing never waits for a config check: it runs on another thread, once typing pauses."""
     threads: list[str] = []
@@ -155,6 +160,7 @@ async def test_launch_dialog_validates_off_the_ui_thread_and_debounced(suite_roo
         assert threading.main_thread().name not in threads
 
 
+@pytest.mark.slow
 async def test_launch_dialog_fits_80x24_without_gpus(suite_root, backend):
     """At 80x24 the buttons and the message are on screen; placeholders fit; no GPU means no 'all visible GPUs'."""
     app = make_app([suite_root], backend)
@@ -198,6 +204,7 @@ def test_app_roots_are_absolute(tmp_path, monkeypatch):
     assert isinstance(app.roots[0], Path)
 
 
+@pytest.mark.slow
 async def test_launch_dialog_closed_while_checking(suite_root, backend, monkeypatch):
     """A check still running when the dialog is cancelled is dropped, not drawn into a screen that is gone."""
     release = threading.Event()

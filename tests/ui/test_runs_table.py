@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 
 from simsiam_tui.ui.widgets.runs_table import COLUMNS, HOLD_MAX_S, RunsTable
 from tests.ui.conftest import wait_until
+
+pytestmark = pytest.mark.real_timing  # these tests measure the app's own throttles
 
 
 class CountingTable(RunsTable):

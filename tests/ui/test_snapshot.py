@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.ui.conftest import FakeBackend, loaded, make_app, wait_until
 from tests.ui.fixtures import stop_grad_suite
 
@@ -55,32 +57,38 @@ def _settled(app, *keys: str):  # type: ignore[no-untyped-def]
     return settle
 
 
+@pytest.mark.slow
 def test_zoomed_with_cursor(snap_compare, tmp_path, monkeypatch):
     """Zoomed in twice, panned, the cursor moved: every chart on the same x window, the readout above."""
     app = _suite_app(tmp_path, monkeypatch)
     assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "plus", "plus", "less_than_sign", "c"))
 
 
+@pytest.mark.slow
 def test_chart_picker_dialog(snap_compare, tmp_path, monkeypatch):
     app = _suite_app(tmp_path, monkeypatch)
     assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "v"))
 
 
+@pytest.mark.slow
 def test_export_menu(snap_compare, tmp_path, monkeypatch):
     app = _suite_app(tmp_path, monkeypatch)
     assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "e"))
 
 
+@pytest.mark.slow
 def test_help_screen(snap_compare, tmp_path, monkeypatch):
     app = _suite_app(tmp_path, monkeypatch)
     assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "question_mark"))
 
 
+@pytest.mark.slow
 def test_launch_dialog(snap_compare, tmp_path, monkeypatch):
     app = _suite_app(tmp_path, monkeypatch)
     assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "l"))
 
 
+@pytest.mark.slow
 def test_confirm_dialog(snap_compare, tmp_path, monkeypatch):
     app = _suite_app(tmp_path, monkeypatch)
     assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "s"))
