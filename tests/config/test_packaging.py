@@ -9,6 +9,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from simsiam_tui.config import list_presets
 from simsiam_tui.config.presets import SHIPPED_DIR
 
@@ -21,6 +23,7 @@ def test_a_checkout_reads_the_top_level_presets_folder() -> None:
     assert {p.stem for p in (REPO / "presets").glob("*.toml")} - {"base"} <= set(list_presets())
 
 
+@pytest.mark.slow
 def test_the_wheel_ships_the_presets_and_the_installed_copy_finds_them(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(REPO)],

@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.launch.conftest import run_cli, status_of, wait_until
 
 # Stands in for `python -m simsiam_tui.train RUN_DIR`: says hello in worker.log, then sleeps until killed.
@@ -33,6 +35,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_stop_queued_force_stop_rm_and_logs(root: Path) -> None:
     a, b, c = _launch(root, 3)
     assert [a["state"], b["state"], c["state"]] == ["starting", "queued", "queued"]

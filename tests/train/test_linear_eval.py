@@ -58,6 +58,7 @@ def test_bad_sources_are_one_line_exit_2(tmp_path: Path, state: str, checkpoint:
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [src.name]  # nothing created
 
 
+@pytest.mark.slow
 def test_an_eval_of_an_eval_and_an_unknown_run_are_one_line(tmp_path: Path) -> None:
     src = _source(tmp_path, "finished", True)
     data = config_to_dict(tiny_config())
