@@ -12,6 +12,7 @@ import pytest
 
 from simsiam_tui.store import read_events, read_status
 from tests.fakes import FAKES, gpu, nvml_env, use_fake_nvml
+from tests.helpers import pilot_wait_until
 from tests.launch.conftest import TINY
 
 from .conftest import cli_env, one_line_error, run_cli, wait_until
@@ -109,10 +110,9 @@ def test_runs_table_gpu_column_and_panel(tmp_path: Path, monkeypatch: pytest.Mon
 
     async def check() -> None:
         async with app.run_test(size=(160, 44)) as pilot:
-            deadline = asyncio.get_running_loop().time() + 30
-            while not (app.table.row_count and len(app.poller.gpus) == 2):
-                assert asyncio.get_running_loop().time() < deadline, "the app never showed the run and both GPUs"
-                await pilot.pause(0.05)
+            await pilot_wait_until(
+                pilot, lambda: app.table.row_count and len(app.poller.gpus) == 2, 30, "the app to show the run and both GPUs"
+            )
             row = app.table.get_row_at(0)
             keys = [c.key.value for c in app.table.ordered_columns]
             assert str(row[keys.index("gpu")]) == "1"
