@@ -19,6 +19,7 @@ from typing import Any, Union
 import msgspec
 from msgspec.structs import astuple
 
+from simsiam_tui.store.cache import read_cache, write_cache
 from simsiam_tui.store.reader import NOT_COLUMNS, SERIES_KINDS, EventTail, KindSeries, RunHistory, number, valid_event
 
 Num = Union[float, None, msgspec.UnsetType]  # noqa: UP007 (msgspec reads the annotation at runtime)
@@ -190,12 +191,14 @@ def bulk_apply(history: RunHistory, events: Iterable[Event]) -> None:
     flush()
 
 
-def read_span(path: Path, start: int, end: int, block: int = 8 << 20) -> tuple[RunHistory, int, int, str | None]:
-    """A RunHistory of the complete lines in bytes [start, end) of a file, read in blocks.
+def read_span(
+    path: Path, start: int, end: int, block: int = 8 << 20, history: RunHistory | None = None
+) -> tuple[RunHistory, int, int, str | None]:
+    """A RunHistory of the complete lines in bytes [start, end) of a file, read in blocks (onto `history` if given).
 
     Returns (history, offset after the last complete line, bad lines, last error).
     """
-    history = RunHistory()
+    history = RunHistory() if history is None else history
     tail = EventTail(path)
     offset, partial = start, b""
     try:
@@ -232,9 +235,33 @@ def thin_history(history: RunHistory, rows: int, head: int = 16, tail: int = 256
     return history
 
 
-def load_history(path: str, end: int, rows: int | None) -> tuple[RunHistory, int, int, str | None]:
-    """read_span of [0, end) of an events file, thinned to `rows` per kind unless None (a worker process's job)."""
-    history, offset, bad, error = read_span(Path(path), 0, end)
+def thinned(history: RunHistory, rows: int) -> RunHistory:
+    """A thin copy of a history (thin_history of a copy; the original keeps every row)."""
+    copy = RunHistory()
+    copy.starts, copy.checkpoints, copy.end, copy.last = list(history.starts), list(history.checkpoints), history.end, dict(history.last)
+    for kind, series in history.series.items():
+        copy.series[kind].columns = dict(series.columns)  # thin_history replaces entries: the originals stay whole
+    return thin_history(copy, rows)
+
+
+def load_history(
+    path: str, end: int, rows: int | None, cache_rows: int | None = None
+) -> tuple[RunHistory, int, int, str | None]:
+    """read_span of [0, end) of an events file, thinned to `rows` per kind unless None (a reader process's job).
+
+    With `cache_rows`, a valid events.cache (store.cache) stands in for the bytes it covers when the result
+    is thin anyway (only the new tail is decoded), and the cache is written again, thinned to `cache_rows`.
+    """
+    events = Path(path)
+    history, start, bad, error = RunHistory(), 0, 0, None
+    cached = read_cache(events) if cache_rows is not None and rows is not None else None
+    if cached is not None:
+        history, start, bad, error = cached.history, cached.offset, cached.bad_lines, cached.last_error
+    history, offset, more_bad, more_error = read_span(events, start, max(start, end), history=history)
+    bad, error = bad + more_bad, more_error or error
     if rows is not None:
         thin_history(history, rows)
+    if cache_rows is not None and (cached is None or offset > start):
+        thin = history if rows is not None else thinned(history, cache_rows)
+        write_cache(events, thin, offset, rows if rows is not None else cache_rows, bad, error)
     return history, offset, bad, error

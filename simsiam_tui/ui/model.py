@@ -17,6 +17,7 @@ from simsiam_tui.store import (
     RunHistory,
     RunPaths,
     Verdict,
+    cache,
     judge,
     list_runs,
     num_classes_of,
@@ -32,6 +33,7 @@ from simsiam_tui.ui.fastread import (
     thin_history,
 )
 
+TAIL_IN_PROCESS = 4 << 20  # a cache's tail longer than this is decoded in a reader process, not on the poller thread
 CHUNK_BYTES = 512 << 10  # one poll parses at most this much of a run in-process (the GIL: a few ms per chunk)
 THIN_ROWS = 2048  # rows per kind kept for a long run that is not on the charts
 VERDICT_HEAD, VERDICT_TAIL = 4, 64  # rows handed to the verdict: the first few and the last few
@@ -175,7 +177,9 @@ class RunModel:
             changed |= bool(self.config)
         changed |= self._poll_status()
         if not self.caught_up and self.preview is None and self.tail.offset == 0 and self._make_preview():
-            changed = True  # the first frame comes from the preview; the full read starts next pass
+            changed = True  # the first frame comes from the preview (the full read starts next pass) or the cache
+            if self.preview is None:  # a cache: its tail is read now, so that the first frame is the whole run
+                self._poll_events(budget)
         else:
             changed |= self._poll_events(budget)
         if changed or self.summary is None:
@@ -203,6 +207,9 @@ class RunModel:
             return False
         if size < PREVIEW_MIN_BYTES:
             return False
+        self._large = True
+        if self._from_cache(size):
+            return True
         events, end = preview_events(self.paths.events, size)
         preview = RunHistory()
         bulk_apply(preview, events)
@@ -210,12 +217,31 @@ class RunModel:
             self.preview = preview
         self._preview_tail = EventTail(self.paths.events)
         self._preview_tail.offset = end
-        self._large = True
         self._load_to = end  # the whole read starts next pass: the first frame does not wait for processes
         return True
 
+    def _from_cache(self, size: int) -> bool:
+        """Start from a valid events.cache (a thin history up to its offset); only the tail after it is read."""
+        cached = cache.read_cache(self.paths.events)
+        if cached is None:
+            return False
+        with self.lock:
+            self.history = cached.history
+            self.thinned = cached.rows is not None
+        self.tail.seek(cached.offset)
+        self.tail.bad_lines, self.tail.last_error = cached.bad_lines, cached.last_error
+        if size - cached.offset > TAIL_IN_PROCESS:
+            self._load_to = size  # a long tail: a reader process decodes it, from the cache
+        return True
+
+    def _write_cache(self) -> None:
+        """Keep events.cache near the end of a thin history (the next start of the app reads only what follows)."""
+        cache.write_cache(
+            self.paths.events, self.history, self.tail.complete_offset, THIN_ROWS, self.tail.bad_lines, self.tail.last_error
+        )
+
     def _submit(self, end: int, full: bool) -> None:
-        self._job = submit_load(self.paths.events, end, None if full else THIN_ROWS)
+        self._job = submit_load(self.paths.events, end, None if full else THIN_ROWS, cache_rows=THIN_ROWS)
         self._job_thin = not full
 
     def _poll_job(self) -> bool | None:
@@ -252,6 +278,7 @@ class RunModel:
             with self.lock:
                 thin_history(self.history, THIN_ROWS)
                 self.thinned = True
+            self._write_cache()
 
     def _poll_events(self, budget: int) -> bool:
         """Read the next chunk; True when what the UI shows changed (not while a preview stands in)."""
