@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import math
 import multiprocessing
@@ -141,7 +142,7 @@ def readers_rss_mb() -> float:
     from simsiam_tui.ui import fastread
 
     peak = 0.0
-    for pid in fastread.worker_pids():
+    for pid in getattr(fastread, "worker_pids", list)():  # (the app before issue 16's cache had no such list)
         try:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
@@ -206,12 +207,17 @@ async def load(app, pilot, runs: int, t0: float, out: dict[str, float], prefix: 
     """Wait for the first frame, then for every run read (charted runs at full resolution); record the times."""
 
     def first_frame() -> bool:
+        """Every run has its row and the charts have drawn runs (later frames may still bring more of them)."""
         models = app.catalog.models()
+        panel = app.charts_panel
         return (
             len(models) == runs
             and all(m.summary is not None for m in models)
             and app.table.row_count == runs
-            and app.charts_current
+            and not app.table.pending
+            and bool(app.chart_keys)
+            and not panel.changing
+            and not any(c.pending and c.region.area > 0 for c in panel.charts())
         )
 
     while not first_frame():
@@ -258,6 +264,8 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
     t0 = time.perf_counter()
     async with app.run_test(size=size) as pilot:
         await load(app, pilot, runs, t0, out, "cold_")
+    del app
+    gc.collect()  # the first app's histories: not the second one's garbage to collect
     # the runs went on while the app was closed: the cache covers all but this tail
     append_gap(root, gap)
     out["tail_events_per_run"] = gap

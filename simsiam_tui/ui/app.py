@@ -342,7 +342,8 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         self.redraws += 1
 
     def on_charts_panel_needs_redraw(self, message: ChartsPanel.NeedsRedraw) -> None:
-        self.request_redraw()
+        # after the refresh: a chart that just mounted has its own parts (the plot's legend) mounted by then
+        self.call_after_refresh(self.request_redraw)
 
     def watch_smooth(self) -> None:
         if self.is_mounted:

@@ -33,7 +33,7 @@ from simsiam_tui.ui.fastread import (
     thin_history,
 )
 
-TAIL_IN_PROCESS = 4 << 20  # a cache's tail longer than this is decoded in a reader process, not on the poller thread
+TAIL_IN_PROCESS = 64 << 10  # a cache's tail longer than this is decoded in a reader process, not in the first pass
 CHUNK_BYTES = 512 << 10  # one poll parses at most this much of a run in-process (the GIL: a few ms per chunk)
 THIN_ROWS = 2048  # rows per kind kept for a long run that is not on the charts
 VERDICT_HEAD, VERDICT_TAIL = 4, 64  # rows handed to the verdict: the first few and the last few
