@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import math
 import multiprocessing
@@ -206,19 +205,17 @@ def make_app(root: Path):  # type: ignore[no-untyped-def]
 async def load(app, pilot, runs: int, t0: float, out: dict[str, float], prefix: str) -> None:  # type: ignore[no-untyped-def]
     """Wait for the first frame, then for every run read (charted runs at full resolution); record the times."""
 
+    drawn_at: dict[int, int] = {}  # each chart's draw count once runs were on the charts
+
     def first_frame() -> bool:
-        """Every run has its row and the charts have drawn runs (later frames may still bring more of them)."""
+        """Every run has its row, and every chart on screen has painted runs (later frames bring more of them)."""
         models = app.catalog.models()
-        panel = app.charts_panel
-        return (
-            len(models) == runs
-            and all(m.summary is not None for m in models)
-            and app.table.row_count == runs
-            and not app.table.pending
-            and bool(app.chart_keys)
-            and not panel.changing
-            and not any(c.pending and c.region.area > 0 for c in panel.charts())
-        )
+        if not (len(models) == runs and all(m.summary is not None for m in models) and app.table.row_count == runs):
+            return False
+        if not app.chart_keys or app.charts_panel.changing:
+            return False
+        charts = [c for c in app.charts_panel.charts() if c.region.area > 0]
+        return bool(charts) and all(c.rendered >= drawn_at.setdefault(id(c), c.drawn) for c in charts)
 
     while not first_frame():
         await pilot.pause(0.01)
@@ -237,6 +234,20 @@ async def load(app, pilot, runs: int, t0: float, out: dict[str, float], prefix: 
     out[prefix + "rss_loaded_mb"] = rss_mb()
 
 
+def cold_open(root: Path, runs: int, size: tuple[int, int], queue: Any) -> None:
+    """Open the app once on runs without caches; put its first frame and read times on `queue`."""
+    out: dict[str, float] = {}
+
+    async def run() -> None:
+        app = make_app(root)
+        t0 = time.perf_counter()
+        async with app.run_test(size=size) as pilot:
+            await load(app, pilot, runs, t0, out, "cold_")
+
+    asyncio.run(run())
+    queue.put(out)
+
+
 async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[int, int], gap: int) -> dict[str, float]:
     from simsiam_tui.ui.widgets.charts import MetricChart
 
@@ -252,23 +263,22 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
         return out
 
     MetricChart.render = timed_render  # type: ignore[method-assign]
-    out: dict[str, float] = {}
-    # the appender process starts before the app: inside it, Textual's stderr has no descriptor to hand on
+    # 1. cold: the first time the app opens these runs (no events.cache yet; the app writes them), in a process
+    # of its own, as the second open is: the first app's leftovers would slow the second one down
     ctx = multiprocessing.get_context("spawn")
-    go, stop, counter = ctx.Event(), ctx.Event(), ctx.Value("q", 0)
-    writer = ctx.Process(target=appender, args=(root, rate, go, stop, counter), daemon=True)
-    writer.start()
-
-    # 1. cold: the first time the app opens these runs (no events.cache yet; the app writes them)
-    app = make_app(root)
-    t0 = time.perf_counter()
-    async with app.run_test(size=size) as pilot:
-        await load(app, pilot, runs, t0, out, "cold_")
-    del app
-    gc.collect()  # the first app's histories: not the second one's garbage to collect
+    queue = ctx.SimpleQueue()
+    cold = ctx.Process(target=cold_open, args=(root, runs, size, queue))
+    cold.start()
+    out: dict[str, float] = queue.get()
+    cold.join()
     # the runs went on while the app was closed: the cache covers all but this tail
     append_gap(root, gap)
     out["tail_events_per_run"] = gap
+
+    # the appender process starts before the app: inside it, Textual's stderr has no descriptor to hand on
+    go, stop, counter = ctx.Event(), ctx.Event(), ctx.Value("q", 0)
+    writer = ctx.Process(target=appender, args=(root, rate, go, stop, counter), daemon=True)
+    writer.start()
 
     # 2. cached: open the app again on the same runs
     app = make_app(root)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Union
 
@@ -191,11 +191,20 @@ def bulk_apply(history: RunHistory, events: Iterable[Event]) -> None:
     flush()
 
 
+Select = Callable[[list[bytes]], list[bytes]]
+
+
 def read_span(
-    path: Path, start: int, end: int, block: int = 8 << 20, history: RunHistory | None = None
+    path: Path,
+    start: int,
+    end: int,
+    block: int = 8 << 20,
+    history: RunHistory | None = None,
+    select: Select | None = None,
 ) -> tuple[RunHistory, int, int, str | None]:
     """A RunHistory of the complete lines in bytes [start, end) of a file, read in blocks (onto `history` if given).
 
+    With `select`, only the lines it picks out of each block are decoded (a skim: see skim_lines).
     Returns (history, offset after the last complete line, bad lines, last error).
     """
     history = RunHistory() if history is None else history
@@ -212,7 +221,10 @@ def read_span(
                 data = partial + chunk
                 cut = data.rfind(b"\n") + 1
                 partial = data[cut:]
-                bulk_apply(history, decode_chunk(data[:cut], tail))
+                lines = data[:cut]
+                if select is not None:
+                    lines = b"\n".join(select(lines.split(b"\n")))
+                bulk_apply(history, decode_chunk(lines, tail))
     except OSError as exc:
         tail.last_error = f"cannot read {path.name}: {exc.strerror}"
     return history, offset - len(partial), tail.bad_lines, tail.last_error
@@ -233,6 +245,65 @@ def thin_history(history: RunHistory, rows: int, head: int = 16, tail: int = 256
         for name, column in series.columns.items():
             series.columns[name] = column[:head] + column[head : n - tail : stride] + column[n - tail :]
     return history
+
+
+TRAIN_MARK = b'"kind":"train"'  # a train event as this project's worker writes it (compact JSON, kind near the front)
+START_MARK = b'"kind":"start"'
+HEAD_LINES = 64  # the first lines of a file are decoded whole: the first rows stay exact
+TAIL_BYTES = 256 << 10  # so are the last bytes of a skimmed span: the last rows (the table's values) stay exact
+
+
+def skim_lines(stride: int, head: int) -> Select:
+    """A read_span selection for a thin history: every line but train lines, and every `stride`-th train line.
+
+    Lines marked as train events are the bulk of a file; every other line (collapse, eval, checkpoint, end,
+    a line of another writer's spacing, a garbage line) is decoded and checked as in a whole read, so the
+    other kinds' columns, checkpoints and the end stay exact. A block with a `start` (a resume, whose
+    order against the rows around it matters) is decoded whole. Train lines left out are not checked: a bad
+    one among them is counted when the run is read whole (on the charts).
+    """
+    left = head
+
+    def select(lines: list[bytes]) -> list[bytes]:
+        nonlocal left
+        first, lines = lines[:left], lines[left:]
+        left -= len(first)
+        others = [line for line in lines if TRAIN_MARK not in line]
+        if any(START_MARK in line for line in others):
+            return first + lines
+        sampled = [line for line in lines[::stride] if TRAIN_MARK in line]
+        return first + sampled + others  # kinds apart: only a start orders rows across kinds
+
+    return select
+
+
+def skim_span(
+    path: Path, start: int, end: int, rows: int, history: RunHistory | None = None, block: int = 8 << 20
+) -> tuple[RunHistory, int, int, str | None]:
+    """read_span for a thin history of about `rows` train rows: a skim of [start, end), its last TAIL_BYTES whole."""
+    cut = _line_start(path, max(start, end - TAIL_BYTES), end)
+    stride = max(1, (cut - start) // 200 // max(1, rows))  # about 200 bytes a train line, as the worker writes them
+    history, offset, bad, error = read_span(
+        path, start, cut, block, history, skim_lines(stride, HEAD_LINES if start == 0 else 0)
+    )
+    if offset < cut:  # a line longer than the skim's blocks, or a read error: the rest is read whole
+        cut = offset
+    history, offset, more_bad, more_error = read_span(path, cut, end, block, history)
+    return history, offset, bad + more_bad, more_error or error
+
+
+def _line_start(path: Path, offset: int, end: int) -> int:
+    """The first line start at or after `offset` (the byte after a newline), or `end`."""
+    if offset == 0:
+        return 0
+    try:
+        with path.open("rb") as fh:
+            fh.seek(offset - 1)
+            data = fh.read(min(end - offset + 1, 1 << 20))
+    except OSError:
+        return offset
+    newline = data.find(b"\n")
+    return offset + newline if newline >= 0 else end
 
 
 def thinned(history: RunHistory, rows: int) -> RunHistory:
@@ -257,7 +328,10 @@ def load_history(
     cached = read_cache(events) if cache_rows is not None and rows is not None else None
     if cached is not None:
         history, start, bad, error = cached.history, cached.offset, cached.bad_lines, cached.last_error
-    history, offset, more_bad, more_error = read_span(events, start, max(start, end), history=history)
+    if rows is None:
+        history, offset, more_bad, more_error = read_span(events, start, max(start, end), history=history)
+    else:  # thin anyway: a skim of the train lines, every other line decoded
+        history, offset, more_bad, more_error = skim_span(events, start, max(start, end), rows, history=history)
     bad, error = bad + more_bad, more_error or error
     if rows is not None:
         thin_history(history, rows)

@@ -60,9 +60,9 @@ def _spans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     starts: list[int] = []
     real = decode_module.read_span
 
-    def spy(path, start, end, block=8 << 20, history=None):  # type: ignore[no-untyped-def]
+    def spy(path, start, end, *args, **kwargs):  # type: ignore[no-untyped-def]
         starts.append(start)
-        return real(path, start, end, block, history)
+        return real(path, start, end, *args, **kwargs)
 
     monkeypatch.setattr(decode_module, "read_span", spy)
     return starts
@@ -85,7 +85,7 @@ def test_an_appended_file_decodes_only_its_tail(events: Path, monkeypatch: pytes
         fh.write(_events(500, 520) + _events(480, 530, resumed=480))
     starts = _spans(monkeypatch)
     history, offset, bad, _ = load_history(str(events), events.stat().st_size, ROWS, cache_rows=ROWS)
-    assert starts == [covered] and offset == events.stat().st_size and bad == 1
+    assert min(starts) == covered and offset == events.stat().st_size and bad == 1
     _same(history, _full(events))
     steps = list(history.series["train"].column("step"))
     assert steps == sorted(set(steps)) and steps[-1] == 530  # no step twice after the resume
