@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from array import array
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -191,7 +192,7 @@ def bulk_apply(history: RunHistory, events: Iterable[Event]) -> None:
     flush()
 
 
-Select = Callable[[list[bytes]], list[bytes]]
+Select = Callable[[bytes], bytes]
 
 
 def read_span(
@@ -222,9 +223,7 @@ def read_span(
                 cut = data.rfind(b"\n") + 1
                 partial = data[cut:]
                 lines = data[:cut]
-                if select is not None:
-                    lines = b"\n".join(select(lines.split(b"\n")))
-                bulk_apply(history, decode_chunk(lines, tail))
+                bulk_apply(history, decode_chunk(lines if select is None else select(lines), tail))
     except OSError as exc:
         tail.last_error = f"cannot read {path.name}: {exc.strerror}"
     return history, offset - len(partial), tail.bad_lines, tail.last_error
@@ -247,34 +246,50 @@ def thin_history(history: RunHistory, rows: int, head: int = 16, tail: int = 256
     return history
 
 
-TRAIN_MARK = b'"kind":"train"'  # a train event as this project's worker writes it (compact JSON, kind near the front)
-START_MARK = b'"kind":"start"'
+TRAIN_PREFIX = b'{"v":1,"kind":"train",'  # a train event as this project's worker writes it (store.events, compact)
+_OTHER_LINE = re.compile(rb'\n(?!\{"v":1,"kind":"train",)')  # where every other line starts (after its newline)
 HEAD_LINES = 64  # the first lines of a file are decoded whole: the first rows stay exact
 TAIL_BYTES = 256 << 10  # so are the last bytes of a skimmed span: the last rows (the table's values) stay exact
 
 
-def skim_lines(stride: int, head: int) -> Select:
-    """A read_span selection for a thin history: every line but train lines, and every `stride`-th train line.
+def skim_lines(every: int, head: int) -> Select:
+    """A read_span selection for a thin history: every line but train lines, and a train line every `every` bytes.
 
-    Lines marked as train events are the bulk of a file; every other line (collapse, eval, checkpoint, end,
-    a line of another writer's spacing, a garbage line) is decoded and checked as in a whole read, so the
-    other kinds' columns, checkpoints and the end stay exact. A block with a `start` (a resume, whose
-    order against the rows around it matters) is decoded whole. Train lines left out are not checked: a bad
-    one among them is counted when the run is read whole (on the charts).
+    Train lines as the worker writes them are the bulk of a file; every other line (collapse, eval,
+    checkpoint, end, a line of another writer's spacing, a garbage line) is decoded and checked as in a
+    whole read, so the other kinds' columns, checkpoints and the end stay exact. A block that mentions
+    "start" (a resume, whose order against the rows around it matters) is decoded whole. Train lines left
+    out are not checked: a bad one among them is counted when the run is read whole (on the charts).
     """
     left = head
 
-    def select(lines: list[bytes]) -> list[bytes]:
+    def select(data: bytes) -> bytes:
         nonlocal left
-        first, lines = lines[:left], lines[left:]
-        left -= len(first)
-        others = [line for line in lines if TRAIN_MARK not in line]
-        if any(START_MARK in line for line in others):
-            return first + lines
-        sampled = [line for line in lines[::stride] if TRAIN_MARK in line]
-        return first + sampled + others  # kinds apart: only a start orders rows across kinds
+        cut = 0
+        while left > 0 and cut < len(data):
+            newline = data.find(b"\n", cut)
+            cut = len(data) if newline < 0 else newline + 1
+            left -= 1
+        if data.find(b'"start"', cut) >= 0:  # (the run's first start is among the head lines)
+            return data
+        sampled = []
+        for pos in range(cut, len(data), every):
+            begin = data.rfind(b"\n", cut, pos) + 1 or cut
+            end = data.find(b"\n", begin)
+            line = data[begin : end if end >= 0 else len(data)]
+            if line.startswith(TRAIN_PREFIX):
+                sampled.append(line)
+        others = [] if data.startswith(TRAIN_PREFIX, cut) else [_line_at(data, cut)]
+        others += [_line_at(data, m.end()) for m in _OTHER_LINE.finditer(data, cut)]
+        # kinds apart, train rows before the other kinds' lines: without a start, only each kind's own order counts
+        return data[:cut] + b"\n".join(sampled + others)
 
     return select
+
+
+def _line_at(data: bytes, begin: int) -> bytes:
+    end = data.find(b"\n", begin)
+    return data[begin : end if end >= 0 else len(data)]
 
 
 def skim_span(
@@ -282,9 +297,9 @@ def skim_span(
 ) -> tuple[RunHistory, int, int, str | None]:
     """read_span for a thin history of about `rows` train rows: a skim of [start, end), its last TAIL_BYTES whole."""
     cut = _line_start(path, max(start, end - TAIL_BYTES), end)
-    stride = max(1, (cut - start) // 200 // max(1, rows))  # about 200 bytes a train line, as the worker writes them
+    every = max(64, (cut - start) // max(1, rows))
     history, offset, bad, error = read_span(
-        path, start, cut, block, history, skim_lines(stride, HEAD_LINES if start == 0 else 0)
+        path, start, cut, block, history, skim_lines(every, HEAD_LINES if start == 0 else 0)
     )
     if offset < cut:  # a line longer than the skim's blocks, or a read error: the rest is read whole
         cut = offset
