@@ -1,6 +1,6 @@
 """A derived, rebuildable cache of a run's downsampled columns, kept beside events.jsonl in the run folder.
 
-`events.cache` holds a (thin) RunHistory of the first `offset` bytes of events.jsonl: a magic line, the
+`events.cache` holds a RunHistory (thin, or whole for a run that was on the charts) of the first `offset` bytes of events.jsonl: a magic line, the
 header's length, a JSON header (which file it describes, the columns and their row counts, the start,
 checkpoint, end and last events) and the columns as raw little-endian float64. Never the source of
 truth: it is valid only for the same file (inode) whose bytes before `offset` still hash the same, so
@@ -29,7 +29,7 @@ from simsiam_tui.store.reader import NOT_COLUMNS, SERIES_KINDS, KindSeries, RunH
 
 CACHE_NAME = "events.cache"
 MAGIC = b"simsiam-tui events cache v1\n"
-MAX_CACHE_BYTES = 64 << 20  # a thin history is well under 1 MB; anything far larger is not ours
+MAX_CACHE_BYTES = 64 << 20  # a thin history is under 1 MB, a whole one of 100k train rows about 8 MB
 MAX_HEADER_BYTES = 16 << 20
 DIGEST_SPAN = 64 << 10  # bytes hashed at each end of the covered prefix
 BASE_COLUMNS = ("step", "epoch", "time")
@@ -123,6 +123,8 @@ def write_cache(
         )
     )
     blob = MAGIC + len(header).to_bytes(8, "little") + header + data.tobytes()
+    if len(blob) > MAX_CACHE_BYTES:  # a whole history of millions of rows: readers would refuse it
+        return False
     target = cache_path(events)
     tmp = target.with_name(f".{CACHE_NAME}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:

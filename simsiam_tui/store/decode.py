@@ -321,28 +321,23 @@ def _line_start(path: Path, offset: int, end: int) -> int:
     return offset + newline if newline >= 0 else end
 
 
-def thinned(history: RunHistory, rows: int) -> RunHistory:
-    """A thin copy of a history (thin_history of a copy; the original keeps every row)."""
-    copy = RunHistory()
-    copy.starts, copy.checkpoints, copy.end, copy.last = list(history.starts), list(history.checkpoints), history.end, dict(history.last)
-    for kind, series in history.series.items():
-        copy.series[kind].columns = dict(series.columns)  # thin_history replaces entries: the originals stay whole
-    return thin_history(copy, rows)
-
-
 def load_history(
-    path: str, end: int, rows: int | None, cache_rows: int | None = None
+    path: str, end: int, rows: int | None, use_cache: bool = False
 ) -> tuple[RunHistory, int, int, str | None]:
     """read_span of [0, end) of an events file, thinned to `rows` per kind unless None (a reader process's job).
 
-    With `cache_rows`, a valid events.cache (store.cache) stands in for the bytes it covers when the result
-    is thin anyway (only the new tail is decoded), and the cache is written again, thinned to `cache_rows`.
+    With `use_cache`, a valid events.cache (store.cache) stands in for the bytes it covers when it holds the
+    rows asked for (a whole one for a whole read, any for a thin one), so only the new tail is decoded; then
+    the cache is written again, as read: whole after a whole read (a run on the charts opens whole next
+    time), thin otherwise.
     """
     events = Path(path)
     history, start, bad, error = RunHistory(), 0, 0, None
-    cached = read_cache(events) if cache_rows is not None and rows is not None else None
-    if cached is not None:
+    cached = read_cache(events) if use_cache else None
+    if cached is not None and (rows is not None or cached.rows is None):
         history, start, bad, error = cached.history, cached.offset, cached.bad_lines, cached.last_error
+    else:
+        cached = None
     if rows is None:
         history, offset, more_bad, more_error = read_span(events, start, max(start, end), history=history)
     else:  # thin anyway: a skim of the train lines, every other line decoded
@@ -350,7 +345,6 @@ def load_history(
     bad, error = bad + more_bad, more_error or error
     if rows is not None:
         thin_history(history, rows)
-    if cache_rows is not None and (cached is None or offset > start):
-        thin = history if rows is not None else thinned(history, cache_rows)
-        write_cache(events, thin, offset, rows if rows is not None else cache_rows, bad, error)
+    if use_cache and (cached is None or offset > start):
+        write_cache(events, history, offset, rows, bad, error)
     return history, offset, bad, error

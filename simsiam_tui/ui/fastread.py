@@ -59,10 +59,10 @@ def preview_events(path: Path, size: int) -> tuple[list[Event], int]:
     return events, tail_start + last
 
 
-def submit_load(path: Path, end: int, rows: int | None, cache_rows: int | None = None) -> Future | None:
+def submit_load(path: Path, end: int, rows: int | None, use_cache: bool = False) -> Future | None:
     """Read bytes [0, end) of an events file in a worker process (thinned to `rows` per kind unless None).
 
-    With `cache_rows`, the worker starts from a valid events.cache and writes it again (store.decode.load_history).
+    With `use_cache`, the worker starts from a valid events.cache and writes it again (store.decode.load_history).
     None when no worker process can be started (the caller reads in-process instead).
     """
     global _pool, _pool_failed, _pids
@@ -75,7 +75,7 @@ def submit_load(path: Path, end: int, rows: int | None, cache_rows: int | None =
             _start_forkserver()
             _pids = context.SimpleQueue()
             _pool = ProcessPoolExecutor(POOL_WORKERS, mp_context=context, initializer=_tell_pid, initargs=(_pids,))
-        return _pool.submit(load_history, str(path), end, rows, cache_rows)
+        return _pool.submit(load_history, str(path), end, rows, use_cache)
     except (OSError, RuntimeError, ValueError) as exc:  # no processes here (a sandbox, a closing interpreter)
         global pool_error
         _pool_failed, pool_error = True, repr(exc)

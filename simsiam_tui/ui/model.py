@@ -127,6 +127,7 @@ class RunModel:
     log_lines: list[str] = field(default_factory=list)
     summary: RunSummary | None = None
     wanted_full: bool = False  # on the charts: keep every row (else a long run keeps THIN_ROWS per kind)
+    charts_known: bool = False  # the app said which runs are charted (until then, nothing read whole is thinned)
     thinned: bool = False
     expected: tuple[str, float, Any] | None = None  # (state to show, since, status.json's stamp then)
 
@@ -178,8 +179,8 @@ class RunModel:
         changed |= self._poll_status()
         if not self.caught_up and self.preview is None and self.tail.offset == 0 and self._make_preview():
             changed = True  # the first frame comes from the preview (the full read starts next pass) or the cache
-            if self.preview is None:  # a cache: its tail is read now, so that the first frame is the whole run
-                self._poll_events(budget)
+            if self.preview is None and self._load_to is None:  # a cache and a short tail: the tail now
+                self._poll_events(budget)  # (a long one goes to a reader process next pass, as a preview's read)
         else:
             changed |= self._poll_events(budget)
         if changed or self.summary is None:
@@ -241,7 +242,7 @@ class RunModel:
         )
 
     def _submit(self, end: int, full: bool) -> None:
-        self._job = submit_load(self.paths.events, end, None if full else THIN_ROWS, cache_rows=THIN_ROWS)
+        self._job = submit_load(self.paths.events, end, None if full else THIN_ROWS, use_cache=True)
         self._job_thin = not full
 
     def _poll_job(self) -> bool | None:
@@ -272,7 +273,7 @@ class RunModel:
             return
         if self.wanted_full and self.thinned:
             self._submit(self.tail.complete_offset, full=True)
-        elif not self.wanted_full and self.caught_up and (
+        elif self.charts_known and not self.wanted_full and self.caught_up and (
             not self.thinned or len(self.history.series["train"]) > 2 * THIN_ROWS
         ):
             with self.lock:
@@ -467,6 +468,7 @@ class Catalog:
         self.roots = [Path(r) for r in roots]
         self.runs: dict[str, RunModel] = {}
         self._lock = threading.Lock()
+        self._charts_known = False
 
     def scan(self) -> list[str]:
         """Add run directories that appeared; returns the new keys."""
@@ -476,15 +478,16 @@ class Catalog:
                 key = str(paths.dir)
                 if key not in self.runs:
                     with self._lock:
-                        self.runs[key] = RunModel(paths, root)
+                        self.runs[key] = RunModel(paths, root, charts_known=self._charts_known)
                     new.append(key)
         return new
 
     def set_charted(self, keys: list[str]) -> None:
         """The runs on the charts keep every row; long runs off them keep a thin history."""
         wanted = set(keys)
+        self._charts_known = True
         for model in self.models():
-            model.wanted_full = model.key in wanted
+            model.wanted_full, model.charts_known = model.key in wanted, True
 
     def forget(self, key: str) -> None:
         """Drop a run (after the app deleted it)."""

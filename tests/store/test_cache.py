@@ -69,7 +69,7 @@ def _spans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_written_beside_the_events_and_read_back_whole(events: Path) -> None:
-    history, offset, bad, _ = load_history(str(events), events.stat().st_size, None, cache_rows=ROWS)
+    history, offset, bad, _ = load_history(str(events), events.stat().st_size, None, use_cache=True)
     assert offset == events.stat().st_size and bad == 1
     assert sorted(p.name for p in events.parent.iterdir()) == [CACHE_NAME, "events.jsonl"]  # no temp file left
     cached = read_cache(events)
@@ -79,12 +79,12 @@ def test_written_beside_the_events_and_read_back_whole(events: Path) -> None:
 
 
 def test_an_appended_file_decodes_only_its_tail(events: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    load_history(str(events), events.stat().st_size, ROWS, cache_rows=ROWS)
+    load_history(str(events), events.stat().st_size, ROWS, use_cache=True)
     covered = events.stat().st_size
     with events.open("a") as fh:  # the run went on, then resumed from step 480 (its steps after 480 redone)
         fh.write(_events(500, 520) + _events(480, 530, resumed=480))
     starts = _spans(monkeypatch)
-    history, offset, bad, _ = load_history(str(events), events.stat().st_size, ROWS, cache_rows=ROWS)
+    history, offset, bad, _ = load_history(str(events), events.stat().st_size, ROWS, use_cache=True)
     assert min(starts) == covered and offset == events.stat().st_size and bad == 1
     _same(history, _full(events))
     steps = list(history.series["train"].column("step"))
@@ -93,27 +93,41 @@ def test_an_appended_file_decodes_only_its_tail(events: Path, monkeypatch: pytes
 
 
 def test_thin_cache_keeps_first_and_last_rows(events: Path) -> None:
-    history, _, _, _ = load_history(str(events), events.stat().st_size, None, cache_rows=300)  # 16 + 28 + 256 rows
+    full = _full(events)
+    history, _, _, _ = load_history(str(events), events.stat().st_size, 300, use_cache=True)  # 16 + 28 + 256 rows
     cached = read_cache(events)
     assert cached is not None and cached.rows == 300
-    full, thin = list(history.series["train"].column("step")), list(cached.history.series["train"].column("step"))
-    assert len(full) == 500 and len(thin) <= 300
-    assert thin[:16] == full[:16] and thin[-256:] == full[-256:]  # the verdict's first and last rows stay exact
-    assert set(thin) <= set(full) and thin == sorted(thin)
+    steps, thin = list(full.series["train"].column("step")), list(cached.history.series["train"].column("step"))
+    assert len(steps) == 500 and len(thin) <= 300 and thin == list(history.series["train"].column("step"))
+    assert thin[:16] == steps[:16] and thin[-256:] == steps[-256:]  # the verdict's first and last rows stay exact
+    assert set(thin) <= set(steps) and thin == sorted(thin)
     assert cached.history.series["train"].last("loss") == -0.5  # the table's last value too
 
 
+def test_a_whole_read_never_starts_from_a_thin_cache(events: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_history(str(events), events.stat().st_size, 300, use_cache=True)
+    with events.open("a") as fh:
+        fh.write(_events(500, 510))
+    starts = _spans(monkeypatch)
+    history, _, _, _ = load_history(str(events), events.stat().st_size, None, use_cache=True)
+    assert starts == [0]
+    _same(history, _full(events))
+    cached = read_cache(events)  # written whole now: the run opens whole next time, from its tail
+    assert cached is not None and cached.rows is None
+    _same(cached.history, history)
+
+
 def test_truncated_file_is_read_again(events: Path) -> None:
-    load_history(str(events), events.stat().st_size, ROWS, cache_rows=ROWS)
+    load_history(str(events), events.stat().st_size, ROWS, use_cache=True)
     events.write_text(_events(0, 40))  # same inode, shorter than the cache's offset
     assert read_cache(events) is None
-    history, offset, bad, _ = load_history(str(events), events.stat().st_size, ROWS, cache_rows=ROWS)
+    history, offset, bad, _ = load_history(str(events), events.stat().st_size, ROWS, use_cache=True)
     assert offset == events.stat().st_size and bad == 0
     _same(history, _full(events))
 
 
 def test_replaced_file_is_read_again(events: Path, tmp_path: Path) -> None:
-    load_history(str(events), events.stat().st_size, ROWS, cache_rows=ROWS)
+    load_history(str(events), events.stat().st_size, ROWS, use_cache=True)
     other = tmp_path / "other.jsonl"
     other.write_text(events.read_text() + _events(500, 510))  # a longer file with the same beginning
     os.replace(other, events)  # another inode
@@ -121,7 +135,7 @@ def test_replaced_file_is_read_again(events: Path, tmp_path: Path) -> None:
 
 
 def test_rewritten_in_place_is_read_again(events: Path) -> None:
-    load_history(str(events), events.stat().st_size, ROWS, cache_rows=ROWS)
+    load_history(str(events), events.stat().st_size, ROWS, use_cache=True)
     data = bytearray(events.read_bytes())
     data[-30:-29] = b"7" if data[-30:-29] != b"7" else b"8"  # one byte before the cache's offset, same inode
     with events.open("r+b") as fh:
@@ -137,7 +151,7 @@ class _Boom:
 
 def _hostile_blobs(events: Path) -> dict[str, bytes]:
     """Cache files a broken disk or a hostile user could leave; each must be ignored."""
-    load_history(str(events), events.stat().st_size, ROWS, cache_rows=ROWS)
+    load_history(str(events), events.stat().st_size, ROWS, use_cache=True)
     good = (events.parent / CACHE_NAME).read_bytes()
     size = int.from_bytes(good[len(MAGIC) : len(MAGIC) + 8], "little")
     header = json.loads(good[len(MAGIC) + 8 : len(MAGIC) + 8 + size])
@@ -177,7 +191,7 @@ def test_corrupt_or_hostile_cache_is_ignored(events: Path, tmp_path: Path, monke
     for name, blob in _hostile_blobs(events).items():
         (events.parent / CACHE_NAME).write_bytes(blob)
         assert read_cache(events) is None, name
-        history, offset, bad, _ = load_history(str(events), events.stat().st_size, ROWS, cache_rows=ROWS)
+        history, offset, bad, _ = load_history(str(events), events.stat().st_size, ROWS, use_cache=True)
         _same(history, want)
         assert offset == events.stat().st_size and bad == 1, name
         assert read_cache(events) is not None, name  # rebuilt from the events
@@ -198,7 +212,7 @@ def test_never_written_outside_the_run_folder(events: Path, tmp_path: Path) -> N
     outside = tmp_path / "outside.txt"
     outside.write_text("keep me")
     (events.parent / CACHE_NAME).symlink_to(outside)  # a hostile link where the cache goes
-    load_history(str(events), events.stat().st_size, ROWS, cache_rows=ROWS)
+    load_history(str(events), events.stat().st_size, ROWS, use_cache=True)
     assert outside.read_text() == "keep me"
     assert not (events.parent / CACHE_NAME).is_symlink() and read_cache(events) is not None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["outside.txt", "runs"]
@@ -211,7 +225,7 @@ def test_unwritable_folder_only_costs_a_full_read(events: Path, monkeypatch: pyt
 
     monkeypatch.setattr(cache_module.os, "open", refuse)
     assert write_cache(events, _full(events), events.stat().st_size, ROWS) is False
-    history, _, _, _ = load_history(str(events), events.stat().st_size, ROWS, cache_rows=ROWS)
+    history, _, _, _ = load_history(str(events), events.stat().st_size, ROWS, use_cache=True)
     _same(history, _full(events))
 
 

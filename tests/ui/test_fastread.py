@@ -93,20 +93,26 @@ def test_the_app_shows_the_same_with_and_without_the_cache(tmp_path, monkeypatch
         assert (paths.dir / "events.cache").is_file()
         cold_thin = cold.summary
         catalog.set_charted([key])
-        _poll_until(cold, lambda: cold.full_resolution)
+        _poll_until(cold, lambda: cold.full_resolution)  # read whole: the cache is written whole
 
-        catalog, key, warm = _open(tmp_path)  # the app opened again: the cache and its (empty) tail
+        catalog, key, warm = _open(tmp_path)  # the app opened again, the run on the charts
+        catalog.set_charted([key])
         warm.poll()
-        assert warm.thinned and not warm.reading_elsewhere  # no whole-file read for a run off the charts
-        _poll_until(warm, lambda: warm.caught_up)
-        for field in ("loss", "z_ratio", "knn", "step", "epoch", "verdict", "state", "problem", "eta_s"):
-            assert getattr(warm.summary, field) == getattr(cold_thin, field), field
-        catalog.set_charted([key])  # on the charts: every row, from events.jsonl, the same as without the cache
+        assert not warm.reading_elsewhere  # every row from the cache, no whole-file read
         _poll_until(warm, lambda: warm.full_resolution)
         assert _drawn(warm) == _drawn(cold)
         for kind, series in cold.history.series.items():
             assert warm.history.series[kind].columns == series.columns, kind
         assert warm.summary == cold.summary
+
+        catalog.set_charted([])  # off the charts: thin, and the cache with it
+        warm.poll()
+        catalog, key, thin = _open(tmp_path)
+        thin.poll()
+        assert thin.thinned and not thin.reading_elsewhere
+        _poll_until(thin, lambda: thin.caught_up)
+        for field in ("loss", "z_ratio", "knn", "step", "epoch", "verdict", "state", "problem", "eta_s"):
+            assert getattr(thin.summary, field) == getattr(cold_thin, field), field
     finally:
         fastread.shutdown_pool()
 
