@@ -209,7 +209,7 @@ def main() -> None:  # noqa: PLR0915
                 batches = iter(tr.train_src.epoch_batches(epoch[0], cfg.train.seed, tr.batch))
                 images = next(batches)
             t0 = time.perf_counter()
-            loss, z, lr = tr.train_step(images)
+            loss, z, lr = tr.train_step(images, torch.arange(images.shape[0], device=tr.device))
             bool(torch.isfinite(loss.detach()))  # the loop's per-step divergence check (a sync)
             tr.optimize(loss)
             if tr.probe is not None:  # the online linear probe's step, as the loop takes it (labels: any batch's)

@@ -17,10 +17,14 @@ from simsiam_tui.store.status import atomic_write_text, write_status
 def create_run(root: str | Path, cfg: Any, name: str | None = None) -> RunPaths:
     """Make a new run directory holding config.json and a `queued` status.json.
 
-    `cfg` is a RunConfig dataclass or its dict form; the run is named after `name`, else its variant.
+    `cfg` is a RunConfig (its `to_dict()` is what config.json holds) or its dict form; the run is named after
+    `name`, else its variant.
     """
     root = Path(root)
-    data = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type) else dict(cfg)
+    if hasattr(cfg, "to_dict"):  # a RunConfig: its methods' sections written as method.<name>
+        data = cfg.to_dict()
+    else:
+        data = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type) else dict(cfg)
     label = name or str(data.get("variant") or "run")
     root.mkdir(parents=True, exist_ok=True)
     paths = RunPaths(root / new_run_id(root, label))
