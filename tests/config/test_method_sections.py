@@ -30,7 +30,7 @@ def test_the_method_names_are_exactly_the_discovered_schema_modules() -> None:
 
 @pytest.fixture
 def plugin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder on the schema package's path holding one new method's module, unregistered again afterwards."""
+    """A folder on the schema package's path holding one new method's module (off the path again afterwards)."""
     (tmp_path / "toy.py").write_text(
         "from dataclasses import dataclass\n"
         "from simsiam_tui.config.methods import param, section\n\n"
@@ -39,7 +39,6 @@ def plugin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "    mode: str = param('a', 'which', ('a', 'b'))\n"
     )
     monkeypatch.setattr(method_schemas, "__path__", [*method_schemas.__path__, str(tmp_path)])
-    monkeypatch.setattr(method_schemas, "_SECTIONS", dict(method_schemas._SECTIONS))
     yield tmp_path
     sys.modules.pop("simsiam_tui.config.methods.toy", None)
 

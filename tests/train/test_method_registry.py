@@ -73,8 +73,8 @@ def toy_method(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "config" / "toy.py").write_text(SCHEMA)
     (tmp_path / "train").mkdir()
     (tmp_path / "train" / "toy.py").write_text(METHOD)
+    available()  # the shipped methods registered first, so the registry's copy below holds them
     monkeypatch.setattr(method_schemas, "__path__", [*method_schemas.__path__, str(tmp_path / "config")])
-    monkeypatch.setattr(method_schemas, "_SECTIONS", dict(method_schemas._SECTIONS))
     monkeypatch.setattr(train_methods, "__path__", [*train_methods.__path__, str(tmp_path / "train")])
     monkeypatch.setattr(train_methods, "_REGISTRY", dict(train_methods._REGISTRY))
     yield

@@ -1,7 +1,7 @@
 """Each method's own hyperparameters, one torch-free module per method, found by scanning this package.
 
 A module here defines a dataclass of its method's parameters, each with a default, a one-line doc and
-its allowed values (`param`), and registers it with `@section("name")`: the TOML table
+its allowed values (`param`), and marks it with `@section("name")`: the TOML table
 `[method.<name>]` and the `--set method.<name>.<key>=...` keys are its fields, and `method.name` may
 be any registered name. The training side (simsiam_tui/train/methods/<name>.py) reads its section with
 `cfg.method.params(TheDataclass)`.
@@ -19,7 +19,7 @@ T = TypeVar("T")
 # An allowed-values rule: "positive" | "non_negative" | "unit_interval" (a number in [0, 1]) | a tuple of choices.
 Rule = str | tuple[str, ...]
 RULES = ("positive", "non_negative", "unit_interval")
-_SECTIONS: dict[str, type[Any]] = {}
+_cache: tuple[tuple[str, ...], dict[str, type[Any]]] | None = None  # (package path scanned, what it found)
 
 
 def param(default: Any, doc: str, rule: Rule | None = None) -> Any:
@@ -30,30 +30,39 @@ def param(default: Any, doc: str, rule: Rule | None = None) -> Any:
 
 
 def section(name: str) -> Callable[[type[T]], type[T]]:
-    """Class decorator: register a dataclass as the parameters of method `name` (`[method.<name>]`)."""
+    """Class decorator: mark a dataclass as the parameters of method `name` (`[method.<name>]`)."""
 
     def deco(cls: type[T]) -> type[T]:
         if not dataclasses.is_dataclass(cls):
             raise TypeError(f"{cls.__name__} must be a dataclass to be method {name!r}'s section")
-        if _SECTIONS.get(name, cls) is not cls:
-            raise ValueError(f"method {name!r} has two parameter sections")
-        _SECTIONS[name] = cls
+        cls.__method_section__ = name  # type: ignore[attr-defined]
         return cls
 
     return deco
 
 
-def _discover() -> None:
-    """Import every public module of this package (pkgutil); each registers its method's section."""
-    for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{info.name}")
-
-
 def sections() -> dict[str, type[Any]]:
-    """Every discovered method's parameter dataclass, by method name (sorted)."""
-    _discover()
-    return dict(sorted(_SECTIONS.items()))
+    """Every method's parameter dataclass, by method name (sorted), found in this package's public modules.
+
+    A module's own classes marked by `@section` count (not ones it imports); the scan is kept per package path.
+    """
+    global _cache
+    path = tuple(__path__)
+    if _cache is not None and _cache[0] == path:
+        return dict(_cache[1])
+    found: dict[str, type[Any]] = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for obj in vars(module).values():
+            name = getattr(obj, "__method_section__", None)
+            if isinstance(obj, type) and name and obj.__module__ == module.__name__:
+                if name in found:
+                    raise ValueError(f"method {name!r} has two parameter sections")
+                found[name] = obj
+    _cache = (path, dict(sorted(found.items())))
+    return dict(_cache[1])
 
 
 def method_names() -> tuple[str, ...]:
@@ -63,10 +72,10 @@ def method_names() -> tuple[str, ...]:
 
 def name_of(cls: type[Any]) -> str:
     """The method name a parameter dataclass is registered under."""
-    for name, registered in sections().items():
-        if registered is cls:
-            return name
-    raise KeyError(f"{cls.__name__} is not a registered method section")
+    name = getattr(cls, "__method_section__", None)
+    if not isinstance(name, str):
+        raise KeyError(f"{cls.__name__} is not a method section (no @section)")
+    return name
 
 
 def rule_of(name: str, key: str) -> Rule | None:
