@@ -96,3 +96,13 @@ def test_runs_root_must_exist_names_the_folder(tmp_path):
     with pytest.raises(StoreError, match=r"runs folder '.*nowhere' does not exist: no runs there"):
         runs_root(tmp_path / "nowhere", must_exist=True)
     assert runs_root(tmp_path, must_exist=True) == tmp_path.resolve()
+
+
+def test_run_files_get_the_umask_mode_not_mkstemps_0600(tmp_path):
+    import os
+
+    run = create_run(tmp_path, resolve_config("simsiam", "digits"))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for f in (run.config, run.status):
+        assert f.stat().st_mode & 0o777 == 0o666 & ~umask, f  # a teammate's watcher can read them
