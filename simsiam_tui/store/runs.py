@@ -67,6 +67,12 @@ def linked_runs(root: str | Path) -> list[tuple[str, str]]:
     return out
 
 
+def _name_of(run_id: str) -> str:
+    """The name inside a run id <yyyymmdd>-<hhmmss>-<name>-<hex>."""
+    parts = run_id.split("-", 2)
+    return parts[2].rsplit("-", 1)[0] if len(parts) == 3 and "-" in parts[2] else ""
+
+
 def resolve_run(root: str | Path, ref: str) -> RunPaths:
     """A run by exact id, unique id prefix, or unique name; a clear error lists candidates otherwise.
 
@@ -82,6 +88,9 @@ def resolve_run(root: str | Path, ref: str) -> RunPaths:
         matches = [runs[ids.index(ref)]]
     else:
         matches = [r for r in runs if r.run_id.startswith(ref)] or [r for r in runs if f"-{ref}-" in r.run_id]
+        # A name is exact over a longer one that contains it: `simsiam-s0` is not its `simsiam-s0-linear`.
+        exact = [r for r in matches if _name_of(r.run_id) == ref]
+        matches = exact or matches
     if not matches:
         links = [(name, target) for name, target in linked_runs(root) if name == ref or name.startswith(ref) or f"-{ref}-" in name]
         if links:

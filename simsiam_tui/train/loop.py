@@ -105,8 +105,9 @@ class Trainer:
         self.probe: OnlineLinear | None = None
         if cfg.monitor.probe:
             feat_dim = int(method.backbone.out_dim)  # type: ignore[arg-type]
-            self.probe = OnlineLinear(method.backbone, feat_dim, self.num_classes, self.device)
             self.labels = train_labels(self.train_src)
+            partly = bool((self.labels < 0).any())
+            self.probe = OnlineLinear(method.backbone, feat_dim, self.num_classes, self.device, partly)
         self.step = 0
         self.resumed_from: int | None = None
         self.extras: dict[str, Any] = {}  # the method's scalars of the latest step (tensors allowed), logged as is
