@@ -18,6 +18,7 @@ import os
 import secrets
 import stat
 import sys
+import time
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ MAX_CACHE_BYTES = 64 << 20  # a thin history is under 1 MB, a whole one of 100k 
 MAX_HEADER_BYTES = 16 << 20
 DIGEST_SPAN = 64 << 10  # bytes hashed at each end of the covered prefix
 BASE_COLUMNS = ("step", "epoch", "time")
+STALE_TEMP_S = 600.0  # a temporary cache file this old belongs to no writer still running
 
 
 class Header(msgspec.Struct, forbid_unknown_fields=True):
@@ -126,6 +128,7 @@ def write_cache(
     if len(blob) > MAX_CACHE_BYTES:  # a whole history of millions of rows: readers would refuse it
         return False
     target = cache_path(events)
+    _remove_stale_temps(target)
     tmp = target.with_name(f".{CACHE_NAME}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
@@ -139,6 +142,17 @@ def write_cache(
     except OSError:
         return False
     return True
+
+
+def _remove_stale_temps(target: Path, older_than_s: float = STALE_TEMP_S) -> None:
+    """Temporary files of writers killed mid-write (the app closing stops its readers): gone after a while."""
+    now = time.time()
+    for tmp in target.parent.glob(f".{CACHE_NAME}.*.tmp"):
+        try:
+            if now - tmp.lstat().st_mtime > older_than_s:
+                tmp.unlink()
+        except OSError:  # another writer renamed or removed it first
+            continue
 
 
 def _read_blob(path: Path) -> bytes | None:

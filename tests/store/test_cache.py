@@ -237,3 +237,21 @@ def test_any_bytes_after_the_magic_never_raise(tmp_path_factory: pytest.TempPath
     events.write_text(_events(0, 3))
     (run / CACHE_NAME).write_bytes(MAGIC + tail)
     assert read_cache(events) is None
+
+
+def test_reading_commands_never_write_a_cache(events: Path) -> None:
+    from simsiam_tui.store import read_events, read_history
+
+    read_history(events)
+    read_events(events)
+    load_history(str(events), events.stat().st_size, ROWS)  # without use_cache: the CLI's way
+    assert sorted(p.name for p in events.parent.iterdir()) == ["events.jsonl"]
+
+
+def test_temporary_files_of_killed_writers_are_removed(events: Path) -> None:
+    stale, fresh = events.parent / f".{CACHE_NAME}.111.dead.tmp", events.parent / f".{CACHE_NAME}.222.live.tmp"
+    stale.write_bytes(b"half a cache")
+    fresh.write_bytes(b"another writer, now")
+    os.utime(stale, (1e9, 1e9))
+    load_history(str(events), events.stat().st_size, ROWS, use_cache=True)
+    assert not stale.exists() and fresh.exists() and read_cache(events) is not None
