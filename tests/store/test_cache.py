@@ -206,6 +206,10 @@ def test_cache_that_is_not_a_regular_file_is_ignored(events: Path, tmp_path: Pat
     os.mkfifo(target)  # a reader would block on it forever
     assert read_cache(events) is None
     target.unlink()
+    target.mkdir()  # cannot be replaced by a file: the events are read, nothing else happens
+    history, _, _, _ = load_history(str(events), events.stat().st_size, ROWS, use_cache=True)
+    _same(history, _full(events))
+    assert target.is_dir() and sorted(p.name for p in events.parent.iterdir()) == [CACHE_NAME, "events.jsonl"]
 
 
 def test_never_written_outside_the_run_folder(events: Path, tmp_path: Path) -> None:
