@@ -41,6 +41,7 @@ from simsiam_tui.train import loop as loop_module
 from simsiam_tui.train.datasets import CIFAR10_MEAN, CIFAR10_STD, DataBundle, ImageSet
 from simsiam_tui.train.knn import extract_features, knn_top1
 from simsiam_tui.train.loop import StopFlag, Trainer
+from simsiam_tui.train.methods import Batch
 from simsiam_tui.train.monitors import effective_rank, std_quantiles
 from simsiam_tui.train.runtime import SafeEvents
 
@@ -185,7 +186,7 @@ def main() -> None:  # noqa: PLR0915
         def fit(x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
             """The optimizer step shared by all three figures (the loop's, without its monitors)."""
             with tr._autocast():
-                out = forward(x1, x2)
+                out = forward(Batch([x1, x2], torch.arange(x1.shape[0], device=x1.device)))
             loss = out.loss.float()
             bool(torch.isfinite(loss.detach()))  # the loop's per-step divergence check (a sync)
             opt.zero_grad(set_to_none=True)
@@ -209,7 +210,7 @@ def main() -> None:  # noqa: PLR0915
                 batches = iter(tr.train_src.epoch_batches(epoch[0], cfg.train.seed, tr.batch))
                 images = next(batches)
             t0 = time.perf_counter()
-            loss, z, lr = tr.train_step(images)
+            loss, z, lr = tr.train_step(images, torch.arange(images.shape[0], device=tr.device))
             bool(torch.isfinite(loss.detach()))  # the loop's per-step divergence check (a sync)
             tr.optimize(loss)
             if tr.probe is not None:  # the online linear probe's step, as the loop takes it (labels: any batch's)

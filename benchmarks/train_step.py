@@ -16,7 +16,7 @@ import torch
 
 from simsiam_tui.config import resolve_config
 from simsiam_tui.train.augment import AugmentSpec, DeviceAugment
-from simsiam_tui.train.methods import build_method
+from simsiam_tui.train.methods import Batch, build_method
 from simsiam_tui.train.monitors import effective_rank, std_quantiles, z_std
 from simsiam_tui.train.optim import build_optimizer
 
@@ -39,6 +39,7 @@ def bench(scale: str, batch: int, steps: int, device: torch.device) -> dict[str,
     aug = DeviceAugment(AugmentSpec(size, (0.5,) * 3, (0.25,) * 3, blur_p=0.5 if cfg.data.blur else 0.0),
                         torch.Generator(device=device).manual_seed(0))
     images = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8, device=device)
+    index = torch.arange(batch, device=device)  # the images' train-set indices (simsiam reads none)
     autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if cuda else contextlib.nullcontext
 
     def step() -> torch.Tensor:
@@ -46,7 +47,7 @@ def bench(scale: str, batch: int, steps: int, device: torch.device) -> dict[str,
         if cuda:
             x1, x2 = (x.contiguous(memory_format=torch.channels_last) for x in (x1, x2))
         with autocast():
-            out = method(x1, x2)
+            out = method(Batch([x1, x2], index))
         loss = out.loss.float()
         bool(torch.isfinite(loss.detach()))  # the loop's per-step divergence check (a sync)
         opt.zero_grad(set_to_none=True)

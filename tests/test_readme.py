@@ -188,8 +188,9 @@ EXERCISED = {
     ),
     "simsiam-tui runs export --tensorboard tb": "tests/report/test_figure.py::test_readme_figure_commands",
     # seeds, linear evaluation and the per-variant table (issue 14): the same commands on a smaller suite
-    "simsiam-tui launch --preset simsiam --preset no-stop-grad --preset no-predictor --seeds 3 --scale digits "
-    "--set train.epochs=5 --per-gpu 1": "tests/launch/test_seeds_eval_e2e.py (--suite stop-grad --seeds 2)",
+    "simsiam-tui launch --preset simsiam --preset no-stop-grad --preset no-predictor --seeds 3 --scale digits": (
+        "tests/launch/test_seeds_eval_e2e.py (--suite stop-grad --seeds 2); tests/benchmarks/test_ablation_tables.py"
+    ),
     "simsiam-tui eval linear no-stop-grad-s0": "tests/launch/test_seeds_eval_e2e.py; tests/train/test_linear_eval.py",
     "simsiam-tui runs compare --by variant --markdown": "tests/cli/test_compare_by_variant.py",
 }

@@ -17,16 +17,24 @@ def eval_linear(
     overrides: list[str] = typer.Option(
         [], "--set", help="linear_eval.KEY=VALUE protocol override, repeatable (e.g. linear_eval.lr=1.6)."
     ),
+    gpus: str | None = typer.Option(
+        None, "--gpus", help="GPU indices to use, e.g. 0,2 ('cpu' for none; default: all)."
+    ),
+    per_gpu: int | None = typer.Option(
+        None, "--per-gpu", help="Evaluations sharing one GPU (default 1); on the CPU, evaluations at once."
+    ),
     runs: str | None = RunsOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Train a linear classifier on RUN's frozen, centre-cropped features with the paper's protocol for its scale."""
+    from simsiam_tui.launch import parse_gpus
     from simsiam_tui.launch.linear_eval import create_linear_eval
     from simsiam_tui.launch.state import refresh_state
 
+    gpu_list = parse_gpus(gpus)
     root = runs_root(runs, must_exist=True).resolve()  # the worker starts in another folder: no relative paths
     source = resolve_run(root, run)
-    paths = create_linear_eval(source, root, epochs, overrides)
+    paths = create_linear_eval(source, root, epochs, overrides, gpu_list, per_gpu)
     state = refresh_state(paths)
     if as_json:
         print_json({"id": paths.run_id, "dir": str(paths.dir), "state": state, "source_run": source.run_id})

@@ -23,7 +23,7 @@ from simsiam_tui.config.validate import build_config, flatten, parse_override
 def shipped_dir() -> Path:
     """The presets that ship: simsiam_tui/presets inside an installed wheel, else a checkout's top-level presets/."""
     packaged = resources.files("simsiam_tui").joinpath("presets")  # the wheel's copy (setup.py's build_py puts it there)
-    if isinstance(packaged, Path) and packaged.is_dir():
+    if isinstance(packaged, Path) and (packaged / "base.toml").is_file():  # not an empty leftover folder
         return packaged
     return Path(__file__).resolve().parents[2] / "presets"  # a source tree (PYTHONPATH or an editable install)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, TypeVar
 
-METHODS = ("simsiam", "simclr", "instdisc", "moco", "byol", "vicreg", "barlow_twins")
+from simsiam_tui.config.methods import name_of, sections
+
+T = TypeVar("T")
 PREDICTORS = ("mlp", "none", "fixed-random")
 SIMILARITIES = ("cosine", "cross-entropy")
 STOP_GRAD_AT = ("output", "encoder", "projector")
@@ -14,11 +17,17 @@ DEVICES = ("auto", "cpu", "cuda")
 OPTIMIZERS = ("sgd", "lars")
 
 
+def _method_sections() -> dict[str, Any]:
+    """Every discovered method's section at its defaults (simsiam_tui/config/methods/)."""
+    return {name: cls() for name, cls in sections().items()}
+
+
 @dataclass
 class MethodConfig:
-    """Which method trains, and the SimSiam ablation switches."""
+    """Which method trains, the SimSiam ablation switches, and each method's own section (`[method.<name>]`)."""
 
-    name: str = "simsiam"
+    name: str = "simsiam"  # any method with a section in simsiam_tui/config/methods/
+    # The switches stay here, not in [method.simsiam]: eight presets flip them and MoCo reads `symmetric`.
     stop_grad: bool = True
     # "encoder": stop-grad on the target branch's encoder output, which then goes
     # through a trainable MLP of its own (the sg-encoder-mlp variant); "projector": stop-grad after the
@@ -27,15 +36,15 @@ class MethodConfig:
     predictor: str = "mlp"
     symmetric: bool = True
     similarity: str = "cosine"
-    temperature: float = 0.5  # simclr / instdisc / moco
-    queue_size: int = 4096  # moco
-    bank_negatives: int = 4096  # instdisc
-    bank_momentum: float = 0.5  # instdisc: v <- m v + (1 - m) f
-    ema_momentum: float = 0.99  # moco key encoder / byol base target momentum
-    vicreg_lambda: float = 25.0  # vicreg: invariance weight
-    vicreg_mu: float = 25.0  # vicreg: variance weight
-    vicreg_nu: float = 1.0  # vicreg: covariance weight
-    bt_lambda: float = 5e-3  # barlow_twins: off-diagonal (redundancy) weight
+    # method name -> its parameter dataclass; written to TOML/JSON as method.<name>.<key>, never as "sections"
+    sections: dict[str, Any] = field(default_factory=_method_sections)
+
+    def params(self, kind: type[T]) -> T:
+        """This config's values of one method's section, e.g. `cfg.method.params(VICRegParams).sim_coeff`."""
+        value = self.sections[name_of(kind)]
+        if not isinstance(value, kind):
+            raise TypeError(f"method section {name_of(kind)!r} holds a {type(value).__name__}, not {kind.__name__}")
+        return value
 
 
 @dataclass
@@ -130,6 +139,12 @@ class RunConfig:
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
     linear_eval: LinearEvalConfig = field(default_factory=LinearEvalConfig)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The nested dict form, as stored in config.json: each method's section as method.<name>, not "sections"."""
+        data = asdict(self)
+        data["method"].update(data["method"].pop("sections"))
+        return data
+
 
 SECTIONS = {
     "method": MethodConfig,
@@ -143,8 +158,8 @@ SECTIONS = {
 TOP_LEVEL_KEYS = ("variant", "scale", "description", "group")
 
 # Allowed values per dotted key: a tuple of choices, or (minimum, maximum, min_inclusive).
+# A method's own keys (method.<name>.<key>) carry their rules in their dataclass (config/methods/).
 CHOICES: dict[str, tuple[str, ...]] = {
-    "method.name": METHODS,
     "method.predictor": PREDICTORS,
     "method.similarity": SIMILARITIES,
     "method.stop_grad_at": STOP_GRAD_AT,
@@ -155,9 +170,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "linear_eval.optimizer": ("sgd", "lars"),
 }
 POSITIVE = {
-    "method.temperature",
-    "method.queue_size",
-    "method.bank_negatives",
     "model.width",
     "model.dim",
     "model.pred_dim",
@@ -178,10 +190,6 @@ POSITIVE = {
     "linear_eval.lr",
 }
 NON_NEGATIVE = {
-    "method.vicreg_lambda",
-    "method.vicreg_mu",
-    "method.vicreg_nu",
-    "method.bt_lambda",
     "linear_eval.weight_decay",
     "linear_eval.momentum",
     "optim.weight_decay",
@@ -191,4 +199,6 @@ NON_NEGATIVE = {
     "train.seed",
 }
 MAXIMUM = {"train.seed": 2**63 - 1}  # torch.manual_seed takes 64 bits
-UNIT_INTERVAL = {"method.bank_momentum", "method.ema_momentum", "optim.momentum"}
+UNIT_INTERVAL = {"optim.momentum"}
+# The common keys of [method]: a method's section may not be named like one of them.
+COMMON_METHOD_KEYS = tuple(f.name for f in fields(MethodConfig) if f.name != "sections")

@@ -9,8 +9,11 @@ import math
 from typing import Any
 
 from simsiam_tui.config.errors import ConfigError
+from simsiam_tui.config.legacy import LEGACY_KEYS, moved_hint, upgrade
+from simsiam_tui.config.methods import Rule, method_names, rule_of, sections
 from simsiam_tui.config.schema import (
     CHOICES,
+    COMMON_METHOD_KEYS,
     MAXIMUM,
     NON_NEGATIVE,
     POSITIVE,
@@ -22,46 +25,74 @@ from simsiam_tui.config.schema import (
 
 
 def valid_keys() -> list[str]:
-    """Every dotted key a user may set."""
+    """Every dotted key a user may set: the sections' keys, then each method's own (method.<name>.<key>)."""
     keys = list(TOP_LEVEL_KEYS)
     for section, cls in SECTIONS.items():
-        keys += [f"{section}.{f.name}" for f in dataclasses.fields(cls)]
+        keys += [f"{section}.{f.name}" for f in dataclasses.fields(cls) if f.name != "sections"]
+    for name, cls in sections().items():
+        if name in COMMON_METHOD_KEYS:
+            raise ConfigError(f"method section '{name}' would hide the common key 'method.{name}'; rename the method")
+        keys += [f"method.{name}.{f.name}" for f in dataclasses.fields(cls)]
     return keys
+
+
+def _method_key(key: str) -> tuple[str, str] | None:
+    """(method name, field) for a key of a method's own section, method.<name>.<field>."""
+    parts = key.split(".")
+    return (parts[1], parts[2]) if len(parts) == 3 and parts[0] == "method" else None
 
 
 def _field_type(key: str) -> type:
     if key in TOP_LEVEL_KEYS:
         return str
+    own = _method_key(key)
+    if own:
+        return type(getattr(sections()[own[0]](), own[1]))
     section, name = key.split(".", 1)
     default = getattr(SECTIONS[section](), name)
     return type(default)
 
 
-def unknown_key_error(key: str, where: str = "") -> ConfigError:
-    """An error naming an unknown key and its nearest valid spelling."""
-    near = difflib.get_close_matches(key, valid_keys(), n=1, cutoff=0.0)
+def _rule(key: str) -> Rule | None:
+    """The allowed values of a key: a tuple of choices, "unit_interval", "positive", "non_negative" or None."""
+    if key == "method.name":
+        return method_names()
+    own = _method_key(key)
+    if own:
+        return rule_of(*own)
+    if key in CHOICES:
+        return CHOICES[key]
+    for rule, keys in (("unit_interval", UNIT_INTERVAL), ("positive", POSITIVE), ("non_negative", NON_NEGATIVE)):
+        if key in keys:
+            return rule
+    return None
+
+
+def unknown_key_error(key: str, where: str = "", candidates: list[str] | None = None) -> ConfigError:
+    """An error naming an unknown key and its nearest valid spelling (or where a legacy key moved)."""
+    if key in LEGACY_KEYS:
+        return ConfigError(f"unknown config key '{key}'{where}{moved_hint(key)}")
+    near = difflib.get_close_matches(key, candidates or valid_keys(), n=1, cutoff=0.0)
     hint = f"; did you mean '{near[0]}'?" if near else ""
     return ConfigError(f"unknown config key '{key}'{where}{hint}")
 
 
-def _allowed(key: str, kind: type) -> str:
-    if key in CHOICES:
-        return "one of " + ", ".join(CHOICES[key])
-    if key in UNIT_INTERVAL:
+def _allowed(rule: Rule | None, kind: type) -> str:
+    if isinstance(rule, tuple):
+        return "one of " + ", ".join(rule)
+    if rule == "unit_interval":
         return "a number in [0, 1]"
-    if key in POSITIVE:
-        return f"a positive {'integer' if kind is int else 'number'}"
-    if key in NON_NEGATIVE:
-        return f"a non-negative {'integer' if kind is int else 'number'}"
+    if rule in ("positive", "non_negative"):
+        return f"a {rule.replace('_', '-')} {'integer' if kind is int else 'number'}"
     return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[kind]
 
 
 def check_value(key: str, value: Any, where: str = "") -> Any:
     """Return `value` coerced to the key's type, or raise a ConfigError naming key, value and what is allowed."""
-    kind = _field_type(key)
+    kind, rule = _field_type(key), _rule(key)
 
     def bad() -> ConfigError:
-        return ConfigError(f"invalid value {value!r} for '{key}'{where}: expected {_allowed(key, kind)}")
+        return ConfigError(f"invalid value {value!r} for '{key}'{where}: expected {_allowed(rule, kind)}")
 
     if kind is bool:
         if not isinstance(value, bool):
@@ -75,13 +106,13 @@ def check_value(key: str, value: Any, where: str = "") -> Any:
         value = float(value)
     elif not isinstance(value, str):
         raise bad()
-    if key in CHOICES and value not in CHOICES[key]:
+    if isinstance(rule, tuple) and value not in rule:
         raise bad()
-    if key in POSITIVE and value <= 0:
+    if rule == "positive" and value <= 0:
         raise bad()
-    if key in NON_NEGATIVE and value < 0:
+    if rule == "non_negative" and value < 0:
         raise bad()
-    if key in UNIT_INTERVAL and not 0 <= value <= 1:
+    if rule == "unit_interval" and not 0 <= value <= 1:
         raise bad()
     if key in MAXIMUM and value > MAXIMUM[key]:
         raise ConfigError(f"invalid value {value!r} for '{key}'{where}: expected at most {MAXIMUM[key]} (2^63 - 1)")
@@ -108,18 +139,29 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def flatten(table: dict[str, Any], where: str = "") -> dict[str, Any]:
-    """Flatten a TOML table of sections into dotted keys, rejecting unknown keys and sections."""
+    """Flatten a TOML table of sections into dotted keys, rejecting unknown keys and sections.
+
+    `[method.<name>]` tables become method.<name>.<key>; the flat method keys of earlier versions
+    are mapped to their sections here (config/legacy.py), so old run folders still load.
+    """
     flat: dict[str, Any] = {}
     for name, value in table.items():
         if name in TOP_LEVEL_KEYS:
             flat[name] = value
         elif name in SECTIONS and isinstance(value, dict):
             for sub, subvalue in value.items():
-                flat[f"{name}.{sub}"] = subvalue
+                if name == "method" and isinstance(subvalue, dict):  # [method.<name>]: one method's own section
+                    if sub not in sections():
+                        raise unknown_key_error(f"method.{sub}", where, [f"method.{n}" for n in sections()])
+                    flat.update({f"method.{sub}.{k}": v for k, v in subvalue.items()})
+                else:
+                    flat[f"{name}.{sub}"] = subvalue
         else:
             raise unknown_key_error(name, where)
+    flat = upgrade(flat)
+    known = set(valid_keys())
     for key in flat:
-        if key not in valid_keys():
+        if key not in known:
             raise unknown_key_error(key, where)
     return flat
 
@@ -131,7 +173,10 @@ def build_config(flat: dict[str, Any], sources: dict[str, str] | None = None) ->
     for key, value in flat.items():
         where = f" (from {sources[key]})" if key in sources else ""
         value = check_value(key, value, where)
-        if "." in key:
+        own = _method_key(key)
+        if own:
+            setattr(cfg.method.sections[own[0]], own[1], value)
+        elif "." in key:
             section, name = key.split(".", 1)
             setattr(getattr(cfg, section), name, value)
         else:
@@ -150,8 +195,8 @@ def _check_consistency(cfg: RunConfig) -> None:
 
 
 def config_to_dict(cfg: RunConfig) -> dict[str, Any]:
-    """The nested dict form of a RunConfig, as stored in config.json."""
-    return dataclasses.asdict(cfg)
+    """The nested dict form of a RunConfig, as stored in config.json: each method's section as method.<name>."""
+    return cfg.to_dict()
 
 
 def config_from_dict(data: Any, where: str = "") -> RunConfig:

@@ -52,11 +52,17 @@ def _freeze(checkpoint: Path, target: Path) -> None:
 
 
 def create_linear_eval(
-    source: RunPaths, root: Path, epochs: int | None = None, overrides: list[str] | None = None
+    source: RunPaths,
+    root: Path,
+    epochs: int | None = None,
+    overrides: list[str] | None = None,
+    gpus: list[int] | None = None,
+    per_gpu: int | None = None,
 ) -> RunPaths:
     """Create and queue `<source name>-linear`: the source's config, a `linear_eval` section, its frozen checkpoint.
 
     overrides: `linear_eval.KEY=VALUE` strings (e.g. the official ImageNet code's lr, linear_eval.lr=1.6).
+    gpus, per_gpu: where it may run and how many evaluations share a GPU (or run at once on the CPU), as `launch`.
     """
     if epochs is not None and epochs < 1:
         raise LaunchError(f"--epochs {epochs} must be at least 1")
@@ -74,7 +80,7 @@ def create_linear_eval(
     data.setdefault("train", {})["epochs"] = protocol["epochs"]  # `runs ls` shows the classifier's epochs
     data["description"] = f"linear evaluation of {source.run_id} ({protocol['protocol']} protocol)"
     cfg = config_from_dict(data, " (linear evaluation config)")  # validated before anything is written
-    request = make_request(None, None, cfg.train.device)
+    request = make_request(gpus, per_gpu, cfg.train.device)
     label = f"{(read_status(source.status) or {}).get('name') or cfg.variant}-linear"
     with root_lock(root):  # created, frozen and queued before any scheduling pass sees it
         paths = create_run(root, cfg, label)

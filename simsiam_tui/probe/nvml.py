@@ -34,7 +34,8 @@ def _init() -> Any:
 def nvml_error() -> str | None:
     """Why there are no GPU results (None when NVML works)."""
     _init()
-    return _state["error"]
+    error = _state["error"]
+    return str(error) if error is not None else None
 
 
 def gpu_errors() -> dict[str, str]:
@@ -65,8 +66,9 @@ def _processes(nv: Any, handle: Any) -> list[dict[str, Any]]:
         for proc in procs:
             used = getattr(proc, "usedGpuMemory", None)
             entry = seen.setdefault(int(proc.pid), {"pid": int(proc.pid), "mem_used_mb": None})
-            if _mb(used) is not None:
-                entry["mem_used_mb"] = (entry["mem_used_mb"] or 0) + _mb(used)
+            mb = _mb(used)
+            if mb is not None:
+                entry["mem_used_mb"] = (entry["mem_used_mb"] or 0) + mb
     return list(seen.values())
 
 

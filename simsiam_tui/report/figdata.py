@@ -154,8 +154,8 @@ def _series(runs: list[RunData], kind: str, fld: str, x_axis: str, colors: dict[
 
 
 def _reference(runs: list[RunData]) -> float | None:
-    refs = [r.history.series["train"].last("z_std_ref") for r in runs]
-    refs = [v for v in refs if v is not None and math.isfinite(v)]
+    last = [r.history.series["train"].last("z_std_ref") for r in runs]
+    refs = [v for v in last if v is not None and math.isfinite(v)]
     return float(np.mean(refs)) if refs else None
 
 

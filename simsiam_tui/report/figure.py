@@ -9,6 +9,7 @@ from pathlib import Path
 from simsiam_tui.report.errors import ReportError
 from simsiam_tui.report.figdata import X_LABELS, Panel, RunData, figure_data, load_runs
 from simsiam_tui.store import RunPaths
+from simsiam_tui.store.status import NEW_FILE_MODE
 
 FORMATS = ("png", "svg", "pdf")
 # Okabe-Ito: distinguishable for colour-blind readers and in greyscale print
@@ -60,6 +61,7 @@ def render(panels: list[Panel], x_axis: str, out: Path) -> None:
         if panel.series or panel.reference is not None:
             ax.legend(fontsize=7, frameon=False)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=f".{fmt}", dir=out.parent)
+    os.fchmod(fd, NEW_FILE_MODE)  # a figure to share, readable as any new file
     os.close(fd)
     try:
         fig.savefig(tmp, format=fmt, metadata={"Software": "simsiam-tui"} if fmt == "png" else None)

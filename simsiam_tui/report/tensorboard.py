@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from simsiam_tui.report.errors import ReportError
 from simsiam_tui.store import RunHistory, RunPaths, read_history
@@ -36,7 +37,7 @@ def scalar_rows(history: RunHistory) -> list[tuple[str, int, float, float]]:
     return rows
 
 
-def _writer_parts():  # type: ignore[no-untyped-def]
+def _writer_parts() -> tuple[Any, Any, Any]:  # the tensorboard package ships no type information
     try:
         from tensorboard.compat.proto import event_pb2, summary_pb2
         from tensorboard.summary.writer.event_file_writer import EventFileWriter

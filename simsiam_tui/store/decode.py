@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Union
 
 import msgspec
 from msgspec.structs import astuple
 
+from simsiam_tui.store.cache import read_cache, write_cache
 from simsiam_tui.store.reader import NOT_COLUMNS, SERIES_KINDS, EventTail, KindSeries, RunHistory, number, valid_event
 
 Num = Union[float, None, msgspec.UnsetType]  # noqa: UP007 (msgspec reads the annotation at runtime)
@@ -190,12 +192,23 @@ def bulk_apply(history: RunHistory, events: Iterable[Event]) -> None:
     flush()
 
 
-def read_span(path: Path, start: int, end: int, block: int = 8 << 20) -> tuple[RunHistory, int, int, str | None]:
-    """A RunHistory of the complete lines in bytes [start, end) of a file, read in blocks.
+Select = Callable[[bytes], bytes]
 
+
+def read_span(
+    path: Path,
+    start: int,
+    end: int,
+    block: int = 8 << 20,
+    history: RunHistory | None = None,
+    select: Select | None = None,
+) -> tuple[RunHistory, int, int, str | None]:
+    """A RunHistory of the complete lines in bytes [start, end) of a file, read in blocks (onto `history` if given).
+
+    With `select`, only the lines it picks out of each block are decoded (a skim: see skim_lines).
     Returns (history, offset after the last complete line, bad lines, last error).
     """
-    history = RunHistory()
+    history = RunHistory() if history is None else history
     tail = EventTail(path)
     offset, partial = start, b""
     try:
@@ -209,7 +222,8 @@ def read_span(path: Path, start: int, end: int, block: int = 8 << 20) -> tuple[R
                 data = partial + chunk
                 cut = data.rfind(b"\n") + 1
                 partial = data[cut:]
-                bulk_apply(history, decode_chunk(data[:cut], tail))
+                lines = data[:cut]
+                bulk_apply(history, decode_chunk(lines if select is None else select(lines), tail))
     except OSError as exc:
         tail.last_error = f"cannot read {path.name}: {exc.strerror}"
     return history, offset - len(partial), tail.bad_lines, tail.last_error
@@ -232,9 +246,105 @@ def thin_history(history: RunHistory, rows: int, head: int = 16, tail: int = 256
     return history
 
 
-def load_history(path: str, end: int, rows: int | None) -> tuple[RunHistory, int, int, str | None]:
-    """read_span of [0, end) of an events file, thinned to `rows` per kind unless None (a worker process's job)."""
-    history, offset, bad, error = read_span(Path(path), 0, end)
+TRAIN_PREFIX = b'{"v":1,"kind":"train",'  # a train event as this project's worker writes it (store.events, compact)
+_OTHER_LINE = re.compile(rb'\n(?!\{"v":1,"kind":"train",)')  # where every other line starts (after its newline)
+HEAD_LINES = 64  # the first lines of a file are decoded whole: the first rows stay exact
+TAIL_BYTES = 256 << 10  # so are the last bytes of a skimmed span: the last rows (the table's values) stay exact
+
+
+def skim_lines(every: int, head: int) -> Select:
+    """A read_span selection for a thin history: every line but train lines, and a train line every `every` bytes.
+
+    Train lines as the worker writes them are the bulk of a file; every other line (collapse, eval,
+    checkpoint, end, a line of another writer's spacing, a garbage line) is decoded and checked as in a
+    whole read, so the other kinds' columns, checkpoints and the end stay exact. A block that mentions
+    "start" (a resume, whose order against the rows around it matters) is decoded whole. Train lines left
+    out are not checked: a bad one among them is counted when the run is read whole (on the charts).
+    """
+    left = head
+
+    def select(data: bytes) -> bytes:
+        nonlocal left
+        cut = 0
+        while left > 0 and cut < len(data):
+            newline = data.find(b"\n", cut)
+            cut = len(data) if newline < 0 else newline + 1
+            left -= 1
+        if data.find(b'"start"', cut) >= 0:  # (the run's first start is among the head lines)
+            return data
+        sampled = []
+        for pos in range(cut, len(data), every):
+            begin = data.rfind(b"\n", cut, pos) + 1 or cut
+            end = data.find(b"\n", begin)
+            line = data[begin : end if end >= 0 else len(data)]
+            if line.startswith(TRAIN_PREFIX):
+                sampled.append(line)
+        others = [] if data.startswith(TRAIN_PREFIX, cut) else [_line_at(data, cut)]
+        others += [_line_at(data, m.end()) for m in _OTHER_LINE.finditer(data, cut)]
+        # kinds apart, train rows before the other kinds' lines: without a start, only each kind's own order counts
+        return data[:cut] + b"\n".join(sampled + others)
+
+    return select
+
+
+def _line_at(data: bytes, begin: int) -> bytes:
+    end = data.find(b"\n", begin)
+    return data[begin : end if end >= 0 else len(data)]
+
+
+def skim_span(
+    path: Path, start: int, end: int, rows: int, history: RunHistory | None = None, block: int = 8 << 20
+) -> tuple[RunHistory, int, int, str | None]:
+    """read_span for a thin history of about `rows` train rows: a skim of [start, end), its last TAIL_BYTES whole."""
+    cut = _line_start(path, max(start, end - TAIL_BYTES), end)
+    every = max(64, (cut - start) // max(1, rows))
+    history, offset, bad, error = read_span(
+        path, start, cut, block, history, skim_lines(every, HEAD_LINES if start == 0 else 0)
+    )
+    if offset < cut:  # a line longer than the skim's blocks, or a read error: the rest is read whole
+        cut = offset
+    history, offset, more_bad, more_error = read_span(path, cut, end, block, history)
+    return history, offset, bad + more_bad, more_error or error
+
+
+def _line_start(path: Path, offset: int, end: int) -> int:
+    """The first line start at or after `offset` (the byte after a newline), or `end`."""
+    if offset == 0:
+        return 0
+    try:
+        with path.open("rb") as fh:
+            fh.seek(offset - 1)
+            data = fh.read(min(end - offset + 1, 1 << 20))
+    except OSError:
+        return offset
+    newline = data.find(b"\n")
+    return offset + newline if newline >= 0 else end
+
+
+def load_history(
+    path: str, end: int, rows: int | None, use_cache: bool = False
+) -> tuple[RunHistory, int, int, str | None]:
+    """read_span of [0, end) of an events file, thinned to `rows` per kind unless None (a reader process's job).
+
+    With `use_cache`, a valid events.cache (store.cache) stands in for the bytes it covers when it holds the
+    rows asked for (a whole one for a whole read, any for a thin one), so only the new tail is decoded; then
+    the cache is written again, as read: whole after a whole read (a run on the charts opens whole next
+    time), thin otherwise.
+    """
+    events = Path(path)
+    history, start, bad, error = RunHistory(), 0, 0, None
+    cached = read_cache(events) if use_cache else None
+    if cached is not None and (rows is not None or cached.rows is None):
+        history, start, bad, error = cached.history, cached.offset, cached.bad_lines, cached.last_error
+    else:
+        cached = None
+    if rows is None:
+        history, offset, more_bad, more_error = read_span(events, start, max(start, end), history=history)
+    else:  # thin anyway: a skim of the train lines, every other line decoded
+        history, offset, more_bad, more_error = skim_span(events, start, max(start, end), rows, history=history)
+    bad, error = bad + more_bad, more_error or error
     if rows is not None:
         thin_history(history, rows)
+    if use_cache and (cached is None or offset > start):
+        write_cache(events, history, offset, rows, bad, error)
     return history, offset, bad, error

@@ -17,10 +17,14 @@ from simsiam_tui.store.status import atomic_write_text, write_status
 def create_run(root: str | Path, cfg: Any, name: str | None = None) -> RunPaths:
     """Make a new run directory holding config.json and a `queued` status.json.
 
-    `cfg` is a RunConfig dataclass or its dict form; the run is named after `name`, else its variant.
+    `cfg` is a RunConfig (its `to_dict()` is what config.json holds) or its dict form; the run is named after
+    `name`, else its variant.
     """
     root = Path(root)
-    data = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type) else dict(cfg)
+    if hasattr(cfg, "to_dict"):  # a RunConfig: its methods' sections written as method.<name>
+        data = cfg.to_dict()
+    else:
+        data = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type) else dict(cfg)
     label = name or str(data.get("variant") or "run")
     root.mkdir(parents=True, exist_ok=True)
     paths = RunPaths(root / new_run_id(root, label))
@@ -63,6 +67,12 @@ def linked_runs(root: str | Path) -> list[tuple[str, str]]:
     return out
 
 
+def _name_of(run_id: str) -> str:
+    """The name inside a run id <yyyymmdd>-<hhmmss>-<name>-<hex>."""
+    parts = run_id.split("-", 2)
+    return parts[2].rsplit("-", 1)[0] if len(parts) == 3 and "-" in parts[2] else ""
+
+
 def resolve_run(root: str | Path, ref: str) -> RunPaths:
     """A run by exact id, unique id prefix, or unique name; a clear error lists candidates otherwise.
 
@@ -78,6 +88,9 @@ def resolve_run(root: str | Path, ref: str) -> RunPaths:
         matches = [runs[ids.index(ref)]]
     else:
         matches = [r for r in runs if r.run_id.startswith(ref)] or [r for r in runs if f"-{ref}-" in r.run_id]
+        # A name is exact over a longer one that contains it: `simsiam-s0` is not its `simsiam-s0-linear`.
+        exact = [r for r in matches if _name_of(r.run_id) == ref]
+        matches = exact or matches
     if not matches:
         links = [(name, target) for name, target in linked_runs(root) if name == ref or name.startswith(ref) or f"-{ref}-" in name]
         if links:

@@ -19,10 +19,21 @@ from simsiam_tui.store.schema import TERMINAL_STATES as TERMINAL_STATES
 LOCK_NAME = ".status.lock"  # flock'ed around every read-merge-write of status.json, by every process
 
 
+def _new_file_mode() -> int:
+    """0o666 less the umask: the mode open() gives a new file (mkstemp's 0o600 would hide runs from a team)."""
+    mask = os.umask(0o022)  # umask can only be read by setting it; done once, at import, before any thread
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+NEW_FILE_MODE = _new_file_mode()
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write `text` to `path` through a temp file and os.replace."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, NEW_FILE_MODE)
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
             fh.flush()

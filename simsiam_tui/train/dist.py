@@ -7,6 +7,7 @@ slice of each global batch. Only rank 0 writes events, status and checkpoints.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 from datetime import timedelta
 from typing import Any
@@ -170,7 +171,10 @@ def wrap_ddp(module: nn.Module, device: torch.device) -> nn.Module:
 
     module = sync_batchnorm(module, device)
     ids = [device.index] if device.type == "cuda" else None
-    return DistributedDataParallel(module, device_ids=ids, forward_sync_buffers=False)
+    # torch 2.14 renamed broadcast_buffers (now deprecated) to forward_sync_buffers; older releases know only the first.
+    named = inspect.signature(DistributedDataParallel.__init__).parameters
+    no_sync = {"forward_sync_buffers": False} if "forward_sync_buffers" in named else {"broadcast_buffers": False}
+    return DistributedDataParallel(module, device_ids=ids, **no_sync)
 
 
 # -- data ------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from simsiam_tui.train.datasets import load_dataset
 from simsiam_tui.train.errors import CheckpointError, UserFacingError
 from simsiam_tui.train.hooks import Hooks, hooks_from_env
 from simsiam_tui.train.knn import KNN_BATCH, extract_features, inference_encoder, knn_top1, ordered_shard
-from simsiam_tui.train.methods import build_method
+from simsiam_tui.train.methods import Batch, build_method
 from simsiam_tui.train.monitors import effective_rank, std_quantiles, z_std, z_std_ref
 from simsiam_tui.train.online_linear import OnlineLinear, train_labels
 from simsiam_tui.train.optim import CosineSchedule, build_optimizer
@@ -105,8 +105,9 @@ class Trainer:
         self.probe: OnlineLinear | None = None
         if cfg.monitor.probe:
             feat_dim = int(method.backbone.out_dim)  # type: ignore[arg-type]
-            self.probe = OnlineLinear(method.backbone, feat_dim, self.num_classes, self.device)
             self.labels = train_labels(self.train_src)
+            partly = bool((self.labels < 0).any())
+            self.probe = OnlineLinear(method.backbone, feat_dim, self.num_classes, self.device, partly)
         self.step = 0
         self.resumed_from: int | None = None
         self.extras: dict[str, Any] = {}  # the method's scalars of the latest step (tensors allowed), logged as is
@@ -223,17 +224,14 @@ class Trainer:
         )
 
     # -- the loop -------------------------------------------------------------------------------
-    def train_step(
-        self, images: torch.Tensor, index: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor, float]:
-        """One SimSiam step on a uint8 batch (train-set `index` for methods that use it); returns (loss, z, lr)."""
-        x1, x2 = dist.sharded_views(self.augment, images, self.rank, self.world)  # N x 3 x S x S each
+    def train_step(self, images: torch.Tensor, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
+        """One step on a uint8 batch and its train-set `index` (N); returns (loss, z, lr)."""
+        views = list(dist.sharded_views(self.augment, images, self.rank, self.world))  # 2 x (N x 3 x S x S)
         if self.cuda:
-            x1 = x1.contiguous(memory_format=torch.channels_last)
-            x2 = x2.contiguous(memory_format=torch.channels_last)
+            views = [x.contiguous(memory_format=torch.channels_last) for x in views]
         lr = self.schedule.apply(self.optimizer, self.step)
         with self._autocast():
-            out = self.forward(x1, x2) if index is None else self.forward(x1, x2, index=index)
+            out = self.forward(Batch(views=views, indices=index))
         self.extras = out.extras  # method scalars (tensors allowed), converted only when logged
         loss = self.hooks.on_loss(self, self.step + 1, out.loss.float())
         return loss, out.z, lr
@@ -272,10 +270,7 @@ class Trainer:
         for epoch in range(first_epoch, cfg.train.epochs):
             start = self.step - epoch * self.steps_per_epoch
             batches = iter(self.train_src.epoch_batches(epoch, cfg.train.seed, self.batch, start, self.rank, self.world))
-            indices = (
-                iter(self.train_src.epoch_indices(epoch, cfg.train.seed, self.batch, start, self.rank, self.world))
-                if self.method.uses_index or self.probe is not None else None
-            )
+            indices = iter(self.train_src.epoch_indices(epoch, cfg.train.seed, self.batch, start, self.rank, self.world))
             while True:
                 t0 = time.perf_counter()
                 images = next(batches, None)
@@ -283,9 +278,8 @@ class Trainer:
                     break
                 win_wait += time.perf_counter() - t0
                 self.hooks.before_step(self, self.step + 1)
-                idx = next(indices) if indices is not None else None
-                index = idx.to(self.device) if idx is not None and self.method.uses_index else None
-                loss, z, lr = self.train_step(images, index)
+                idx = next(indices)  # N train-set indices (a function of seed and epoch: no RNG drawn)
+                loss, z, lr = self.train_step(images, idx.to(self.device))
                 # one sync per step; keeps last.pt the last good state. Under DDP one all-reduce makes every
                 # rank take the same branch (a NaN on any rank, a stop signal that reached any rank).
                 bad = ~torch.isfinite(loss.detach())
@@ -295,7 +289,7 @@ class Trainer:
                     value = float(dist.all_reduce_mean(loss.detach()))
                     return Outcome("diverged", f"loss is {value} at step {self.step + 1}")
                 self.optimize(loss)
-                if self.probe is not None and idx is not None:  # after the encoder's step, from detached features
+                if self.probe is not None:  # after the encoder's step, from detached features
                     self.probe.step(self.labels[idx.to(self.labels.device)])
                 win_images += images.shape[0] * self.world
                 if self.log_monitors(loss, lr, z, win_images, time.perf_counter() - win_t, win_wait):

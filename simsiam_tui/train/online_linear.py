@@ -25,7 +25,12 @@ PROBE_LR = 1e-3  # Adam: scale-free steps suit standardized features and an enco
 class OnlineLinear:
     """BN (no affine) + linear on detached, l2-normalized backbone features of view 1, with its own Adam."""
 
-    def __init__(self, backbone: nn.Module, feat_dim: int, num_classes: int, device: torch.device) -> None:
+    def __init__(
+        self, backbone: nn.Module, feat_dim: int, num_classes: int, device: torch.device, partly_labelled: bool = False
+    ) -> None:
+        # partly_labelled: the train set has unlabelled images (label -1, STL-10's unlabelled split), so each step
+        # selects its labelled rows; that selection reads a count back from the GPU, which fully labelled sets skip
+        self.partly_labelled = partly_labelled
         # skip_init + zeros: no draw from the global RNG (nn.Linear's own init would move its stream)
         linear = torch.nn.utils.skip_init(nn.Linear, feat_dim, num_classes, device=device)
         with torch.no_grad():
@@ -48,24 +53,31 @@ class OnlineLinear:
         """Forget the captured features (a step that is not taken)."""
         self._h = None
 
-    def step(self, labels: torch.Tensor) -> float | None:
-        """One Adam step on the captured features of this step's view 1 (labels -1: unlabelled, skipped)."""
+    def step(self, labels: torch.Tensor) -> torch.Tensor | None:
+        """One Adam step on the captured features of this step's view 1 (labels -1: unlabelled, skipped).
+
+        Returns the detached loss as a tensor: nothing here waits for the GPU (a `float()` would, every step).
+        """
         h, self._h = self._h, None
         if h is None:
             return None
-        y = labels.to(h.device)
+        y = labels.to(h.device, non_blocking=True)
         if dist.world_size() > 1:  # every rank trains the same probe on the global batch
             h, y = dist.gather_rows(h), dist.gather_rows(y)
-        keep = y >= 0  # STL-10's unlabelled split has no class
-        if int(keep.sum()) < 2:  # batch statistics need two rows
+        if self.partly_labelled:
+            keep = y >= 0  # STL-10's unlabelled split has no class
+            if int(keep.sum()) < 2:  # batch statistics need two rows
+                return None
+            h, y = h[keep], y[keep]
+        elif h.shape[0] < 2:
             return None
         with torch.enable_grad():
-            logits = self.head(F.normalize(h[keep].float(), dim=1))  # n x classes
-            loss = F.cross_entropy(logits, y[keep])
+            logits = self.head(F.normalize(h.float(), dim=1))  # n x classes
+            loss = F.cross_entropy(logits, y)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
-        return float(loss.detach())
+        return loss.detach()
 
     @torch.no_grad()
     def top1(self, feats: torch.Tensor, labels: torch.Tensor) -> float:

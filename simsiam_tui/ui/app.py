@@ -295,7 +295,9 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         if self._redraw_pending:
             return
         now = time.monotonic()
-        wait = max(self.redraw_interval() - (now - self._last_redraw), INPUT_QUIET_S - (now - self._last_key))
+        # the first runs to draw are drawn at once: the charts had nothing to show, so no redraw pace applies
+        pace = self.redraw_interval() - (now - self._last_redraw) if self.chart_keys else 0.0
+        wait = max(pace, INPUT_QUIET_S - (now - self._last_key))
         if wait <= 0:
             self.redraw_charts()
         else:
@@ -340,7 +342,8 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         self.redraws += 1
 
     def on_charts_panel_needs_redraw(self, message: ChartsPanel.NeedsRedraw) -> None:
-        self.request_redraw()
+        # after the refresh: a chart that just mounted has its own parts (the plot's legend) mounted by then
+        self.call_after_refresh(self.request_redraw)
 
     def watch_smooth(self) -> None:
         if self.is_mounted:

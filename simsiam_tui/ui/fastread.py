@@ -28,6 +28,8 @@ POOL_WORKERS = max(1, min(4, (os.cpu_count() or 1) - 1))  # leave a core to the 
 
 _pool: ProcessPoolExecutor | None = None
 _pool_failed = False
+_pids: Any = None  # a SimpleQueue each worker puts its pid on
+_known_pids: list[int] = []
 pool_error: str | None = None  # why worker processes could not start (the app then reads in-process)
 
 
@@ -57,12 +59,13 @@ def preview_events(path: Path, size: int) -> tuple[list[Event], int]:
     return events, tail_start + last
 
 
-def submit_load(path: Path, end: int, rows: int | None) -> Future | None:
+def submit_load(path: Path, end: int, rows: int | None, use_cache: bool = False) -> Future | None:
     """Read bytes [0, end) of an events file in a worker process (thinned to `rows` per kind unless None).
 
+    With `use_cache`, the worker starts from a valid events.cache and writes it again (store.decode.load_history).
     None when no worker process can be started (the caller reads in-process instead).
     """
-    global _pool, _pool_failed
+    global _pool, _pool_failed, _pids
     if _pool_failed:
         return None
     try:
@@ -70,8 +73,9 @@ def submit_load(path: Path, end: int, rows: int | None) -> Future | None:
             # forkserver: never fork the app's threads; children import only the store (no textual, no torch)
             context = multiprocessing.get_context("forkserver")
             _start_forkserver()
-            _pool = ProcessPoolExecutor(POOL_WORKERS, mp_context=context)
-        return _pool.submit(load_history, str(path), end, rows)
+            _pids = context.SimpleQueue()
+            _pool = ProcessPoolExecutor(POOL_WORKERS, mp_context=context, initializer=_tell_pid, initargs=(_pids,))
+        return _pool.submit(load_history, str(path), end, rows, use_cache)
     except (OSError, RuntimeError, ValueError) as exc:  # no processes here (a sandbox, a closing interpreter)
         global pool_error
         _pool_failed, pool_error = True, repr(exc)
@@ -95,13 +99,27 @@ def _start_forkserver() -> None:
         sys.stderr = captured
 
 
+def _tell_pid(queue: Any) -> None:
+    """A worker process's initializer: report its pid (the executor has no public list of them before Python 3.14)."""
+    queue.put(os.getpid())
+
+
+def worker_pids() -> list[int]:
+    """The pids of the reader processes started so far (some may have exited)."""
+    if _pids is not None:
+        while not _pids.empty():
+            _known_pids.append(_pids.get())
+    return list(_known_pids)
+
+
 def shutdown_pool() -> None:
     """Stop the worker processes (when the app closes); a later load starts them again."""
-    global _pool
+    global _pool, _pids
     if _pool is not None:
-        workers = list(getattr(_pool, "_processes", None) or {})  # pids; no public terminate before Python 3.14
+        workers = worker_pids()
         _pool.shutdown(wait=False, cancel_futures=True)
-        _pool = None
+        _pool, _pids = None, None
+        _known_pids.clear()
         for pid in workers:  # a whole-file read in flight is not worth waiting for when the app closes
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)

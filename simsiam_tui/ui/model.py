@@ -16,6 +16,7 @@ from simsiam_tui.store import (
     RunHistory,
     RunPaths,
     Verdict,
+    cache,
     list_runs,
     read_config_dict,
     read_status,
@@ -30,6 +31,7 @@ from simsiam_tui.ui.fastread import (
     thin_history,
 )
 
+TAIL_IN_PROCESS = 64 << 10  # a cache's tail longer than this is decoded in a reader process, not in the first pass
 CHUNK_BYTES = 512 << 10  # one poll parses at most this much of a run in-process (the GIL: a few ms per chunk)
 THIN_ROWS = 2048  # rows per kind kept for a long run that is not on the charts
 LOCAL_HOST = socket.gethostname()
@@ -106,6 +108,7 @@ class RunModel:
     log_lines: list[str] = field(default_factory=list)
     summary: RunSummary | None = None
     wanted_full: bool = False  # on the charts: keep every row (else a long run keeps THIN_ROWS per kind)
+    charts_known: bool = False  # the app said which runs are charted (until then, nothing read whole is thinned)
     thinned: bool = False
     expected: tuple[str, float, Any] | None = None  # (state to show, since, status.json's stamp then)
 
@@ -156,7 +159,9 @@ class RunModel:
             changed |= bool(self.config)
         changed |= self._poll_status()
         if not self.caught_up and self.preview is None and self.tail.offset == 0 and self._make_preview():
-            changed = True  # the first frame comes from the preview; the full read starts next pass
+            changed = True  # the first frame comes from the preview (the full read starts next pass) or the cache
+            if self.preview is None and self._load_to is None:  # a cache and a short tail: the tail now
+                self._poll_events(budget)  # (a long one goes to a reader process next pass, as a preview's read)
         else:
             changed |= self._poll_events(budget)
         if changed or self.summary is None:
@@ -184,6 +189,9 @@ class RunModel:
             return False
         if size < PREVIEW_MIN_BYTES:
             return False
+        self._large = True
+        if self._from_cache(size):
+            return True
         events, end = preview_events(self.paths.events, size)
         preview = RunHistory()
         bulk_apply(preview, events)
@@ -191,12 +199,31 @@ class RunModel:
             self.preview = preview
         self._preview_tail = EventTail(self.paths.events)
         self._preview_tail.offset = end
-        self._large = True
         self._load_to = end  # the whole read starts next pass: the first frame does not wait for processes
         return True
 
+    def _from_cache(self, size: int) -> bool:
+        """Start from a valid events.cache (a thin history up to its offset); only the tail after it is read."""
+        cached = cache.read_cache(self.paths.events)
+        if cached is None:
+            return False
+        with self.lock:
+            self.history = cached.history
+            self.thinned = cached.rows is not None
+        self.tail.seek(cached.offset)
+        self.tail.bad_lines, self.tail.last_error = cached.bad_lines, cached.last_error
+        if size - cached.offset > TAIL_IN_PROCESS:
+            self._load_to = size  # a long tail: a reader process decodes it, from the cache
+        return True
+
+    def _write_cache(self) -> None:
+        """Keep events.cache near the end of a thin history (the next start of the app reads only what follows)."""
+        cache.write_cache(
+            self.paths.events, self.history, self.tail.complete_offset, THIN_ROWS, self.tail.bad_lines, self.tail.last_error
+        )
+
     def _submit(self, end: int, full: bool) -> None:
-        self._job = submit_load(self.paths.events, end, None if full else THIN_ROWS)
+        self._job = submit_load(self.paths.events, end, None if full else THIN_ROWS, use_cache=True)
         self._job_thin = not full
 
     def _poll_job(self) -> bool | None:
@@ -227,12 +254,13 @@ class RunModel:
             return
         if self.wanted_full and self.thinned:
             self._submit(self.tail.complete_offset, full=True)
-        elif not self.wanted_full and self.caught_up and (
+        elif self.charts_known and not self.wanted_full and self.caught_up and (
             not self.thinned or len(self.history.series["train"]) > 2 * THIN_ROWS
         ):
             with self.lock:
                 thin_history(self.history, THIN_ROWS)
                 self.thinned = True
+            self._write_cache()
 
     def _poll_events(self, budget: int) -> bool:
         """Read the next chunk; True when what the UI shows changed (not while a preview stands in)."""
@@ -414,6 +442,7 @@ class Catalog:
         self.roots = [Path(r) for r in roots]
         self.runs: dict[str, RunModel] = {}
         self._lock = threading.Lock()
+        self._charts_known = False
 
     def scan(self) -> list[str]:
         """Add run directories that appeared; returns the new keys."""
@@ -423,15 +452,16 @@ class Catalog:
                 key = str(paths.dir)
                 if key not in self.runs:
                     with self._lock:
-                        self.runs[key] = RunModel(paths, root)
+                        self.runs[key] = RunModel(paths, root, charts_known=self._charts_known)
                     new.append(key)
         return new
 
     def set_charted(self, keys: list[str]) -> None:
         """The runs on the charts keep every row; long runs off them keep a thin history."""
         wanted = set(keys)
+        self._charts_known = True
         for model in self.models():
-            model.wanted_full = model.key in wanted
+            model.wanted_full, model.charts_known = model.key in wanted, True
 
     def forget(self, key: str) -> None:
         """Drop a run (after the app deleted it)."""

@@ -66,17 +66,23 @@ class QuantileTrack:
         except OSError:
             return []
         self.offset += len(chunk)
-        lines = (self.partial + chunk).split(b"\n")
-        self.partial = lines.pop()
+        data = self.partial + chunk
+        cut = data.rfind(b"\n") + 1
+        data, self.partial = data[:cut], data[cut:]
+        begins: set[int] = set()
+        for mark in (b'"collapse"', b'"start"'):  # found in C: a long file's train lines are never split or scanned
+            pos = data.find(mark)
+            while pos >= 0:
+                begins.add(data.rfind(b"\n", 0, pos) + 1)
+                pos = data.find(mark, data.find(b"\n", pos))
         out = []
-        for line in lines:
-            if b'"collapse"' in line or b'"start"' in line:
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(event, dict):
-                    out.append(event)
+        for begin in sorted(begins):
+            try:
+                event = json.loads(data[begin : data.find(b"\n", begin)])
+            except ValueError:
+                continue
+            if isinstance(event, dict):
+                out.append(event)
         return out
 
     def _truncate(self, step: float) -> None:

@@ -71,7 +71,7 @@ def test_user_folder_from_env_and_path(tmp_path, monkeypatch):
         (["optim.lr=-0.1"], "invalid value -0.1 for 'optim.lr' (from --set optim.lr=-0.1): expected a positive number"),
         (["data.batch_size=0"], "invalid value 0 for 'data.batch_size'"),
         (["data.batch_size=1.5"], "expected a positive integer"),
-        (["method.name=swav"], "expected one of simsiam, simclr, instdisc, moco, byol"),
+        (["method.name=swav"], "expected one of barlow_twins, byol, instdisc, moco, simclr, simsiam, vicreg"),
         (["method.predictor=linear"], "expected one of mlp, none, fixed-random"),
         (["method.stop_grad=maybe"], "invalid value 'maybe' for 'method.stop_grad'"),
         (["optim.lr"], "--set expects KEY=VALUE"),

@@ -90,6 +90,9 @@ def test_runs_plot_writes_a_png_of_the_stop_grad_pair(pair_root: Path) -> None:
     with Image.open(path) as img:
         assert img.format == "PNG" and img.size[0] >= 800 and img.size[1] >= 300
     assert "3 panels" in result.stderr
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # readable like any new file, not mkstemp's 0600
 
 
 @pytest.mark.slow

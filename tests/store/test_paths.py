@@ -41,6 +41,17 @@ def test_resolve_run_by_prefix_and_name(tmp_path):
         resolve_run(tmp_path, "../" + a.run_id)
 
 
+def test_an_exact_name_wins_over_a_longer_name_that_contains_it(tmp_path):
+    cfg = resolve_config("simsiam", "digits")
+    run = create_run(tmp_path, cfg, name="simsiam-s0")
+    evaluation = create_run(tmp_path, cfg, name="simsiam-s0-linear")  # what `eval linear simsiam-s0` names its run
+    assert resolve_run(tmp_path, "simsiam-s0") == run
+    assert resolve_run(tmp_path, "simsiam-s0-linear") == evaluation
+    create_run(tmp_path, cfg, name="simsiam-s0")  # two runs of that exact name: still ambiguous
+    with pytest.raises(StoreError, match="ambiguous"):
+        resolve_run(tmp_path, "simsiam-s0")
+
+
 def test_runs_root_order(tmp_path, monkeypatch):
     monkeypatch.delenv("SIMSIAM_TUI_RUNS", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -85,3 +96,13 @@ def test_runs_root_must_exist_names_the_folder(tmp_path):
     with pytest.raises(StoreError, match=r"runs folder '.*nowhere' does not exist: no runs there"):
         runs_root(tmp_path / "nowhere", must_exist=True)
     assert runs_root(tmp_path, must_exist=True) == tmp_path.resolve()
+
+
+def test_run_files_get_the_umask_mode_not_mkstemps_0600(tmp_path):
+    import os
+
+    run = create_run(tmp_path, resolve_config("simsiam", "digits"))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for f in (run.config, run.status):
+        assert f.stat().st_mode & 0o777 == 0o666 & ~umask, f  # a teammate's watcher can read them

@@ -31,7 +31,14 @@ def tiny_config(**sections: dict) -> RunConfig:
     cfg.monitor.system_every_s, cfg.monitor.flush_every_s = 0.5, 0.2
     for section, values in sections.items():
         for key, value in values.items():
-            setattr(getattr(cfg, section), key, value)
+            if section == "method" and isinstance(value, dict):  # a method's own section: method={"moco": {...}}
+                target = cfg.method.sections[key]
+                for name, sub in value.items():
+                    assert hasattr(target, name), f"method.{key}.{name}"
+                    setattr(target, name, sub)
+            else:
+                assert hasattr(getattr(cfg, section), key), f"{section}.{key}"  # a typo fails, never passes silently
+                setattr(getattr(cfg, section), key, value)
     return cfg
 
 

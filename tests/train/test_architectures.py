@@ -11,13 +11,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from simsiam_tui.config import resolve_config
+from simsiam_tui.config.methods.byol import BYOLParams
+from simsiam_tui.config.methods.instdisc import InstDiscParams
+from simsiam_tui.config.methods.moco import MoCoParams
+from simsiam_tui.config.methods.simclr import SimCLRParams
 from simsiam_tui.config.presets import describe_preset, load_suite
 from simsiam_tui.train import contrastive
 from simsiam_tui.train.checkpoint import load_checkpoint, save_checkpoint
 from simsiam_tui.train.contrastive import cosine_momentum, ema_update, info_nce, normalized_mse, nt_xent
 from simsiam_tui.train.data import MemorySource
 from simsiam_tui.train.datasets import ImageSet
-from simsiam_tui.train.methods import build_method
+from simsiam_tui.train.methods import Batch, build_method
 from simsiam_tui.train.methods.byol import BYOL
 from simsiam_tui.train.methods.instdisc import InstDisc
 from simsiam_tui.train.methods.moco import MoCo
@@ -40,6 +44,11 @@ class TinyNet(nn.Module):
 def views(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     return torch.randn(n, 3, 4, 4, generator=g), torch.randn(n, 3, 4, 4, generator=g)
+
+
+def pair(x1: torch.Tensor, x2: torch.Tensor) -> Batch:
+    """The Batch the loop builds from two views (indices 0..N-1: these methods read none)."""
+    return Batch([x1, x2], torch.arange(x1.shape[0]))
 
 
 # -- losses against naive loops -----------------------------------------------------------------
@@ -104,7 +113,7 @@ def test_moco_key_encoder_moves_by_the_momentum_formula() -> None:
     assert all(not p.requires_grad for p in model.key_params())
     opt = torch.optim.SGD(model.param_groups()[0]["params"], lr=0.5)
     x1, x2 = views(6, 0)
-    model(x1, x2).loss.backward()
+    model(pair(x1, x2)).loss.backward()
     opt.step()
     before_k = [p.clone() for p in model.key_params()]
     model.after_step(0, 10)
@@ -122,7 +131,7 @@ def test_byol_target_follows_the_cosine_momentum_schedule() -> None:
     opt = torch.optim.SGD(model.param_groups()[0]["params"], lr=0.5)
     for step in (0, 3):
         x1, x2 = views(6, step)
-        out = model(x1, x2)
+        out = model(pair(x1, x2))
         assert 0.0 <= float(out.loss.detach()) <= 4.0
         out.loss.backward()
         opt.step()
@@ -169,7 +178,7 @@ def test_queue_enqueues_after_the_loss_and_never_uses_current_keys(
     for step in range(3):
         x1, x2 = views(4, step)
         queue_before, ptr_before = model.queue.clone(), int(model.queue_ptr)
-        model(x1, x2)
+        model(pair(x1, x2))
         k2, k1 = model.keys(x2), model.keys(x1)  # train-mode BN: the same keys the step computed
         new = torch.cat([k1, k2]) if symmetric else k2
         for negatives in seen:
@@ -186,7 +195,7 @@ def test_moco_loss_is_info_nce_against_the_queue() -> None:
     model = MoCo(TinyNet(), dim=4, queue_size=8, temperature=0.2, symmetric=False)
     x1, x2 = views(4, 0)
     queue = model.queue.clone()
-    out = model(x1, x2)
+    out = model(pair(x1, x2))
     q1 = F.normalize(model.projector(model.backbone(x1)), dim=1)
     assert float(out.loss.detach()) == pytest.approx(float(info_nce(q1, model.keys(x2), queue, 0.2).detach()), rel=1e-5)
 
@@ -201,14 +210,14 @@ def test_bank_update_formula_and_staleness() -> None:
     bank0 = model.bank.clone()
     x1, x2 = views(3, 0)
     index = torch.tensor([2, 5, 7])
-    out = model(x1, x2, index=index)
+    out = model(Batch([x1, x2], index))
     assert float(out.extras["bank_staleness"]) == 1.0  # every entry was written at init, one step ago
     f1 = F.normalize(out.z, dim=1)
     torch.testing.assert_close(model.bank[index], F.normalize(0.5 * bank0[index] + 0.5 * f1, dim=1))
     others = torch.tensor([i for i in range(10) if i not in (2, 5, 7)])
     assert torch.equal(model.bank[others], bank0[others])
     assert model.bank_step.tolist() == [0, 0, 1, 0, 0, 1, 0, 1, 0, 0] and int(model.step) == 1
-    out = model(*views(2, 1), index=torch.tensor([0, 1]))
+    out = model(Batch(list(views(2, 1)), torch.tensor([0, 1])))
     assert float(out.extras["bank_staleness"]) == pytest.approx((7 * 2 + 3 * 1) / 10)  # step 2: 7 aged 2, 3 aged 1
     assert model.bank_step.tolist()[:3] == [2, 2, 1]
 
@@ -223,7 +232,7 @@ def test_bank_negatives_are_sampled_reproducibly_and_never_the_positive() -> Non
     index = idx_a[:3].clone()  # the batch's own entries are among the sampled negatives
     model.step.fill_(3)  # forward increments it to 4: the same draw
     bank0 = model.bank.clone()
-    out = model(x1, x2, index=index)
+    out = model(Batch([x1, x2], index))
     f1 = F.normalize(model.projector(model.backbone(x1)), dim=1)
     f2 = F.normalize(model.projector(model.backbone(x2)), dim=1)
     own = idx_a[None, :] == index[:, None]
@@ -235,11 +244,11 @@ def test_bank_negatives_are_sampled_reproducibly_and_never_the_positive() -> Non
 def test_instdisc_needs_indices_and_a_sized_bank() -> None:
     model = InstDisc(TinyNet(), dim=4)
     with pytest.raises(ValueError, match="not sized"):
-        model(*views(2, 0), index=torch.tensor([0, 1]))
+        model(Batch(list(views(2, 0)), torch.tensor([0, 1])))
     model.bind_data(6)
     assert model.bank.shape == (6, 4) and model.bank_step.shape == (6,)
-    with pytest.raises(ValueError, match="indices"):
-        model(*views(2, 0))
+    with pytest.raises(ValueError, match=r"one train-set index per image: 2 images, indices \(0,\)"):
+        model(Batch(list(views(2, 0)), torch.zeros(0, dtype=torch.long)))
 
 
 def test_epoch_indices_are_the_indices_of_epoch_batches() -> None:
@@ -257,7 +266,10 @@ def test_epoch_indices_are_the_indices_of_epoch_batches() -> None:
 
 @pytest.mark.parametrize("name", ["simclr", "instdisc", "moco", "byol"])
 def test_state_round_trip_through_the_checkpoint_is_bit_identical(name: str, tmp_path: Path) -> None:
-    cfg = tiny_config(method={"name": name, "queue_size": 48, "bank_negatives": 20, "ema_momentum": 0.9})
+    cfg = tiny_config(method={
+        "name": name, "moco": {"queue_size": 48, "momentum": 0.9}, "instdisc": {"negatives": 20},
+        "byol": {"base_momentum": 0.9},
+    })
 
     def build(seed: int) -> torch.nn.Module:
         torch.manual_seed(seed)
@@ -267,8 +279,7 @@ def test_state_round_trip_through_the_checkpoint_is_bit_identical(name: str, tmp
 
     def step(m: torch.nn.Module, opt: torch.optim.Optimizer, i: int) -> torch.Tensor:
         x1, x2 = (torch.randn(16, 3, 8, 8, generator=torch.Generator().manual_seed(i)) for _ in range(2))
-        kw = {"index": torch.arange(16) + 3 * i} if m.uses_index else {}
-        out = m(x1, x2, **kw)
+        out = m(Batch([x1, x2], torch.arange(16) + 3 * i))
         opt.zero_grad()
         out.loss.backward()
         opt.step()
@@ -306,16 +317,19 @@ def test_presets_and_suite() -> None:
     for preset in suite.presets:
         description, paper = describe_preset(preset)
         assert description and paper
-    simclr = {s: resolve_config("end-to-end", s).method for s in ("cifar10", "imagenet", "digits")}
-    assert simclr["cifar10"].name == "simclr" and simclr["cifar10"].temperature == 0.5
+    assert resolve_config("end-to-end", "cifar10").method.name == "simclr"
+    simclr = {s: resolve_config("end-to-end", s).method.params(SimCLRParams) for s in ("cifar10", "imagenet", "digits")}
+    assert simclr["cifar10"].temperature == 0.5
     assert simclr["imagenet"].temperature == 0.1
-    moco = {s: resolve_config("momentum", s).method for s in ("cifar10", "imagenet", "digits")}
-    assert (moco["cifar10"].ema_momentum, moco["cifar10"].queue_size, moco["cifar10"].temperature) == (0.99, 4096, 0.2)
-    assert (moco["imagenet"].ema_momentum, moco["imagenet"].queue_size) == (0.999, 65536)
+    moco = {s: resolve_config("momentum", s).method.params(MoCoParams) for s in ("cifar10", "imagenet", "digits")}
+    assert (moco["cifar10"].momentum, moco["cifar10"].queue_size, moco["cifar10"].temperature) == (0.99, 4096, 0.2)
+    assert (moco["imagenet"].momentum, moco["imagenet"].queue_size) == (0.999, 65536)
     assert moco["digits"].queue_size <= 1347
-    bank = resolve_config("memory-bank", "cifar10").method
-    assert (bank.name, bank.bank_negatives, bank.temperature, bank.bank_momentum) == ("instdisc", 4096, 0.07, 0.5)
-    assert resolve_config("memory-bank", "digits").method.bank_negatives <= 1347
-    byol = resolve_config("byol", "imagenet").method
-    assert (byol.name, byol.ema_momentum) == ("byol", 0.996)
-    assert contrastive.cosine_momentum(byol.ema_momentum, 10, 10) == 1.0
+    assert resolve_config("memory-bank", "cifar10").method.name == "instdisc"
+    bank = resolve_config("memory-bank", "cifar10").method.params(InstDiscParams)
+    assert (bank.negatives, bank.temperature, bank.bank_momentum) == (4096, 0.07, 0.5)
+    assert resolve_config("memory-bank", "digits").method.params(InstDiscParams).negatives <= 1347
+    byol_cfg = resolve_config("byol", "imagenet").method
+    byol = byol_cfg.params(BYOLParams)
+    assert (byol_cfg.name, byol.base_momentum) == ("byol", 0.996)
+    assert contrastive.cosine_momentum(byol.base_momentum, 10, 10) == 1.0

@@ -77,7 +77,7 @@ def test_trains_at_the_digits_scale(preset: str, digits_runs: dict[str, RunPaths
         assert staleness[0] >= 1 and max(staleness) > 5  # entries age until their image comes round again
     if preset == "byol":
         m = [e["ema_momentum"] for e in train]
-        assert m == sorted(m) and cfg.method.ema_momentum <= m[0] and m[-1] <= 1.0
+        assert m == sorted(m) and cfg.method.sections["byol"].base_momentum <= m[0] and m[-1] <= 1.0
 
 
 def _weights(paths: RunPaths) -> dict[str, torch.Tensor]:
@@ -95,7 +95,10 @@ def test_one_plus_one_epoch_resume_equals_two_straight(tmp_path: Path) -> None:
     """SIGKILL after epoch 1, resume: queue, bank and target network end bit-identical to a straight 2-epoch run."""
     runs = {}
     for preset, method in STATEFUL.items():
-        cfg = tiny_config(method={"name": method, "queue_size": 512, "bank_negatives": 256, "ema_momentum": 0.9})
+        cfg = tiny_config(method={
+            "name": method, "moco": {"queue_size": 512, "momentum": 0.9}, "instdisc": {"negatives": 256},
+            "byol": {"base_momentum": 0.9},
+        })
         runs[preset] = (
             create_run(tmp_path / "straight", cfg, preset),
             create_run(tmp_path / "killed", cfg, preset),

@@ -37,7 +37,7 @@ def test_bf16_channels_last_step_learns(tmp_path: Path) -> None:
     before = conv.weight.detach().clone()
     losses = []
     for _ in range(5):
-        loss, z, _ = tr.train_step(images)
+        loss, z, _ = tr.train_step(images, torch.arange(128, device=tr.device))
         assert z.dtype == torch.bfloat16  # the forward ran under bf16 autocast
         tr.optimize(loss)
         losses.append(float(loss))

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from simsiam_tui.train.backbones import resnet_small
-from simsiam_tui.train.methods import build_method
+from simsiam_tui.train.methods import Batch, build_method
 from simsiam_tui.train.methods.simsiam import SimSiam
 from simsiam_tui.train.optim import build_optimizer
 
@@ -23,9 +23,14 @@ def _views(dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tens
     return torch.randn(8, 3, 8, 8, generator=g, dtype=dtype), torch.randn(8, 3, 8, 8, generator=g, dtype=dtype)
 
 
+def pair(x1: torch.Tensor, x2: torch.Tensor) -> Batch:
+    """The Batch the loop builds from two views (indices 0..N-1: these methods read none)."""
+    return Batch([x1, x2], torch.arange(x1.shape[0]))
+
+
 def _grads(m: nn.Module, x1: torch.Tensor, x2: torch.Tensor) -> dict[str, torch.Tensor]:
     m.zero_grad(set_to_none=True)
-    m(x1, x2).loss.backward()
+    m(pair(x1, x2)).loss.backward()
     return {n: p.grad.clone() for n, p in m.named_parameters() if p.grad is not None}
 
 
@@ -57,7 +62,7 @@ def test_stop_grad_blocks_target_branch_and_without_it_gradients_flow() -> None:
             return z
 
         m.projector.forward = spy  # type: ignore[method-assign]
-        out = m(x1, x2)
+        out = m(pair(x1, x2))
         # the loss as a function of the targets only: remove the predictor path's contribution
         z1, z2 = seen
         p1, p2 = m.predictor(z1.detach()), m.predictor(z2.detach())
@@ -84,7 +89,7 @@ def test_fixed_random_predictor_is_bit_identical_after_training() -> None:
     x1, x2 = torch.randn(16, 3, 8, 8), torch.randn(16, 3, 8, 8)
     for _ in range(3):
         opt.zero_grad()
-        m(x1, x2).loss.backward()
+        m(pair(x1, x2)).loss.backward()
         opt.step()
     after = {k: v for k, v in m.predictor.state_dict().items() if "num_batches" not in k}
     for k in before:
@@ -96,7 +101,7 @@ def test_sg_encoder_mlp_gradients_reach_both_mlps_never_the_target_encoder_path(
     x1, x2 = _views()
     m = _method(stop_grad_at="encoder")
     assert m.target_mlp is not None
-    out = m(x1, x2)
+    out = m(pair(x1, x2))
     out.loss.backward()
     for part in (m.projector, m.predictor, m.target_mlp):
         assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in part.parameters())
@@ -125,7 +130,7 @@ def test_sg_after_encoder_two_mlps_stops_after_the_projector() -> None:
     x1, x2 = _views()
     m = _method(stop_grad_at="projector")
     assert m.target_mlp is not None
-    m(x1, x2).loss.backward()
+    m(pair(x1, x2)).loss.backward()
     for part in (m.backbone, m.projector, m.predictor, m.target_mlp):  # P1 and P2 both learn, and f
         assert all(p.grad is not None for p in part.parameters())
         assert any(p.grad.abs().sum() > 0 for p in part.parameters())  # type: ignore[union-attr]
@@ -158,5 +163,5 @@ def test_the_two_readings_differ_where_the_stop_is() -> None:
     # sg-encoder-mlp's target MLP reads the backbone (C features), the new reading's P2 reads z (d = 16)
     assert enc.target_mlp[0].in_features == int(enc.backbone.out_dim)  # type: ignore[arg-type]
     assert proj.target_mlp[0].in_features == 16
-    out = proj(x1, x2)
+    out = proj(pair(x1, x2))
     assert out.loss.requires_grad and out.z.shape == (8, 16)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 
 from simsiam_tui.config import resolve_config
+from simsiam_tui.config.methods.barlow_twins import BarlowTwinsParams
+from simsiam_tui.config.methods.vicreg import VICRegParams
 from simsiam_tui.train.lars import LARS
 
 
@@ -30,6 +32,6 @@ def test_barlow_twins_and_vicreg_use_lars_on_imagenet_only() -> None:
         imagenet = resolve_config(preset, "imagenet")
         assert imagenet.optim.name == "lars" and imagenet.model.dim == 8192 and imagenet.model.proj_layers == 3
         assert resolve_config(preset, "digits").optim.name == "sgd"
-    assert resolve_config("barlow-twins", "imagenet").method.bt_lambda == 5e-3
-    vic = resolve_config("vicreg", "imagenet").method
-    assert (vic.vicreg_lambda, vic.vicreg_mu, vic.vicreg_nu) == (25.0, 25.0, 1.0)
+    assert resolve_config("barlow-twins", "imagenet").method.params(BarlowTwinsParams).lambd == 5e-3
+    vic = resolve_config("vicreg", "imagenet").method.params(VICRegParams)
+    assert (vic.sim_coeff, vic.std_coeff, vic.cov_coeff) == (25.0, 25.0, 1.0)

@@ -72,6 +72,10 @@ def test_an_eval_of_an_eval_and_an_unknown_run_are_one_line(tmp_path: Path) -> N
     assert proc.returncode == 2 and "no run 'nope'" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     proc = _eval(tmp_path, src.name, "--epochs", "0")
     assert proc.returncode == 2 and "--epochs 0" in proc.stderr
+    proc = _eval(tmp_path, src.name, "--per-gpu", "0")
+    assert proc.returncode == 2 and "--per-gpu 0 must be at least 1" in proc.stderr, proc.stderr
+    proc = _eval(tmp_path, src.name, "--gpus", "x")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     for bad, says in (("train.epochs=3", "linear_eval.* protocol keys only"), ("linear_eval.source_run=x", "keys only"),
                       ("linear_eval.optimizer=adam", "expected one of sgd, lars")):
         proc = _eval(tmp_path, src.name, "--set", bad)
@@ -138,7 +142,8 @@ def test_lars_scales_each_matrix_step_by_its_trust_ratio() -> None:
 def test_eval_linear_cli_freezes_the_checkpoint_and_finishes(tmp_path: Path) -> None:
     """The command, as a user types it, on a finished run: a run folder of its own that finishes above chance."""
     src = _source(tmp_path, "finished", True)
-    proc = _eval(tmp_path, src.name, "--epochs", "20", "--set", "linear_eval.batch_size=128", "--json")
+    proc = _eval(tmp_path, src.name, "--epochs", "20", "--set", "linear_eval.batch_size=128", "--gpus", "cpu",
+                 "--per-gpu", "3", "--json")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     ev = Path(out["dir"])
@@ -146,6 +151,8 @@ def test_eval_linear_cli_freezes_the_checkpoint_and_finishes(tmp_path: Path) -> 
     cfg = json.loads((ev / "config.json").read_text())
     assert cfg["linear_eval"]["source_run"] == src.name and cfg["linear_eval"]["checkpoint"] == str(ev / FROZEN)
     assert cfg["linear_eval"]["batch_size"] == 128 and cfg["linear_eval"]["lr"] == 30.0  # --set over the protocol
+    request = json.loads((ev / "status.json").read_text())["request"]
+    assert request["gpus"] == [] and request["per_gpu"] == 3  # three evaluations at once on the CPU, as launch
     assert (ev / FROZEN).stat().st_ino == (src / "checkpoints" / "last.pt").stat().st_ino  # frozen: a hard link
     status = wait_until(
         lambda: (s := json.loads((ev / "status.json").read_text())).get("state") in ("finished", "failed") and s,

@@ -120,7 +120,7 @@ def test_unlabelled_images_are_skipped(labels: torch.Tensor) -> None:
     from simsiam_tui.train.online_linear import OnlineLinear
 
     backbone = nn.Linear(4, 5)
-    probe = OnlineLinear(backbone, 5, 3, torch.device("cpu"))
+    probe = OnlineLinear(backbone, 5, 3, torch.device("cpu"), partly_labelled=True)
     backbone(torch.randn(3, 4))
     before = probe.head[1].weight.clone()
     loss = probe.step(labels)
@@ -128,3 +128,34 @@ def test_unlabelled_images_are_skipped(labels: torch.Tensor) -> None:
         assert loss is not None and not torch.equal(before, probe.head[1].weight)
     else:
         assert loss is None and torch.equal(before, probe.head[1].weight)
+
+
+def test_a_fully_labelled_step_never_reads_a_value_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a GPU every int()/float()/bool()/item() of a tensor waits for the device: the probe's step has none.
+
+    (The GPU check measured 1.4 ms a step, 4.7% of the CIFAR step, while it read two values back.)
+    """
+    from torch import nn
+
+    from simsiam_tui.train.online_linear import OnlineLinear
+
+    backbone = nn.Linear(4, 5)
+    probe = OnlineLinear(backbone, 5, 3, torch.device("cpu"))
+    backbone(torch.randn(6, 4))
+    before = probe.head[1].weight.clone()
+
+    def guarded(name: str) -> object:
+        original = getattr(torch.Tensor, name)
+
+        def call(self: torch.Tensor, *args: object) -> object:
+            if any(self is state.get("step") for state in probe.optimizer.state.values()):
+                return original(self, *args)  # Adam's step counter, kept on the CPU: no wait for the device
+            raise AssertionError(f"the probe's step read a value back from the device (Tensor.{name})")
+
+        return call
+
+    for name in ("__int__", "__float__", "__bool__", "item", "tolist"):
+        monkeypatch.setattr(torch.Tensor, name, guarded(name))
+    loss = probe.step(torch.tensor([0, 1, 2, 0, 1, 2]))
+    monkeypatch.undo()
+    assert isinstance(loss, torch.Tensor) and not torch.equal(before, probe.head[1].weight)

@@ -196,8 +196,11 @@ async def test_details_show_log_and_config(suite_root, backend):
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, loaded(app, 3))
         await wait_until(pilot, lambda: any("epoch 7/10" in line for line in app.details.lines))
-        config = str(app.query_one("#config", Static).render())
-        assert "method.stop_grad" in config and "data.name" in config
+        assert str(app.query_one("#config", Static).render()) == ""  # a hidden tab is drawn when shown
+        await pilot.click("#--content-tab-tab-config")
+        await wait_until(pilot, lambda: "method.stop_grad" in str(app.query_one("#config", Static).render()))
+        assert "data.name" in str(app.query_one("#config", Static).render())
+        app.table.focus()
         await pilot.press("down")
         await wait_until(
             pilot, lambda: "stop_grad False" in str(app.query_one("#config", Static).render()).replace("  ", " ")

@@ -44,6 +44,7 @@ async def test_broken_runs_show_unreadable_with_reason(tmp_path, backend):
         assert mixed.loss is not None  # good lines still count
         # the Run tab says why
         await pilot.press("down", "down", "down", "down", "down")
+        await pilot.click("#--content-tab-tab-run")  # the tab is drawn when shown
         await wait_until(pilot, lambda: "unreadable line" in str(app.details.info_view.render()))
         assert "!" in str(app.table.get_row(str(root / "20260101-000013-simsiam-bad4"))[2])
 

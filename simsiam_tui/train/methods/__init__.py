@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from simsiam_tui.train.errors import UserFacingError
-from simsiam_tui.train.methods.base import Method, MethodOutput
+from simsiam_tui.train.methods.base import Batch, Method, MethodOutput
 
 if TYPE_CHECKING:
     from simsiam_tui.config.schema import RunConfig
@@ -53,4 +53,4 @@ def build_method(cfg: RunConfig) -> Method:
     return factory(cfg)
 
 
-__all__ = ["Method", "MethodOutput", "available", "build_method", "register"]
+__all__ = ["Batch", "Method", "MethodOutput", "available", "build_method", "register"]

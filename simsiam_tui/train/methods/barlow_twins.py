@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from simsiam_tui.config.methods.barlow_twins import BarlowTwinsParams
 from simsiam_tui.train.backbones import build_backbone, feature_dim
 from simsiam_tui.train.heads import expander_mlp
 from simsiam_tui.train.methods import register
-from simsiam_tui.train.methods.base import Method, MethodOutput
+from simsiam_tui.train.methods.base import Batch, Method, MethodOutput
 
 if TYPE_CHECKING:
     from simsiam_tui.config.schema import RunConfig
@@ -49,7 +50,8 @@ class BarlowTwins(Method):
         self.out_dim = dim
         self.lam = lam
 
-    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> MethodOutput:
+    def forward(self, batch: Batch) -> MethodOutput:
+        x1, x2 = batch.pair  # N x C x H x W each
         z1 = self.projector(self.backbone(x1))  # N x d
         z2 = self.projector(self.backbone(x2))  # N x d
         loss = barlow_twins_loss(z1, z2, self.lam)
@@ -63,5 +65,5 @@ def build_barlow_twins(cfg: RunConfig) -> BarlowTwins:
     """Build Barlow Twins from the config: model.dim and model.proj_layers shape the projector."""
     model = cfg.model
     return BarlowTwins(
-        build_backbone(model.backbone, model.width), dim=model.dim, layers=model.proj_layers, lam=cfg.method.bt_lambda
+        build_backbone(model.backbone, model.width), dim=model.dim, layers=model.proj_layers, lam=cfg.method.params(BarlowTwinsParams).lambd
     )

@@ -1,4 +1,4 @@
-"""The Method interface every self-supervised method implements, and the output it returns."""
+"""The Method interface every self-supervised method implements: a Batch in, a MethodOutput out."""
 
 from __future__ import annotations
 
@@ -7,6 +7,24 @@ from typing import Any
 
 import torch
 from torch import nn
+
+
+@dataclass
+class Batch:
+    """One training step's input, as the loop builds it: the augmented views and the images' train-set indices.
+
+    Every method here reads two views; a multi-crop method reads more from the same object.
+    """
+
+    views: list[torch.Tensor]  # V views, N x C x H x W each (V = 2 here)
+    indices: torch.Tensor  # N train-set indices of the batch's images (memory banks key on them)
+
+    @property
+    def pair(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(x1, x2): the two views of a two-view method; more views are an error, never dropped silently."""
+        if len(self.views) != 2:
+            raise ValueError(f"this method takes 2 views, the batch has {len(self.views)}")
+        return self.views[0], self.views[1]
 
 
 @dataclass
@@ -19,7 +37,7 @@ class MethodOutput:
 
 
 class Method(nn.Module):
-    """A self-supervised method: two views in, a loss out.
+    """A self-supervised method: a Batch of views in, a loss out.
 
     Subclasses set `self.backbone` (the encoder whose features the kNN monitor evaluates)
     and `self.out_dim` (d of z). Every piece of state that must survive a resume (momentum
@@ -29,9 +47,8 @@ class Method(nn.Module):
 
     backbone: nn.Module
     out_dim: int
-    uses_index: bool = False  # True: the loop calls forward(x1, x2, index=...) with the batch's train-set indices
 
-    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> MethodOutput:  # N x C x H x W each
+    def forward(self, batch: Batch) -> MethodOutput:
         raise NotImplementedError
 
     @torch.no_grad()

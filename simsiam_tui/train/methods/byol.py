@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from simsiam_tui.config.methods.byol import BYOLParams
 from simsiam_tui.train.backbones import build_backbone, feature_dim
 from simsiam_tui.train.contrastive import cosine_momentum, ema_update, normalized_mse
 from simsiam_tui.train.heads import prediction_mlp, projection_mlp
 from simsiam_tui.train.methods import register
-from simsiam_tui.train.methods.base import Method, MethodOutput
+from simsiam_tui.train.methods.base import Batch, Method, MethodOutput
 from simsiam_tui.train.methods.common import frozen_copy
 
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ class BYOL(Method):
         """theta_T."""
         return [*self.target_backbone.parameters(), *self.target_projector.parameters()]
 
-    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> MethodOutput:
+    def forward(self, batch: Batch) -> MethodOutput:
+        x1, x2 = batch.pair  # N x C x H x W each
         z1 = self.projector(self.backbone(x1))  # N x d
         z2 = self.projector(self.backbone(x2))
         p1, p2 = self.predictor(z1), self.predictor(z2)  # N x d
@@ -74,12 +76,12 @@ class BYOL(Method):
 
 @register("byol")
 def build_byol(cfg: RunConfig) -> BYOL:
-    """Build BYOL from the config's method and model sections (method.ema_momentum is the base m)."""
+    """Build BYOL from the config's model section and [method.byol] (base_momentum is the base m)."""
     model = cfg.model
     return BYOL(
         build_backbone(model.backbone, model.width),
         dim=model.dim,
         pred_dim=model.pred_dim,
         proj_layers=model.proj_layers,
-        base_momentum=cfg.method.ema_momentum,
+        base_momentum=cfg.method.params(BYOLParams).base_momentum,
     )

@@ -8,11 +8,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from simsiam_tui.config.methods.instdisc import InstDiscParams
 from simsiam_tui.train.backbones import build_backbone, feature_dim
 from simsiam_tui.train.contrastive import gather_all, info_nce
 from simsiam_tui.train.heads import projection_mlp
 from simsiam_tui.train.methods import register
-from simsiam_tui.train.methods.base import Method, MethodOutput
+from simsiam_tui.train.methods.base import Batch, Method, MethodOutput
 
 if TYPE_CHECKING:
     from simsiam_tui.config.schema import RunConfig
@@ -29,8 +30,6 @@ class InstDisc(Method):
     the momentum encoder. Under DDP the features and indices of every process are gathered
     before the bank update, so each rank keeps the same bank.
     """
-
-    uses_index = True
 
     def __init__(
         self,
@@ -89,16 +88,17 @@ class InstDisc(Method):
         self.bank.index_copy_(0, index, v)
         self.bank_step.index_fill_(0, index, self.step)
 
-    def forward(self, x1: torch.Tensor, x2: torch.Tensor, index: torch.Tensor | None = None) -> MethodOutput:
-        if index is None:
-            raise ValueError("instdisc needs the train-set indices of the batch (forward(x1, x2, index=...))")
+    def forward(self, batch: Batch) -> MethodOutput:
+        x1, x2 = batch.pair  # N x C x H x W each
+        if batch.indices.shape != (x1.shape[0],):
+            raise ValueError(f"instdisc needs one train-set index per image: {x1.shape[0]} images, indices {tuple(batch.indices.shape)}")
         if self.bank.shape[0] == 0:
             raise ValueError("instdisc's memory bank is not sized; call bind_data(number of training images)")
         self.step += 1  # this step's number; entries written at init carry step 0
         z1 = self.projector(self.backbone(x1))  # N x d
         z2 = self.projector(self.backbone(x2))
         f1, f2 = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
-        index = index.to(self.bank.device)
+        index = batch.indices.to(self.bank.device)  # N
         pos = self.bank[index]  # N x d (a copy: the update below cannot touch it)
         neg_idx = self.sample_negatives()  # K
         negatives = self.bank[neg_idx]  # K x d
@@ -114,12 +114,12 @@ class InstDisc(Method):
 @register("instdisc")
 def build_instdisc(cfg: RunConfig) -> InstDisc:
     """Build InstDisc; the training loop sizes the bank with `bind_data(len(train set))`."""
-    m, model = cfg.method, cfg.model
+    m, model = cfg.method.params(InstDiscParams), cfg.model
     return InstDisc(
         build_backbone(model.backbone, model.width),
         dim=model.dim,
         proj_layers=model.proj_layers,
-        negatives=m.bank_negatives,
+        negatives=m.negatives,
         temperature=m.temperature,
         bank_momentum=m.bank_momentum,
         seed=cfg.train.seed,

@@ -8,11 +8,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from simsiam_tui.config.methods.moco import MoCoParams
 from simsiam_tui.train.backbones import build_backbone, feature_dim
 from simsiam_tui.train.contrastive import ema_update, gather_all, info_nce
 from simsiam_tui.train.heads import projection_mlp
 from simsiam_tui.train.methods import register
-from simsiam_tui.train.methods.base import Method, MethodOutput
+from simsiam_tui.train.methods.base import Batch, Method, MethodOutput
 from simsiam_tui.train.methods.common import frozen_copy
 
 if TYPE_CHECKING:
@@ -86,7 +87,8 @@ class MoCo(Method):
         self.queue.index_copy_(0, slots, keys)
         self.queue_ptr.copy_((self.queue_ptr + keys.shape[0]) % k_size)
 
-    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> MethodOutput:
+    def forward(self, batch: Batch) -> MethodOutput:
+        x1, x2 = batch.pair  # N x C x H x W each
         z1 = self.projector(self.backbone(x1))  # N x d
         q1 = F.normalize(z1, dim=1)
         k2 = self.keys(x2)  # N x d
@@ -109,14 +111,14 @@ class MoCo(Method):
 
 @register("moco")
 def build_moco(cfg: RunConfig) -> MoCo:
-    """Build MoCo v2 from the config's method and model sections."""
-    m, model = cfg.method, cfg.model
+    """Build MoCo v2 from the config's model section, [method.moco] and the common `method.symmetric`."""
+    m, model = cfg.method.params(MoCoParams), cfg.model
     return MoCo(
         build_backbone(model.backbone, model.width),
         dim=model.dim,
         proj_layers=model.proj_layers,
         queue_size=m.queue_size,
         temperature=m.temperature,
-        momentum=m.ema_momentum,
-        symmetric=m.symmetric,
+        momentum=m.momentum,
+        symmetric=cfg.method.symmetric,
     )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import torch
 from torch import nn
 
+from simsiam_tui.config.methods.simclr import SimCLRParams
 from simsiam_tui.train.backbones import build_backbone, feature_dim
 from simsiam_tui.train.contrastive import nt_xent
 from simsiam_tui.train.heads import projection_mlp
 from simsiam_tui.train.methods import register
-from simsiam_tui.train.methods.base import Method, MethodOutput
+from simsiam_tui.train.methods.base import Batch, Method, MethodOutput
 
 if TYPE_CHECKING:
     from simsiam_tui.config.schema import RunConfig
@@ -33,7 +33,8 @@ class SimCLR(Method):
         self.out_dim = dim
         self.temperature = temperature
 
-    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> MethodOutput:
+    def forward(self, batch: Batch) -> MethodOutput:
+        x1, x2 = batch.pair  # N x C x H x W each
         z1 = self.projector(self.backbone(x1))  # N x d
         z2 = self.projector(self.backbone(x2))  # N x d
         loss = nt_xent(z1, z2, self.temperature)
@@ -42,11 +43,11 @@ class SimCLR(Method):
 
 @register("simclr")
 def build_simclr(cfg: RunConfig) -> SimCLR:
-    """Build SimCLR from the config's method and model sections."""
+    """Build SimCLR from the config's model section and [method.simclr]."""
     model = cfg.model
     return SimCLR(
         build_backbone(model.backbone, model.width),
         dim=model.dim,
         proj_layers=model.proj_layers,
-        temperature=cfg.method.temperature,
+        temperature=cfg.method.params(SimCLRParams).temperature,
     )

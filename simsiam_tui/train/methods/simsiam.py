@@ -11,7 +11,7 @@ from simsiam_tui.train.backbones import build_backbone, feature_dim
 from simsiam_tui.train.heads import prediction_mlp, projection_mlp
 from simsiam_tui.train.losses import SIMILARITIES, asymmetric_loss, symmetric_loss
 from simsiam_tui.train.methods import register
-from simsiam_tui.train.methods.base import Method, MethodOutput
+from simsiam_tui.train.methods.base import Batch, Method, MethodOutput
 
 if TYPE_CHECKING:
     from simsiam_tui.config.schema import RunConfig
@@ -81,7 +81,8 @@ class SimSiam(Method):
     def _sg(self, t: torch.Tensor) -> torch.Tensor:
         return t.detach() if self.stop_grad else t
 
-    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> MethodOutput:
+    def forward(self, batch: Batch) -> MethodOutput:
+        x1, x2 = batch.pair  # N x C x H x W each
         h1, h2 = self.backbone(x1), self.backbone(x2)  # N x C
         z1, z2 = self.projector(h1), self.projector(h2)  # N x d
         p1 = self.predictor(z1)  # N x d

@@ -8,10 +8,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from simsiam_tui.config.methods.vicreg import VICRegParams
 from simsiam_tui.train.backbones import build_backbone, feature_dim
 from simsiam_tui.train.heads import expander_mlp
 from simsiam_tui.train.methods import register
-from simsiam_tui.train.methods.base import Method, MethodOutput
+from simsiam_tui.train.methods.base import Batch, Method, MethodOutput
 
 if TYPE_CHECKING:
     from simsiam_tui.config.schema import RunConfig
@@ -67,7 +68,8 @@ class VICReg(Method):
         self.out_dim = dim
         self.lam, self.mu, self.nu = lam, mu, nu
 
-    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> MethodOutput:
+    def forward(self, batch: Batch) -> MethodOutput:
+        x1, x2 = batch.pair  # N x C x H x W each
         z1 = self.projector(self.backbone(x1))  # N x d
         z2 = self.projector(self.backbone(x2))  # N x d
         loss = vicreg_loss(z1, z2, self.lam, self.mu, self.nu)
@@ -76,13 +78,13 @@ class VICReg(Method):
 
 @register("vicreg")
 def build_vicreg(cfg: RunConfig) -> VICReg:
-    """Build VICReg from the config: model.dim and model.proj_layers shape the expander, method.vicreg_* weigh."""
-    m, model = cfg.method, cfg.model
+    """Build VICReg from the config: model.dim and model.proj_layers shape the expander, [method.vicreg] weighs."""
+    m, model = cfg.method.params(VICRegParams), cfg.model
     return VICReg(
         build_backbone(model.backbone, model.width),
         dim=model.dim,
         layers=model.proj_layers,
-        lam=m.vicreg_lambda,
-        mu=m.vicreg_mu,
-        nu=m.vicreg_nu,
+        lam=m.sim_coeff,
+        mu=m.std_coeff,
+        nu=m.cov_coeff,
     )

@@ -159,7 +159,11 @@ class MetricChart(PlotWidget):
 
     def render(self) -> RenderResult:
         start = time.perf_counter()
-        result = super().render()
+        with ExitStack() as stack:
+            # one refresh per canvas after the plot is drawn, not one per pixel (the canvases' public batch API)
+            for canvas in self.query("Canvas"):
+                stack.enter_context(canvas.batch_refresh())  # type: ignore[attr-defined]
+            result = super().render()
         if self.rendered != self.drawn:
             self.build_seconds = time.perf_counter() - start
             self.rendered = self.drawn

@@ -89,9 +89,14 @@ class DetailsPanel(Vertical):
         self.log_scroll = VerticalScroll(self.log_view, id="log-scroll")
         self.config_view = Static(id="config")
         self.info_view = Static(id="info")
+        self.tabs = TabbedContent(initial="tab-log")
+        # what each tab should show, and what it shows: only the visible tab is updated (an update of a
+        # hidden Static still costs a layout pass on the UI thread, on every cursor move); others on showing
+        self._want: dict[str, Any] = {"tab-log": None, "tab-config": None, "tab-run": None}
+        self._shown: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
-        with TabbedContent(initial="tab-log"):
+        with self.tabs:
             with TabPane("Log", id="tab-log"):
                 yield self.log_scroll
             with TabPane("Config", id="tab-config"):
@@ -108,10 +113,30 @@ class DetailsPanel(Vertical):
             return
         self._log_key = stamp
         self.lines = lines
-        self.log_view.update(Text("\n".join(lines)))
-        self.log_scroll.scroll_end(animate=False)
+        self._want["tab-log"] = stamp
+        self._sync()
 
     def show_run(self, summary: RunSummary | None, status: dict[str, Any] | None, config: dict[str, Any]) -> None:
-        """Update the config and info tabs."""
-        self.config_view.update(config_text(config))
-        self.info_view.update(info_text(summary, status))
+        """Update the config and info tabs (the one on screen now, the other when it is shown)."""
+        self._config, self._summary, self._status = config, summary, status
+        self._want["tab-config"] = config
+        self._want["tab-run"] = summary, dict(status) if status else None
+        self._sync()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._sync()
+
+    def _sync(self) -> None:
+        """Bring the visible tab up to date, if what it should show changed since it was drawn."""
+        active = self.tabs.active or "tab-log"
+        want = self._want.get(active)
+        if active in self._shown and self._shown[active] == want:
+            return
+        self._shown[active] = want
+        if active == "tab-log":
+            self.log_view.update(Text("\n".join(self.lines)))
+            self.log_scroll.scroll_end(animate=False)
+        elif active == "tab-config":
+            self.config_view.update(config_text(getattr(self, "_config", {})))
+        elif active == "tab-run":
+            self.info_view.update(info_text(getattr(self, "_summary", None), getattr(self, "_status", None)))
