@@ -18,6 +18,8 @@ FIGURES = {
     "b/c": r"b/c = ([\d.]+)",
     "monitor %": r"collapse log .*?: ([\d.]+)% of step time",
     "kNN/epoch": r"eval/epoch = ([\d.]+)",
+    "probe %": r"online linear probe: [\d.]+ ms per step: ([\d.]+)%",
+    "augment %": r"device augmentation \(two views\): [\d.]+ ms per step: ([\d.]+)%",
     "peak GiB": r"peak GPU memory: ([\d.]+) GiB",
     "device": r"^device: ([^;]+)",
 }
@@ -57,6 +59,7 @@ def main() -> None:
         print(
             f"  throughput ({mode:7s}) on {f['device']}: img/s a {f['a']}  b {f['b']}  c {f['c']};  "
             f"b/a {f['b/a']} ({ok_ba})  b/c {f['b/c']} ({ok_bc});  monitors {f['monitor %']}%;  "
+            f"probe {f['probe %']}%;  augmentation {f['augment %']}%;  "
             f"kNN/epoch {f['kNN/epoch']};  peak {f['peak GiB']} GiB"
         )
     for name in ("launch", "torchrun"):

@@ -307,6 +307,9 @@ def main() -> None:  # noqa: PLR0915
                 probe.step(labels)
 
             probe_cost = per_call(probe_step, 20)
+        # the device augmentation of one step's two views, alone: the first suspect of a b/c gap
+        some_images = tr.train_src.images[: args.batch]
+        augment_cost = per_call(lambda: tr.augment(some_images), 10)
 
         # kNN: the loop's evaluate() against the previous path (eval-mode live model, no_grad, batches of 512,
         # BN unfolded), each beside a timed stretch of (b) steps: the same machine load for the three
@@ -358,6 +361,10 @@ def main() -> None:  # noqa: PLR0915
     print(
         f"online linear probe: {1e3 * probe_cost:.2f} ms per step: {100 * probe_cost / step_s:.2f}% of step time "
         f"(target < 2%; included in (b))"
+    )
+    print(
+        f"device augmentation (two views): {1e3 * augment_cost:.2f} ms per step: {100 * augment_cost / step_s:.2f}% "
+        f"of step time (included in (b), not in (c); the rest of the b/c gap is time the device waits)"
     )
     print(
         f"kNN eval ({len(tr.bank_src)} bank + {len(tr.query_src)} queries, k={mon.knn_k}): {knn_s:.2f} s; "
