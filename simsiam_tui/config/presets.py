@@ -17,7 +17,7 @@ else:  # pragma: no cover - Python 3.10
 
 from simsiam_tui.config.errors import ConfigError
 from simsiam_tui.config.schema import RunConfig
-from simsiam_tui.config.validate import build_config, flatten, parse_override
+from simsiam_tui.config.validate import build_config, check_switches, flatten, parse_override
 
 
 def shipped_dir() -> Path:
@@ -158,7 +158,9 @@ def resolve_config(
     flat.setdefault("variant", preset_layer.path.stem)
     flat["scale"] = scale_name
     flat.setdefault("description", preset_layer.description)
-    return build_config(flat, sources)
+    cfg = build_config(flat, sources)
+    check_switches(cfg, sources)
+    return cfg
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Any
 
 from simsiam_tui.config.errors import ConfigError
 from simsiam_tui.config.legacy import LEGACY_KEYS, moved_hint, upgrade
-from simsiam_tui.config.methods import Rule, method_names, rule_of, sections
+from simsiam_tui.config.methods import SWITCHES, Rule, method_names, rule_of, sections, switches_of
 from simsiam_tui.config.schema import (
     CHOICES,
     COMMON_METHOD_KEYS,
@@ -20,6 +20,7 @@ from simsiam_tui.config.schema import (
     SECTIONS,
     TOP_LEVEL_KEYS,
     UNIT_INTERVAL,
+    MethodConfig,
     RunConfig,
 )
 
@@ -183,6 +184,25 @@ def build_config(flat: dict[str, Any], sources: dict[str, str] | None = None) ->
             setattr(cfg, key, value)
     _check_consistency(cfg)
     return cfg
+
+
+def check_switches(cfg: RunConfig, sources: dict[str, str] | None = None) -> None:
+    """A [method] switch set away from its default for a method that does not read it is one clear error.
+
+    Checked where a run is configured (presets and --set), not on a stored run's config: an old run resumes.
+    """
+    defaults = MethodConfig()
+    reads = switches_of(cfg.method.name)
+    for key in SWITCHES:
+        value = getattr(cfg.method, key)
+        if key not in reads and value != getattr(defaults, key):
+            source = (sources or {}).get(f"method.{key}")
+            where = f" (from {source})" if source else ""
+            uses = ", ".join(f"method.{s}" for s in reads) or "none of the [method] switches"
+            raise ConfigError(
+                f"method.{key} = {value!r}{where} has no effect on method '{cfg.method.name}' (it reads {uses}); "
+                "remove it, or choose a method that reads it"
+            )
 
 
 def _check_consistency(cfg: RunConfig) -> None:

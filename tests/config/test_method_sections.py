@@ -145,3 +145,33 @@ def test_cli_set_on_a_method_section(tmp_path: Path) -> None:
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip().count("\n") == 0 and "did you mean 'method.vicreg.sim_coeff'?" in bad.stderr
     assert list(tmp_path.iterdir()) == []  # nothing written: show and --dry-run start nothing
+
+
+@pytest.mark.parametrize(
+    ("preset", "switch", "reads"),
+    [("momentum", "method.predictor=none", "method.symmetric"), ("byol", "method.symmetric=false", "none of the"),
+     ("vicreg", "method.stop_grad=false", "none of the")],
+)  # fmt: skip
+def test_a_switch_the_method_does_not_read_is_one_line_not_a_silent_no_op(preset: str, switch: str, reads: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        resolve_config(preset, "digits", [switch])
+    message = str(err.value)
+    assert f"has no effect on method '{resolve_config(preset, 'digits').method.name}'" in message
+    assert f"(from --set {switch})" in message and reads in message
+    assert resolve_config("momentum", "digits", ["method.symmetric=false"]).method.symmetric is False  # moco reads it
+    assert resolve_config("simsiam", "digits", ["method.predictor=none"]).method.predictor == "none"
+
+
+def test_a_stored_config_with_such_a_switch_still_loads(tmp_path: Path) -> None:
+    """An old run folder is never locked out of `runs resume` by a check added later."""
+    from simsiam_tui.config import config_from_dict
+
+    data = config_to_dict(resolve_config("byol", "digits"))
+    data["method"]["symmetric"] = False
+    assert config_from_dict(data).method.symmetric is False
+
+
+def test_cli_switch_the_method_does_not_read(tmp_path: Path) -> None:
+    proc = _cli(tmp_path, "launch", "--preset", "byol", "--set", "method.predictor=none", "--dry-run")
+    assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0 and "has no effect on method 'byol'" in proc.stderr

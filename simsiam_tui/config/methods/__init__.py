@@ -29,13 +29,25 @@ def param(default: Any, doc: str, rule: Rule | None = None) -> Any:
     return dataclasses.field(default=default, metadata={"doc": doc, "rule": rule})
 
 
-def section(name: str) -> Callable[[type[T]], type[T]]:
-    """Class decorator: mark a dataclass as the parameters of method `name` (`[method.<name>]`)."""
+# The SimSiam ablation switches of the common [method] section; a method names the ones it reads.
+SWITCHES = ("stop_grad", "stop_grad_at", "predictor", "symmetric", "similarity")
+
+
+def section(name: str, switches: tuple[str, ...] = ()) -> Callable[[type[T]], type[T]]:
+    """Class decorator: mark a dataclass as the parameters of method `name` (`[method.<name>]`).
+
+    switches: which of the common [method] switches (SWITCHES) the method reads; setting another one for it
+    is an error, not a silently different experiment.
+    """
+    unknown = [s for s in switches if s not in SWITCHES]
+    if unknown:
+        raise ValueError(f"method {name!r} names unknown switches {unknown}; the switches are {', '.join(SWITCHES)}")
 
     def deco(cls: type[T]) -> type[T]:
         if not dataclasses.is_dataclass(cls):
             raise TypeError(f"{cls.__name__} must be a dataclass to be method {name!r}'s section")
         cls.__method_section__ = name  # type: ignore[attr-defined]
+        cls.__method_switches__ = tuple(switches)  # type: ignore[attr-defined]
         return cls
 
     return deco
@@ -68,6 +80,12 @@ def sections() -> dict[str, type[Any]]:
 def method_names() -> tuple[str, ...]:
     """The allowed values of `method.name`: every method with a section here."""
     return tuple(sections())
+
+
+def switches_of(name: str) -> tuple[str, ...]:
+    """The common [method] switches that method `name` reads."""
+    switches: tuple[str, ...] = getattr(sections()[name], "__method_switches__", ())
+    return switches
 
 
 def name_of(cls: type[Any]) -> str:

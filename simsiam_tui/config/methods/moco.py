@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from simsiam_tui.config.methods import param, section
 
 
-@section("moco")
+@section("moco", switches=("symmetric",))
 @dataclass
 class MoCoParams:
     """[method.moco]; `symmetric` in the common [method] section symmetrizes its InfoNCE."""
