@@ -345,18 +345,18 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         # after the refresh: a chart that just mounted has its own parts (the plot's legend) mounted by then
         self.call_after_refresh(self.request_redraw)
 
+    # Watchers fire only on changes after start: __init__ restores both with set_reactive. (They were guarded by
+    # `if self.is_mounted:`, a method on App, so always true; mypy's strict run on ui/ found it.)
     def watch_smooth(self) -> None:
-        if self.is_mounted:
-            self.chart_layout.smooth = self.smooth
-            self.save_chart_layout()
-            self.redraw_charts()
+        self.chart_layout.smooth = self.smooth
+        self.save_chart_layout()
+        self.redraw_charts()
 
     def watch_x_axis(self) -> None:
-        if self.is_mounted:
-            self.chart_layout.x_axis = self.x_axis
-            self.x_range, self.cursor_x = None, None  # another unit: the zoom and the cursor mean nothing there
-            self.save_chart_layout()
-            self.redraw_charts()
+        self.chart_layout.x_axis = self.x_axis
+        self.x_range, self.cursor_x = None, None  # another unit: the zoom and the cursor mean nothing there
+        self.save_chart_layout()
+        self.redraw_charts()
 
     # -- side panels ------------------------------------------------------------------------------
     def refresh_gpu_panel(self) -> None:
