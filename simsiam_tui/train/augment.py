@@ -219,8 +219,8 @@ class DeviceAugment:
         flip = torch.rand(n, generator=g, device=device) < s.flip_p if crop else None
         b, c, sat, hue = s.jitter
         lo = (max(0.0, 1 - b), max(0.0, 1 - c), max(0.0, 1 - sat), -hue)
-        width = tuple(hi - low for hi, low in zip((1 + b, 1 + c, 1 + sat, hue), lo, strict=True))
-        factors = torch.addcmul(_const(lo, device), _const(width, device), torch.rand(n, 4, generator=g, device=device))
+        span = tuple(hi - low for hi, low in zip((1 + b, 1 + c, 1 + sat, hue), lo, strict=True))
+        factors = torch.addcmul(_const(lo, device), _const(span, device), torch.rand(n, 4, generator=g, device=device))
         apply = torch.rand(n, 1, generator=g, device=device) < s.jitter_p
         factors = torch.where(apply, factors, _const((1.0, 1.0, 1.0, 0.0), device))  # N x 4
         order = torch.rand(n, 4, generator=g, device=device).argsort(dim=1)  # torchvision's randperm(4) per sample

@@ -79,7 +79,7 @@ def resnet50() -> nn.Module:
 
     net = tv_resnet50(weights=None, zero_init_residual=True)
     net.fc = nn.Identity()
-    net.out_dim = 2048  # type: ignore[assignment]
+    net.out_dim = 2048
     return net
 
 

@@ -128,8 +128,10 @@ class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
             y = y * self.weight.view(shape) + self.bias.view(shape)
         if self.track_running_stats and self.running_mean is not None and self.running_var is not None:
             with torch.no_grad():
-                self.num_batches_tracked += 1  # type: ignore[operator]
-                m = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+                tracked = self.num_batches_tracked
+                assert tracked is not None  # track_running_stats holds it
+                tracked += 1
+                m = 1.0 / float(tracked) if self.momentum is None else self.momentum
                 unbiased = var.detach() * n / (n - 1).clamp(min=1)
                 self.running_mean.mul_(1 - m).add_(mean.detach().to(self.running_mean.dtype), alpha=m)
                 self.running_var.mul_(1 - m).add_(unbiased.to(self.running_var.dtype), alpha=m)
@@ -173,7 +175,9 @@ def wrap_ddp(module: nn.Module, device: torch.device) -> nn.Module:
     ids = [device.index] if device.type == "cuda" else None
     # torch 2.14 renamed broadcast_buffers (now deprecated) to forward_sync_buffers; older releases know only the first.
     named = inspect.signature(DistributedDataParallel.__init__).parameters
-    no_sync = {"forward_sync_buffers": False} if "forward_sync_buffers" in named else {"broadcast_buffers": False}
+    no_sync: dict[str, Any] = (
+        {"forward_sync_buffers": False} if "forward_sync_buffers" in named else {"broadcast_buffers": False}
+    )
     return DistributedDataParallel(module, device_ids=ids, **no_sync)
 
 

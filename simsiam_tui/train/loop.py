@@ -6,6 +6,7 @@ import contextlib
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,7 +88,7 @@ class Trainer:
         if self.cuda:
             method = method.to(memory_format=torch.channels_last)
         self.method = method  # the unwrapped module: checkpoints, features, after_step
-        self.forward = dist.wrap_ddp(method, self.device) if self.world > 1 else method
+        self.forward: Callable[[Batch], Any] = dist.wrap_ddp(method, self.device) if self.world > 1 else method
         if cfg.train.compile:
             self.forward = torch.compile(self.forward)
         self.optimizer = build_optimizer(method, cfg, self.batch * self.world)

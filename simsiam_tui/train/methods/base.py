@@ -33,7 +33,7 @@ class MethodOutput:
 
     loss: torch.Tensor  # scalar, differentiable
     z: torch.Tensor  # N x d online projector output of view 1 (detached), for the monitors
-    extras: dict[str, float] = field(default_factory=dict)  # optional scalars to log
+    extras: dict[str, float | torch.Tensor] = field(default_factory=dict)  # scalars to log (tensors: read when logged)
 
 
 class Method(nn.Module):
