@@ -12,6 +12,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Header
 
@@ -124,6 +125,18 @@ class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
         self.quantile_tracks: dict[str, Any] = {}
 
     # -- layout -----------------------------------------------------------------------------------
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Toasts as plain text, always: they quote paths, run names and errors, and a `[` there is not markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def compose(self) -> ComposeResult:
         yield Header(icon="◧")
         yield RunsTable(id="runs")

@@ -112,3 +112,35 @@ async def test_empty_root_says_how_to_start(tmp_path, backend):
         await wait_until(pilot, lambda: "press l to launch" in str(app.charts_panel.legend.render()))
         await pilot.press("s")  # nothing to stop: a warning, no dialog
         assert app.screen is app.main_screen
+
+
+async def test_brackets_in_what_the_app_quotes_are_text_not_markup(suite_root, backend):
+    """An error quoting typed input, a toast quoting a path, a question naming runs: `[/x]` is shown, never parsed
+    (as markup, an unmatched closing tag raised MarkupError and took the app down)."""
+    from rich.console import Console
+    from textual.widgets import Input, Static
+
+    from simsiam_tui.ui.screens.confirm import ConfirmScreen
+    from simsiam_tui.ui.screens.launch import LaunchScreen
+
+    def shown(widget: Static) -> str:
+        console = Console(width=300, record=True)
+        console.print(widget.content, markup=False)
+        return console.export_text()
+
+    app = make_app([suite_root], backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, LaunchScreen) and app.screen.validations > 0)
+        screen = app.screen
+        screen.query_one("#overrides", Input).value = "model.backbone=[/x]"
+        await wait_until(pilot, lambda: "overrides" in screen.errors or "config" in screen.errors)
+        await pilot.pause()
+        assert "[/x]" in shown(screen.query_one("#error", Static))
+        await pilot.press("escape")
+        app.notify("exported to /data/[/bold]runs")
+        app.push_screen(ConfirmScreen("Delete 1 run(s)?\n  [/x]run  (20260101-000000-x-0000)"))
+        await pilot.pause()
+        assert "[/x]run" in shown(app.screen.query_one("#question", Static))
+        await pilot.pause()
+    assert app.return_code in (None, 0)

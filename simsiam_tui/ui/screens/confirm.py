@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -32,7 +33,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question, id="question")
+            yield Static(Text(self.question), id="question")  # run names come from run folders: never markup
             with Horizontal():
                 yield Button(f"{self.yes} (y)", id="yes", variant="error" if self.danger else "warning")
                 yield Button("Cancel (n)", id="no", variant="default")

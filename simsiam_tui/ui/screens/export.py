@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -34,7 +35,7 @@ class ExportScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"Export {self.runs} run(s) to {self.folder}")
+            yield Static(Text(f"Export {self.runs} run(s) to {self.folder}"))  # a folder's name is not markup
             for key, label in CHOICES:
                 yield Button(label, id=f"export-{key}", variant="primary" if key == "png" else "default")
             yield Button("Cancel (esc)", id="export-cancel")

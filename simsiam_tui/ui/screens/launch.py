@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -152,12 +153,12 @@ class LaunchScreen(ModalScreen["LaunchPlan | None"]):
         self.error = "; ".join(errors.values()) or None
         lines = [f"{FIELD_LABELS.get(k, k)}: {msg}" for k, msg in errors.items()]
         error = self.query_one("#error", Static)
-        error.update("\n".join(lines))
+        error.update(Text("\n".join(lines)))  # plain text: an error quotes what the user typed, brackets included
         error.display = bool(lines)  # no empty line on a short terminal
         for key in INPUTS:
             wrong = key in errors or (key == "overrides" and "config" in errors)
             self.query_one(f"#{key}", Input).set_class(wrong, "-invalid")
-        self.query_one("#plan", Static).update(self.summary())
+        self.query_one("#plan", Static).update(Text(self.summary()))
         self.query_one("#launch", Button).disabled = plan is None
         if self._launch_when_checked:
             self._launch_when_checked = False
