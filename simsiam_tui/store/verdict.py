@@ -46,7 +46,10 @@ def num_classes_of(history: RunHistory) -> int | None:
 def judge(history: RunHistory, num_classes: int | None = None) -> Verdict:
     """Apply DESIGN.md's collapse rule to a run's history; chance = 1 / num_classes (default: the start event's)."""
     train = history.series["train"]
-    ratios = [s / r for s, r in zip(train.column("z_std"), train.column("z_std_ref"), strict=True) if r and r == r]
+    z_std, ref = train.column("z_std"), train.column("z_std_ref")
+    # a kind's columns share their rows once both exist; a file with only one of the two has no ratio at all
+    pairs = zip(z_std, ref, strict=True) if len(z_std) == len(ref) else iter(())
+    ratios = [s / r for s, r in pairs if r and r == r]
     ratio = _recent(ratios)
     evals = history.series["eval"]
     linear = _recent(list(evals.column("linear_top1")))

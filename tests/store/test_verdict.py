@@ -65,3 +65,15 @@ def test_chance_comes_from_the_start_event():
     history = _history(0.9, 0.5, [30, 28], linear=0.08, num_classes=100)
     history.apply([{"kind": "start", "step": 9, "epoch": 9.0, "resumed_from_step": 9, "num_classes": 10}])
     assert num_classes_of(history) == 10
+
+
+def test_a_train_event_with_only_one_of_z_std_and_its_reference_is_no_ratio_not_a_crash():
+    """Hypothesis found it in CI: `zip(strict=True)` over a column and a missing one raised out of judge()."""
+    for only in ({"z_std": 0.02}, {"z_std_ref": 0.044}):
+        history = RunHistory()
+        history.apply([{"kind": "train", "step": 1, "epoch": 0.1, **only}])
+        assert judge(history, 10).label == "unknown"
+    history = RunHistory()
+    history.apply([{"kind": "train", "step": 1, "epoch": 0.1, "z_std": 0.02},
+                   {"kind": "train", "step": 2, "epoch": 0.2, "z_std": 0.01, "z_std_ref": 0.044}])  # fmt: skip
+    assert judge(history, 10).label != "unknown"  # the second row has both: its ratio counts
