@@ -67,8 +67,8 @@ def linked_runs(root: str | Path) -> list[tuple[str, str]]:
     return out
 
 
-def _name_of(run_id: str) -> str:
-    """The name inside a run id <yyyymmdd>-<hhmmss>-<name>-<hex>."""
+def run_name(run_id: str) -> str:
+    """The name inside a run id <yyyymmdd>-<hhmmss>-<name>-<hex> ("" for an id of another form)."""
     parts = run_id.split("-", 2)
     return parts[2].rsplit("-", 1)[0] if len(parts) == 3 and "-" in parts[2] else ""
 
@@ -89,7 +89,7 @@ def resolve_run(root: str | Path, ref: str) -> RunPaths:
     else:
         matches = [r for r in runs if r.run_id.startswith(ref)] or [r for r in runs if f"-{ref}-" in r.run_id]
         # A name is exact over a longer one that contains it: `simsiam-s0` is not its `simsiam-s0-linear`.
-        exact = [r for r in matches if _name_of(r.run_id) == ref]
+        exact = [r for r in matches if run_name(r.run_id) == ref]
         matches = exact or matches
     if not matches:
         links = [(name, target) for name, target in linked_runs(root) if name == ref or name.startswith(ref) or f"-{ref}-" in name]
@@ -124,4 +124,4 @@ def read_config_dict(paths: RunPaths) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-__all__ = ["check_name", "contained", "create_run", "linked_runs", "list_runs", "read_config_dict", "resolve_run", "resolve_runs"]
+__all__ = ["check_name", "contained", "create_run", "linked_runs", "list_runs", "read_config_dict", "resolve_run", "resolve_runs", "run_name"]

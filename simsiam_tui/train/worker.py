@@ -78,6 +78,7 @@ def run_worker(run_dir: Path | str) -> int:
     UserFacingError so that the caller prints one line and exits 2.
     """
     from simsiam_tui.store import EventWriter, RunPaths, merge_status
+    from simsiam_tui.store.runs import run_name
 
     paths = RunPaths(Path(run_dir))
     main = int(os.environ.get("RANK", "0")) == 0
@@ -99,7 +100,7 @@ def run_worker(run_dir: Path | str) -> int:
     from simsiam_tui.probe import process_create_time
 
     if not status.whole:  # status.json unreadable: rebuild what it must hold, never a stub
-        status.whole = {"name": _label(paths.run_id), "variant": cfg.variant, "created": time.time()}
+        status.whole = {"name": run_name(paths.run_id) or paths.run_id, "variant": cfg.variant, "created": time.time()}
     status.update(
         state="starting", pid=os.getpid(), pgid=os.getpgrp(), host=socket.gethostname(),
         create_time=process_create_time(os.getpid()),
@@ -165,12 +166,6 @@ def run_worker(run_dir: Path | str) -> int:
     _restore(previous)
     dist.shutdown()
     return code
-
-
-def _label(run_id: str) -> str:
-    """The name inside a run id <yyyymmdd-hhmmss>-<name>-<hex>."""
-    parts = run_id.split("-", 2)
-    return parts[2].rsplit("-", 1)[0] if len(parts) == 3 and "-" in parts[2] else run_id
 
 
 def _is_dist_error(err: BaseException) -> bool:
