@@ -18,6 +18,7 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 # Options that many commands share.
 RunsOption = typer.Option(None, "--runs", help="Runs root (default $SIMSIAM_TUI_RUNS or ./runs).")
+GpusOption = typer.Option(None, "--gpus", help="GPU indices to use, e.g. 0,2 ('cpu' for none; default: all).")
 JsonOption = typer.Option(False, "--json", help="Print JSON.")
 ScaleOption = typer.Option(None, "--scale", help="digits | cifar10 | imagenet, or a scale file.")
 SetOption = typer.Option([], "--set", help="KEY=VALUE override, repeatable.")

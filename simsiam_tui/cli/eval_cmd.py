@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from simsiam_tui.cli.common import JsonOption, RunsOption, print_json
+from simsiam_tui.cli.common import GpusOption, JsonOption, RunsOption, print_json
 from simsiam_tui.store import resolve_run, runs_root
 
 app = typer.Typer(help="Evaluate a run's frozen features (linear evaluation).", no_args_is_help=True)
@@ -17,9 +17,7 @@ def eval_linear(
     overrides: list[str] = typer.Option(
         [], "--set", help="linear_eval.KEY=VALUE protocol override, repeatable (e.g. linear_eval.lr=1.6)."
     ),
-    gpus: str | None = typer.Option(
-        None, "--gpus", help="GPU indices to use, e.g. 0,2 ('cpu' for none; default: all)."
-    ),
+    gpus: str | None = GpusOption,
     per_gpu: int | None = typer.Option(
         None, "--per-gpu", help="Evaluations sharing one GPU (default 1); on the CPU, evaluations at once."
     ),

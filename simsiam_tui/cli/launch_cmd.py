@@ -9,6 +9,7 @@ import typer
 from rich.live import Live
 
 from simsiam_tui.cli.common import (
+    GpusOption,
     JsonOption,
     PresetsDirOption,
     RunsOption,
@@ -53,9 +54,7 @@ def launch(
     seeds: int = typer.Option(
         1, "--seeds", help="Replicas per variant with seeds seed..seed+N-1, grouped (runs compare --by variant)."
     ),
-    gpus: str | None = typer.Option(
-        None, "--gpus", help="GPU indices to use, e.g. 0,2 ('cpu' for none; default: all)."
-    ),
+    gpus: str | None = GpusOption,
     per_gpu: int | None = typer.Option(
         None, "--per-gpu", help="Runs sharing one GPU (default 1); on the CPU, runs at once (default max(2, cores/4))."
     ),
