@@ -181,10 +181,13 @@ def write_run(
     return paths
 
 
+SIMSIAM_ID = "20260101-000000-simsiam-a1b2"  # the suite's healthy run, which many UI tests look at
+
+
 def stop_grad_suite(root: Path, upto_epoch: float = 7.25, state: str | None = None) -> list[RunPaths]:
     """The stop-grad suite mid-way: simsiam healthy, no-stop-grad collapsed."""
     return [
-        write_run(root, "20260101-000000-simsiam-a1b2", "simsiam", upto_epoch, state, seed=1),
+        write_run(root, SIMSIAM_ID, "simsiam", upto_epoch, state, seed=1),
         write_run(root, "20260101-000001-no-stop-grad-c3d4", "no-stop-grad", upto_epoch, state, seed=2),
     ]
 

@@ -16,9 +16,8 @@ from simsiam_tui.ui.screens.export import ExportScreen
 from simsiam_tui.ui.widgets.charts import MetricChart
 from tests.report.conftest import add_group
 from tests.ui.conftest import loaded, make_app, wait_until
+from tests.ui.fixtures import SIMSIAM_ID as SIMSIAM
 from tests.ui.fixtures import write_run
-
-SIMSIAM = "20260101-000000-simsiam-a1b2"
 
 
 def x_limits(chart: MetricChart) -> tuple[float, float]:

@@ -6,11 +6,11 @@ import pytest
 
 from simsiam_tui.store import RunPaths
 from tests.ui.conftest import loaded, make_app, wait_until
+from tests.ui.fixtures import SIMSIAM_ID as SIMSIAM
 from tests.ui.fixtures import append_train
 
 pytestmark = pytest.mark.real_timing  # these tests measure the app's own throttles
 
-SIMSIAM = "20260101-000000-simsiam-a1b2"
 
 
 @pytest.mark.slow

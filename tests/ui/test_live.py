@@ -6,9 +6,8 @@ import time
 
 from simsiam_tui.store import RunPaths
 from tests.ui.conftest import loaded, make_app, wait_until
+from tests.ui.fixtures import SIMSIAM_ID as SIMSIAM
 from tests.ui.fixtures import append_train, write_run
-
-SIMSIAM = "20260101-000000-simsiam-a1b2"
 
 
 async def test_appended_events_update_table_and_charts(suite_root, backend):
