@@ -6,14 +6,16 @@ Usage: python benchmarks/throughput.py [--device auto|cpu|cuda] [--batch B] [--w
 Three figures in one run, same model, batch, optimizer step and device:
   (a) reference: torchvision transforms on PIL images in a DataLoader with W workers, two views per
       image (the SimSiam code's TwoCropsTransform), collated, copied to the device, then the step;
-  (b) this project: the worker's Trainer (device-resident uint8 set, batched device augmentation,
-      channels_last + bf16 autocast on CUDA) with its monitors on at the preset's cadence (z_std and
-      a `train` event every log_every steps, std quantiles + effective rank every collapse_every) and the
-      online linear probe's step (its share of step time is printed on its own);
-  (c) the same step on ready, already augmented tensors (the upper bound).
-Each of R rounds times (a), then (b) and (c) alternated step by step (the same machine load for
-both); the figures are medians over rounds and the ratios medians of the per-round ratios, so a
-noisy shared machine moves them little. The data are CIFAR-shaped synthetic uint8 images (smooth
+  (b) this project: the worker's loop step, `Trainer.advance` (device-resident uint8 set, batched device
+      augmentation, channels_last + bf16 autocast on CUDA, the divergence check read a step late) with
+      its monitors on at the preset's cadence (z_std and a `train` event every log_every steps, std
+      quantiles + effective rank every collapse_every) and the online linear probe's step (its share of
+      step time is printed on its own);
+  (c) the same optimizer step on ready, already augmented tensors, nothing read back (the upper bound).
+Each of R rounds times (a), then (b) and (c) in alternating turns of 5 consecutive steps (the same
+machine load for both; within a turn steps run back to back, as in the loop); the figures are medians
+over rounds and the ratios medians of the per-round ratios, so a noisy shared machine moves them little.
+The data are CIFAR-shaped synthetic uint8 images (smooth
 random colour fields plus noise; CIFAR-10 cannot be downloaded here), held as PIL images for (a) and
 as a device uint8 tensor for (b). On CUDA: the cifar10 scale (ResNet-18, 3x3 stem, batch 512), 50k
 train + 10k test images. On CPU: the digits-scale ResNet (width 16) at 32 x 32, batch 128, fewer
@@ -128,15 +130,23 @@ def timed(device: torch.device, steps: int, warmup: int, step: Callable[[], int]
     return images / (time.perf_counter() - t0)
 
 
-def alternated(device: torch.device, steps: int, f: Callable[[], int], g: Callable[[], int]) -> tuple[float, float]:
-    """Images per second of f and of g, called in turn step by step (both see the same machine load)."""
+def alternated(
+    device: torch.device, steps: int, f: Callable[[], int], g: Callable[[], int], block: int = 5
+) -> tuple[float, float]:
+    """Images per second of f and of g, in turns of `block` consecutive calls (both see the same machine load).
+
+    Each turn runs its calls back to back, as the training loop does, and waits for the device only at its
+    ends: on a GPU, a step may queue work while the previous one still runs (a sync around every call
+    would charge each step the host's launch time and hide that overlap).
+    """
     f(), g()
     spent, done = [0.0, 0.0], [0, 0]
-    for _ in range(steps):
+    for turn in range(0, steps, block):
         for k, fn in enumerate((f, g)):
             sync(device)
             t0 = time.perf_counter()
-            done[k] += fn()
+            for _ in range(min(block, steps - turn)):
+                done[k] += fn()
             sync(device)
             spent[k] += time.perf_counter() - t0
     return done[0] / spent[0], done[1] / spent[1]
@@ -187,8 +197,7 @@ def main() -> None:  # noqa: PLR0915
             """The optimizer step shared by all three figures (the loop's, without its monitors)."""
             with tr._autocast():
                 out = forward(Batch([x1, x2], torch.arange(x1.shape[0], device=x1.device)))
-            loss = out.loss.float()
-            bool(torch.isfinite(loss.detach()))  # the loop's per-step divergence check (a sync)
+            loss = out.loss.float()  # nothing read back: the bare step is the upper bound
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -198,24 +207,23 @@ def main() -> None:  # noqa: PLR0915
             x = x.to(device, non_blocking=True)
             return x.contiguous(memory_format=torch.channels_last) if cuda else x
 
-        # (b) the project's pipeline: the Trainer's source, augmentation, step and monitors
+        # (b) the project's pipeline: the Trainer's source and its loop step (augmentation, step, divergence
+        # check, online probe, monitors at the preset's cadence)
         batches: Any = iter(())
+        indices: Any = iter(())
         epoch = [0]
 
         def project_step() -> int:
-            nonlocal batches
+            nonlocal batches, indices
             images = next(batches, None)
             if images is None:
                 epoch[0] += 1
                 batches = iter(tr.train_src.epoch_batches(epoch[0], cfg.train.seed, tr.batch))
+                indices = iter(tr.train_src.epoch_indices(epoch[0], cfg.train.seed, tr.batch))
                 images = next(batches)
-            t0 = time.perf_counter()
-            loss, z, lr = tr.train_step(images, torch.arange(images.shape[0], device=tr.device))
-            bool(torch.isfinite(loss.detach()))  # the loop's per-step divergence check (a sync)
-            tr.optimize(loss)
-            if tr.probe is not None:  # the online linear probe's step, as the loop takes it (labels: any batch's)
-                tr.probe.step(tr.labels[: images.shape[0]])
-            tr.log_monitors(loss, lr, z, images.shape[0], time.perf_counter() - t0, 0.0)
+            ended = tr.advance(images, next(indices))
+            if ended is not None:
+                raise SystemExit(f"the benchmark's run ended: {ended.state}, {ended.reason}")
             return images.shape[0]
 
         # (c) ready tensors

@@ -218,11 +218,11 @@ def sharded_views(augment: Any, images: torch.Tensor, rank_: int, world: int) ->
 # -- agreement and gathers ---------------------------------------------------------------------------
 def agree(*flags: bool | torch.Tensor, device: torch.device) -> list[bool]:
     """Each flag OR-ed over all ranks (one tiny all-reduce), so every rank takes the same branch."""
-    values = [f.float().reshape(()) if isinstance(f, torch.Tensor) else torch.tensor(float(f)) for f in flags]
-    t = torch.stack([v.to(device) for v in values])
-    if is_initialized() and world_size() > 1:
-        torch_dist.all_reduce(t, op=torch_dist.ReduceOp.MAX)
-    return [bool(v) for v in t.tolist()]
+    values = [
+        f.float().reshape(()).to(device) if isinstance(f, torch.Tensor) else torch.full((), float(f), device=device)
+        for f in flags
+    ]
+    return [bool(v) for v in all_reduce_max(torch.stack(values)).tolist()]
 
 
 def shard_range(n: int, rank_: int | None = None, world: int | None = None) -> tuple[int, int]:
@@ -262,6 +262,14 @@ def all_reduce_mean(value: torch.Tensor) -> torch.Tensor:
         value = value.clone()
         torch_dist.all_reduce(value)
         value /= world_size()
+    return value
+
+
+def all_reduce_max(value: torch.Tensor) -> torch.Tensor:
+    """The elementwise maximum over processes (identity single-process); OR for 0/1 flags."""
+    if is_initialized() and world_size() > 1:
+        value = value.clone()
+        torch_dist.all_reduce(value, op=torch_dist.ReduceOp.MAX)
     return value
 
 

@@ -7,7 +7,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from simsiam_tui.train.backbones import feature_dim
 from simsiam_tui.train.checkpoint import load_resumable, rng_state, save_checkpoint, set_rng_state
 from simsiam_tui.train.data import make_source
 from simsiam_tui.train.datasets import load_dataset
+from simsiam_tui.train.divergence import DeferredCheck, StepCheck
 from simsiam_tui.train.errors import CheckpointError, UserFacingError
 from simsiam_tui.train.hooks import Hooks, hooks_from_env
 from simsiam_tui.train.knn import KNN_BATCH, extract_features, inference_encoder, knn_top1, ordered_shard
@@ -39,6 +40,21 @@ class Outcome:
     state: str  # finished | stopped | diverged
     reason: str
     stop_signal: str | None = None  # the signal behind `stopped` (SIGUSR1: Slurm requeues the job)
+
+
+@dataclass
+class ThroughputWindow:
+    """Images trained, data wait and wall time since the last `train` event."""
+
+    images: int = 0
+    wait: float = 0.0
+    start: float = field(default_factory=time.perf_counter)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def reset(self) -> None:
+        self.images, self.wait, self.start = 0, 0.0, time.perf_counter()
 
 
 class StopFlag:
@@ -113,6 +129,8 @@ class Trainer:
         self.resumed_from: int | None = None
         self.extras: dict[str, Any] = {}  # the method's scalars of the latest step (tensors allowed), logged as is
         self.resume_note: str | None = None  # set when last.pt could not be used and prev.pt was
+        self.check = DeferredCheck(self.device)  # each step's non-finite loss / stop check, read a step late
+        self.window = ThroughputWindow()  # since the last `train` event: its img_per_s and data_wait
 
     # -- position -----------------------------------------------------------------------------
     @property
@@ -245,28 +263,64 @@ class Trainer:
         self.method.after_step(self.step, self.total_steps)
         self.step += 1
 
-    def log_monitors(
-        self, loss: torch.Tensor, lr: float, z: torch.Tensor, images: int, wall: float, wait: float
-    ) -> bool:
-        """Write the `train` and `collapse` events due at this step; True when a `train` event was written."""
+    def log_monitors(self, loss: torch.Tensor, lr: float, z: torch.Tensor) -> None:
+        """Write the `train` and `collapse` events due at this step (both read values back from the device)."""
         mon = self.cfg.monitor
         log_now, collapse_now = self.step % mon.log_every == 0, self.step % mon.collapse_every == 0
         if self.world > 1 and (log_now or collapse_now):
             z = dist.gather_rows(z.detach())  # monitors see the global batch, as one process would
         if log_now:
-            self._log_train(float(dist.all_reduce_mean(loss.detach())), lr, z, images, wall, wait)
+            win = self.window
+            self._log_train(float(dist.all_reduce_mean(loss.detach())), lr, z, win.images, win.elapsed(), win.wait)
+            win.reset()
         if collapse_now:
             self.events.emit(
                 "collapse", step=self.step, epoch=self.epoch_float, std_quantiles=std_quantiles(z),
                 effective_rank=effective_rank(z), dim=z.shape[1],
             )
-        return log_now
+
+    def advance(self, images: torch.Tensor, index: torch.Tensor) -> Outcome | None:
+        """One step of the loop on a uint8 batch and its train-set `index` (N); an Outcome when the run ends here.
+
+        Nothing in a step waits for the device except the monitors' read-backs every log_every /
+        collapse_every steps: the divergence check of a step is read after the next step is queued.
+        """
+        self.hooks.before_step(self, self.step + 1)
+        loss, z, lr = self.train_step(images, index.to(self.device, non_blocking=True))
+        self.check.push(self.step + 1, self.epoch_float, lr, loss, self.stop.requested)
+        self.optimize(loss)  # unchecked yet: every save reads all pending checks first, so a bad step is never saved
+        if self.probe is not None:  # after the encoder's step, from detached features
+            self.probe.step(self.labels[index.to(self.labels.device, non_blocking=True)])
+        self.window.images += images.shape[0] * self.world
+        mon = self.cfg.monitor
+        monitors_due = self.step % mon.log_every == 0 or self.step % mon.collapse_every == 0
+        # the previous step's check; this step's too when the monitors read values back anyway (and a NaN z
+        # must not reach the SVD of the effective rank)
+        verdict = self.check.read(keep=0 if monitors_due else 1)
+        if verdict.diverged is not None:
+            return self.diverged(verdict.diverged)
+        if monitors_due:
+            self.log_monitors(loss, lr, z)
+        stop_now = self.hooks.after_step(self) or verdict.stop  # a stop on any rank, agreed with the check
+        if stop_now or (self.world == 1 and self.stop.requested):
+            verdict = self.check.read(keep=0)
+            if verdict.diverged is not None:
+                return self.diverged(verdict.diverged)
+            self.save(reason=f"signal {self.stop_name()}")
+            return Outcome("stopped", f"{self.stop_name()} at step {self.step}", self.stop_name())
+        return None
+
+    def diverged(self, check: StepCheck) -> Outcome:
+        """Record the step whose loss was not finite and end the run; last.pt keeps the last good state."""
+        self.events.emit("train", step=check.step, epoch=check.epoch, loss=math.nan, lr=check.lr)
+        value = float(dist.all_reduce_mean(check.loss))
+        return Outcome("diverged", f"loss is {value} at step {check.step}")
 
     def run(self) -> Outcome:
         """Train to `train.epochs`, logging monitors; return how the run ended."""
         cfg, mon = self.cfg, self.cfg.monitor
         self.method.train()
-        win_t, win_wait, win_images = time.perf_counter(), 0.0, 0
+        self.window.reset()
         first_epoch = self.step // self.steps_per_epoch
         for epoch in range(first_epoch, cfg.train.epochs):
             start = self.step - epoch * self.steps_per_epoch
@@ -277,32 +331,18 @@ class Trainer:
                 images = next(batches, None)
                 if images is None:
                     break
-                win_wait += time.perf_counter() - t0
-                self.hooks.before_step(self, self.step + 1)
-                idx = next(indices)  # N train-set indices (a function of seed and epoch: no RNG drawn)
-                loss, z, lr = self.train_step(images, idx.to(self.device))
-                # one sync per step; keeps last.pt the last good state. Under DDP one all-reduce makes every
-                # rank take the same branch (a NaN on any rank, a stop signal that reached any rank).
-                bad = ~torch.isfinite(loss.detach())
-                nonfinite, stop_now = dist.agree(bad, self.stop.requested, device=self.device)
-                if nonfinite:
-                    self.events.emit("train", step=self.step + 1, epoch=self.epoch_float, loss=math.nan, lr=lr)
-                    value = float(dist.all_reduce_mean(loss.detach()))
-                    return Outcome("diverged", f"loss is {value} at step {self.step + 1}")
-                self.optimize(loss)
-                if self.probe is not None:  # after the encoder's step, from detached features
-                    self.probe.step(self.labels[idx.to(self.labels.device)])
-                win_images += images.shape[0] * self.world
-                if self.log_monitors(loss, lr, z, win_images, time.perf_counter() - win_t, win_wait):
-                    win_t, win_wait, win_images = time.perf_counter(), 0.0, 0
-                stop_now = self.hooks.after_step(self) or stop_now
-                if stop_now or (self.world == 1 and self.stop.requested):
-                    self.save(reason=f"signal {self.stop_name()}")
-                    return Outcome("stopped", f"{self.stop_name()} at step {self.step}", self.stop_name())
+                self.window.wait += time.perf_counter() - t0
+                # N train-set indices (a function of seed and epoch: no RNG drawn)
+                ended = self.advance(images, next(indices))
+                if ended is not None:
+                    return ended
+            verdict = self.check.read(keep=0)  # the epoch's last step, before its checkpoint
+            if verdict.diverged is not None:
+                return self.diverged(verdict.diverged)
             self.save(reason="epoch")
             if (epoch + 1) % mon.knn_every == 0 or epoch + 1 == cfg.train.epochs:
                 self.evaluate()
-            win_t, win_wait, win_images = time.perf_counter(), 0.0, 0
+            self.window.reset()
             self.hooks.after_epoch(self, epoch + 1)
             if dist.agree(self.stop.requested, device=self.device)[0]:
                 return Outcome("stopped", f"{self.stop_name()} at step {self.step}", self.stop_name())

@@ -49,6 +49,22 @@ def test_bf16_channels_last_step_learns(tmp_path: Path) -> None:
     assert evals and 0.0 <= evals[0]["knn_top1"] <= 1.0
 
 
+def test_a_step_between_monitor_steps_never_waits_for_the_device(tmp_path: Path) -> None:
+    """The loop's step launches its work and returns: no `.item()`, no blocking copy (the check reads a step late)."""
+    tr, events = _trainer(tmp_path, monitor={"log_every": 1000, "collapse_every": 1000})
+    images, index = tr.train_src.images[:128], torch.arange(128, device=tr.device)
+    for _ in range(3):  # warm-up: cached constants, pinned buffers, cuDNN's algorithm choices
+        assert tr.advance(images, index) is None
+    torch.cuda.set_sync_debug_mode("error")  # any synchronizing CUDA call in a step raises
+    try:
+        for _ in range(4):
+            assert tr.advance(images, index) is None
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert tr.check.read(keep=0).diverged is None and tr.step == 7
+    events.close()
+
+
 def test_device_augmentation_on_cuda_matches_its_contract() -> None:
     spec = AugmentSpec(size=32, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
     images = torch.randint(0, 256, (64, 3, 32, 32), dtype=torch.uint8, device="cuda")
