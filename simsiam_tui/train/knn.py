@@ -12,7 +12,18 @@ from torch import nn
 from torch.fx.experimental.optimization import fuse
 from torch.fx.proxy import TraceError
 
-KNN_BATCH = 1024  # images per forward pass of the kNN features: no autograd, so larger than a training batch
+KNN_BATCH = 1024  # images per forward pass of the kNN features on a GPU: no autograd, so larger than a training batch
+KNN_BATCH_CPU = 128  # on a CPU, a batch whose activations stay in cache is faster (see knn_batch)
+
+
+def knn_batch(device: torch.device) -> int:
+    """Images per forward pass of the kNN features on `device`.
+
+    A GPU is filled by large batches. A CPU runs fastest on batches whose activations stay in its
+    caches: on a 2-core EPYC (32 MB L3), encoding 2048 images took 0.40 s in batches of 128 and 0.83 s
+    in batches of 1024 (digits-scale ResNet, 32 x 32; width 64 likewise, 5.2 s against 6.5 s).
+    """
+    return KNN_BATCH if device.type == "cuda" else KNN_BATCH_CPU
 
 
 def inference_encoder(backbone: nn.Module, channels_last: bool) -> nn.Module:

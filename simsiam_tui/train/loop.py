@@ -22,7 +22,7 @@ from simsiam_tui.train.datasets import load_dataset
 from simsiam_tui.train.divergence import DeferredCheck, StepCheck
 from simsiam_tui.train.errors import CheckpointError, UserFacingError
 from simsiam_tui.train.hooks import Hooks, hooks_from_env
-from simsiam_tui.train.knn import KNN_BATCH, extract_features, inference_encoder, knn_top1, ordered_shard
+from simsiam_tui.train.knn import extract_features, inference_encoder, knn_batch, knn_top1, ordered_shard
 from simsiam_tui.train.methods import Batch, build_method
 from simsiam_tui.train.monitors import effective_rank, std_quantiles, z_std, z_std_ref
 from simsiam_tui.train.online_linear import OnlineLinear, train_labels
@@ -214,8 +214,9 @@ class Trainer:
             lo, hi = dist.shard_range(len(src), self.rank, self.world)
             fs = [torch.zeros(0, feature_dim(self.method.backbone), device=self.device)]
             ys = [torch.zeros(0, dtype=torch.long, device=self.device)]
-            for images, labels in ordered_shard(src, KNN_BATCH, lo, hi):
-                fs.append(extract_features(encode, images, self.augment.prepare_eval, KNN_BATCH, channels_last=True))
+            batch = knn_batch(self.device)
+            for images, labels in ordered_shard(src, batch, lo, hi):
+                fs.append(extract_features(encode, images, self.augment.prepare_eval, batch, channels_last=True))
                 ys.append(labels.to(self.device))
             return dist.gather_rows(torch.cat(fs)), dist.gather_rows(torch.cat(ys))
 
