@@ -339,8 +339,10 @@ async def bench(root: Path, runs: int, rate: int, seconds: float, size: tuple[in
         out["chart_build_p95_ms"] = 1000 * sorted(renders)[int(0.95 * (len(renders) - 1))] if renders else float("nan")
         out["loop_lag_p50_ms"] = 1000 * statistics.median(lags)
         out["loop_lag_p95_ms"] = 1000 * sorted(lags)[int(0.95 * (len(lags) - 1))]
-        out["key_latency_p50_ms"] = 1000 * statistics.median(keys) if keys else float("nan")
-        out["key_latency_max_ms"] = 1000 * max(keys) if keys else float("nan")
+        # Pilot.press returns once the process looks idle (textual's wait_for_idle compares CPU and wall time),
+        # which the 64 writers' tailing never lets it be for long: not a key latency (key_to_frame is)
+        out["pilot_press_until_idle_p50_ms"] = 1000 * statistics.median(keys) if keys else float("nan")
+        out["pilot_press_until_idle_max_ms"] = 1000 * max(keys) if keys else float("nan")
         out["key_to_cursor_p50_ms"] = 1000 * statistics.median(moved) if moved else float("nan")
         out["key_to_frame_p50_ms"] = 1000 * statistics.median(f[0] for f in frames) if frames else float("nan")
         out["key_to_frame_max_ms"] = 1000 * max(f[0] for f in frames) if frames else float("nan")
