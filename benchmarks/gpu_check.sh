@@ -67,7 +67,7 @@ step throughput-compile 180 "$PY" benchmarks/throughput.py --device cuda --compi
 
 echo "3. a 2-epoch CIFAR-shaped run through simsiam-tui launch, and one under torchrun (--gpus-per-run 1)"
 WORK=$(mktemp -d -t gpu-check-runs-XXXX)
-"$PY" benchmarks/fake_cifar.py "$WORK/data" >"$LOG/fake_cifar.log" 2>&1 || FAILED+=("fake-cifar")
+"$PY" benchmarks/fake_cifar.py "$WORK/data" --per-batch 10000 --test 10000 >"$LOG/fake_cifar.log" 2>&1 || FAILED+=("fake-cifar")
 export SIMSIAM_TUI_FAKE_CIFAR=1 PYTHONPATH=$REPO/benchmarks/fake_site:$PYTHONPATH  # accept the fake's checksums
 cat >"$WORK/run_and_wait.sh" <<'SH'
 # run_and_wait.sh ROOT EXTRA...: launch one simsiam run on GPU 0, follow it to its end, show it

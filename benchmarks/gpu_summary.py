@@ -70,10 +70,17 @@ def main() -> None:
         end = next((e for e in reversed(evs) if e.get("kind") == "end"), {})
         start = next((e for e in evs if e.get("kind") == "start"), {})
         util = f"max {max(utils):.0f}%, mean {sum(utils) / len(utils):.0f}% over {len(utils)}" if utils else "NONE"
+        # the loop's own throughput (its `train` events), past the first epoch's warm-up and compilation
+        rates = sorted(
+            float(e["img_per_s"]) for e in evs
+            if e.get("kind") == "train" and isinstance(e.get("img_per_s"), (int, float))
+            and isinstance(e.get("epoch"), (int, float)) and float(e["epoch"]) > 1
+        )
+        loop = f"{rates[len(rates) // 2]:.0f} img/s (median of {len(rates)} train events, epoch 2)" if rates else "-"
         print(
             f"  2-epoch run ({name:8s}): end {end.get('state', '-')}; devices {start.get('devices', start.get('device', '-'))}; "
             f"world {start.get('world_size', '-')}; kNN top-1 {', '.join(f'{k:.3f}' for k in knn) or '-'}; "
-            f"system events {len(system)}, GPU util {util}"
+            f"system events {len(system)}, GPU util {util}; loop {loop}"
         )
     probe = log / "probe.log"
     try:
