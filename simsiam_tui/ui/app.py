@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from textual import events
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header
 
 from simsiam_tui.store import resolve_path, runs_root
 from simsiam_tui.ui.actions import Backend
+from simsiam_tui.ui.app_base import AppBase
 from simsiam_tui.ui.commands import ActionsMixin
 from simsiam_tui.ui.explore import ExploreMixin
 from simsiam_tui.ui.layout import load_layout
@@ -57,7 +58,7 @@ class PollerChanged(Message):
         self.changes = changes
 
 
-class SimsiamApp(ExploreMixin, ActionsMixin, App[None]):
+class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
     """The Textual app on one or more run roots."""
 
     TITLE = "simsiam-tui"

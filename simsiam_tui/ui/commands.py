@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import SystemCommand
@@ -21,10 +21,10 @@ from simsiam_tui.ui.screens.help import HelpScreen
 from simsiam_tui.ui.screens.launch import LaunchScreen
 from simsiam_tui.ui.series import X_AXES
 
-if TYPE_CHECKING:
-    from simsiam_tui.ui.app import SimsiamApp
+if TYPE_CHECKING:  # the app's declared state (ui/app_base.py); a plain class at run time
+    from simsiam_tui.ui.app_base import AppBase
 
-    _Base = SimsiamApp
+    _Base = AppBase
 else:
     _Base = object
 
@@ -193,7 +193,7 @@ class ActionsMixin(_Base):
             return
         self.call_from_thread(self.notify, f"wrote a figure of {len(runs)} run(s) ({len(panels)} panels) to {path}")
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand(
             "Launch runs", "Pick a suite or presets, scale, GPUs and --set overrides", self.action_launch

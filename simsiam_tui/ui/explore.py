@@ -13,10 +13,10 @@ from simsiam_tui.ui.screens.chart_picker import ChartPicker
 from simsiam_tui.ui.series import numeric_fields
 from simsiam_tui.ui.widgets.charts import PALETTE, ChartRun, ChartsPanel, MetricChart
 
-if TYPE_CHECKING:
-    from simsiam_tui.ui.app import SimsiamApp
+if TYPE_CHECKING:  # the app's declared state (ui/app_base.py); a plain class at run time
+    from simsiam_tui.ui.app_base import AppBase
 
-    _Base = SimsiamApp
+    _Base = AppBase
 else:
     _Base = object
 

@@ -17,6 +17,9 @@ from typing import Any
 
 from simsiam_tui.store import EventTail
 from simsiam_tui.store.decode import Event, as_dict, bulk_apply, decode_chunk, load_history, thin_history
+from simsiam_tui.store.reader import RunHistory
+
+Loaded = tuple[RunHistory, int, int, str | None]  # load_history's result: history, offset, lines, cache note
 
 __all__ = ["Event", "bulk_apply", "decode_chunk", "parse_lines", "preview_events", "shutdown_pool", "submit_load", "thin_history"]
 
@@ -59,7 +62,7 @@ def preview_events(path: Path, size: int) -> tuple[list[Event], int]:
     return events, tail_start + last
 
 
-def submit_load(path: Path, end: int, rows: int | None, use_cache: bool = False) -> Future | None:
+def submit_load(path: Path, end: int, rows: int | None, use_cache: bool = False) -> Future[Loaded] | None:
     """Read bytes [0, end) of an events file in a worker process (thinned to `rows` per kind unless None).
 
     With `use_cache`, the worker starts from a valid events.cache and writes it again (store.decode.load_history).

@@ -24,6 +24,7 @@ from simsiam_tui.store import (
 from simsiam_tui.store.summary import run_metrics
 from simsiam_tui.ui.fastread import (
     PREVIEW_MIN_BYTES,
+    Loaded,
     bulk_apply,
     decode_chunk,
     preview_events,
@@ -118,7 +119,7 @@ class RunModel:
         self._status_stamp: tuple[int, int] | None = None
         self._log_stamp: tuple[int, int] | None = None
         self._gone = False
-        self._job: Future | None = None  # a whole-file read in a worker process
+        self._job: Future[Loaded] | None = None  # a whole-file read in a worker process
         self._job_thin = False
         self._load_to: int | None = None
         self._large = False

@@ -25,8 +25,8 @@ class GpuTrace:
     index: int
     name: str
     last: dict[str, Any]
-    util: deque = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
-    mem: deque = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
+    util: deque[float | None] = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
+    mem: deque[float | None] = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
 
 
 @dataclass
@@ -151,7 +151,7 @@ class Poller:
         self.gpu_note = note
         self.gpus_probed = True
         by_index = {g.index: g for g in self.gpus}
-        traces = []
+        traces: list[GpuTrace] = []
         for gpu in snapshot:
             index = int(gpu.get("index", len(traces)))
             trace = by_index.get(index) or GpuTrace(index, str(gpu.get("name") or f"GPU {index}"), gpu)

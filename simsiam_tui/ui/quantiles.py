@@ -6,6 +6,7 @@ import json
 import math
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,7 @@ class QuantileTrack:
                 new = True
         return new
 
-    def _read(self) -> list[dict]:
+    def _read(self) -> list[dict[str, Any]]:
         """New `start` and `collapse` events; other lines are skipped before parsing (most lines are `train`)."""
         try:
             with self.path.open("rb") as fh:

@@ -87,7 +87,8 @@ def _column(values: Any) -> np.ndarray:
     """A private float copy of a column (array('d') copies through the buffer protocol, 20x faster)."""
     if len(values) == 0:
         return np.empty(0)
-    return np.frombuffer(values, dtype=float).copy()
+    column: np.ndarray = np.frombuffer(values, dtype=float).copy()
+    return column
 
 
 def extract(history: RunHistory, metric: Metric, x_axis: str) -> tuple[np.ndarray, np.ndarray]:

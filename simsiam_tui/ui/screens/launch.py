@@ -206,7 +206,7 @@ class LaunchScreen(ModalScreen["LaunchPlan | None"]):
         if select.value != scale:
             select.value = scale
 
-    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
         self.validate_soon()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.text import Text
@@ -37,7 +37,7 @@ def render_gpus(
     traces: list[GpuTrace],
     note: str | None,
     probed: bool,
-    remote: list[tuple[str, str, dict[str, Any], list]],
+    remote: Sequence[tuple[str, str, dict[str, Any], Sequence[float | None]]],
     width: int,
 ) -> Text:
     """The panel's text: one block per local GPU, a plain line when there are none, then remote runs."""

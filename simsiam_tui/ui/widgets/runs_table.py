@@ -73,7 +73,7 @@ def _local_host() -> str:
     return LOCAL_HOST
 
 
-class RunsTable(DataTable):
+class RunsTable(DataTable[object]):
     """DataTable of runs keyed by run directory; space toggles a run into the comparison."""
 
     BINDINGS = [
