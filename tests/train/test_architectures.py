@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from simsiam_tui.config import resolve_config
 from simsiam_tui.config.methods.byol import BYOLParams
@@ -23,7 +24,7 @@ from simsiam_tui.train.data import MemorySource
 from simsiam_tui.train.datasets import ImageSet
 from simsiam_tui.train.methods import Batch, build_method
 from simsiam_tui.train.methods.byol import BYOL
-from simsiam_tui.train.methods.instdisc import InstDisc
+from simsiam_tui.train.methods.instdisc import InstDisc, keyed_indices
 from simsiam_tui.train.methods.moco import MoCo
 
 from .conftest import tiny_config
@@ -333,3 +334,29 @@ def test_presets_and_suite() -> None:
     byol = byol_cfg.params(BYOLParams)
     assert (byol_cfg.name, byol.base_momentum) == ("byol", 0.996)
     assert contrastive.cosine_momentum(byol.base_momentum, 10, 10) == 1.0
+
+
+def test_bank_negatives_are_uniform_differ_by_step_and_are_drawn_without_a_read_back() -> None:
+    draws = torch.stack([keyed_indices(3, torch.tensor(step), 64, 50) for step in range(1, 201)])  # 200 x 64
+    assert not torch.equal(draws[0], draws[1]) and torch.equal(draws[0], keyed_indices(3, torch.tensor(1), 64, 50))
+    assert not torch.equal(draws[0], keyed_indices(4, torch.tensor(1), 64, 50))  # another seed, another stream
+    counts = torch.bincount(draws.flatten(), minlength=50).double()
+    expected = draws.numel() / 50
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
+    assert chi2 < 90  # 49 degrees of freedom: p < 0.001 at 85; a biased or constant draw is in the thousands
+
+    class ReadBacks(TorchDispatchMode):
+        """Counts values read from a tensor into Python (`int(t)`, `.item()`): on a GPU, each waits for it."""
+
+        count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+            if func is torch.ops.aten._local_scalar_dense.default:
+                ReadBacks.count += 1
+            return func(*args, **(kwargs or {}))
+
+    torch.manual_seed(0)
+    model = InstDisc(TinyNet(), dim=4, num_images=50, negatives=8, temperature=0.1, seed=3)
+    with ReadBacks():
+        model(Batch(list(views(3, 0)), torch.tensor([0, 1, 2])))
+    assert ReadBacks.count == 0

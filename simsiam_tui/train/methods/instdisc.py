@@ -19,6 +19,19 @@ if TYPE_CHECKING:
     from simsiam_tui.config.schema import RunConfig
 
 
+def keyed_indices(seed: int, step: torch.Tensor, count: int, n: int) -> torch.Tensor:
+    """`count` uniform draws from [0, n), the same for the same (seed, step), on the step's device.
+
+    Each draw's counter (step * count + i, offset by the seed) goes through a 32-bit integer hash
+    (xor-shift-multiply rounds); multipliers under 2**31 keep every product inside int64.
+    """
+    mask = 0xFFFFFFFF
+    x = (step.to(torch.int64) * count + torch.arange(count, device=step.device) + (seed * 0x9E3779B1 & mask)) & mask
+    for multiplier in (0x7FEB352D, 0x2C1B3C6D):
+        x = ((x ^ (x >> 16)) * multiplier) & mask
+    return (x ^ (x >> 15)) % n
+
+
 class InstDisc(Method):
     """f = normalize(projector(backbone(x))); bank v_j, one entry per training image j.
 
@@ -71,13 +84,13 @@ class InstDisc(Method):
     def sample_negatives(self) -> torch.Tensor:
         """Indices of this step's K negatives: the whole bank when K >= N, else K uniform draws.
 
-        Drawn from a generator seeded by (seed, step), so a resumed run draws the same ones.
+        Keyed by (seed, step), so a resumed run draws the same ones, and computed on the device from the
+        step buffer: seeding a generator with the step would read it back from the GPU every step.
         """
         n = self.bank.shape[0]
         if self.negatives >= n:
             return torch.arange(n, device=self.bank.device)
-        g = torch.Generator(device=self.bank.device).manual_seed(self.seed * 1_000_003 + int(self.step))
-        return torch.randint(0, n, (self.negatives,), generator=g, device=self.bank.device)
+        return keyed_indices(self.seed, self.step, self.negatives, n)
 
     @torch.no_grad()
     def update_bank(self, index: torch.Tensor, f: torch.Tensor) -> None:
