@@ -333,8 +333,7 @@ class Trainer:
                 if images is None:
                     break
                 self.window.wait += time.perf_counter() - t0
-                # N train-set indices (a function of seed and epoch: no RNG drawn)
-                ended = self.advance(images, next(indices))
+                ended = self.advance(images, next(indices))  # indices: a function of seed and epoch, no RNG drawn
                 if ended is not None:
                     return ended
             verdict = self.check.read(keep=0)  # the epoch's last step, before its checkpoint
