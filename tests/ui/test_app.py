@@ -222,8 +222,14 @@ async def test_gpu_panel_local_gpus_and_remote_runs(suite_root):
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, loaded(app, 3))
         await wait_until(pilot, lambda: len(app.poller.gpus) == 1 and len(app.poller.gpus[0].util) >= 3)
-        app.refresh_gpu_panel()
-        text = str(app.gpu_panel.render())
+
+        def panel_text() -> str:
+            app.refresh_gpu_panel()
+            return str(app.gpu_panel.render())
+
+        # the remote runs' `system` events arrive with their reads; wait for both (seen late once, under load)
+        await wait_until(pilot, lambda: panel_text().count("@ gpu-node-07") == 2, timeout=10)
+        text = panel_text()
         assert "GPU0" in text and "H100" in text and "87%" in text and "40.0/80.0 GB" in text
         assert "█" in text or "▇" in text  # util sparkline
         assert text.count("@ gpu-node-07") == 2  # the two live remote runs show their system events
