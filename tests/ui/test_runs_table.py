@@ -7,6 +7,7 @@ import time
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 
 from simsiam_tui.ui.widgets.runs_table import COLUMNS, HOLD_MAX_S, RunsTable
 from tests.ui.conftest import wait_until
@@ -82,3 +83,23 @@ async def test_keys_held_down_delay_live_cells_at_most_hold_max():
             table.hold_live(0.3)  # key repeat
             await pilot.pause(0.03)
         assert time.monotonic() - start >= HOLD_MAX_S * 0.9
+
+
+class FixedSizeTableApp(TableApp):
+    CSS = "CountingTable { width: 120; height: 6; }"  # as in the app: wider columns do not resize the widget
+
+
+async def test_a_row_drawn_before_its_columns_were_measured_is_drawn_again_at_their_width():
+    """DataTable measures new cells when idle; a row drawn before that (a busy app) was kept cut ("sim")."""
+    app = FixedSizeTableApp()
+    async with app.run_test(size=(140, 10)) as pilot:
+        table = app.query_one(CountingTable)
+        await pilot.pause()
+        table.upsert("r1", row("-0.5000", name="simsiam-a-long-run-name"))
+        area = Region(0, 0, table.size.width, 3)
+        before = "".join(s.text for s in table.render_lines(area)[1])  # drawn now, before the idle measure
+        assert "simsiam-a-long-run-name" not in before  # the column still has its header's width
+        await pilot.pause()
+        await pilot.pause()
+        after = "".join(s.text for s in table.render_lines(area)[1])
+        assert "simsiam-a-long-run-name" in after, after

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist
+from textual.widgets.data_table import CellDoesNotExist, CellKey, RowKey
 
 from simsiam_tui.ui import fmt
 from simsiam_tui.ui.model import RunSummary
@@ -95,6 +96,28 @@ class RunsTable(DataTable[object]):
         self._hold_until = 0.0
         self._held_since: float | None = None
         self._flush_timer: Timer | None = None
+
+    # DataTable measures new and updated cells when idle, but the cells it drew before keep their render
+    # cache, keyed on an update count that measuring does not move: a row drawn between an add and the
+    # measure (a busy app) stayed cut to the header's width ("sim" for "simsiam") until something else
+    # changed the table. These two are DataTable's measuring steps; when the widths changed, its caches go.
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        before = self._render_widths()
+        super()._update_dimensions(new_rows)
+        self._redraw_if_widths_changed(before)
+
+    def _update_column_widths(self, updated_cells: set[CellKey]) -> None:
+        before = self._render_widths()
+        super()._update_column_widths(updated_cells)
+        self._redraw_if_widths_changed(before)
+
+    def _render_widths(self) -> tuple[int, ...]:
+        return tuple(column.get_render_width(self) for column in self.ordered_columns)
+
+    def _redraw_if_widths_changed(self, before: tuple[int, ...]) -> None:
+        if self._render_widths() != before:
+            self._clear_caches()
+            self.refresh()
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
