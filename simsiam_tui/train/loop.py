@@ -264,10 +264,14 @@ class Trainer:
         self.method.after_step(self.step, self.total_steps)
         self.step += 1
 
+    def monitors_due(self) -> tuple[bool, bool]:
+        """(a `train` event, a `collapse` event) due at this step."""
+        mon = self.cfg.monitor
+        return self.step % mon.log_every == 0, self.step % mon.collapse_every == 0
+
     def log_monitors(self, loss: torch.Tensor, lr: float, z: torch.Tensor) -> None:
         """Write the `train` and `collapse` events due at this step (both read values back from the device)."""
-        mon = self.cfg.monitor
-        log_now, collapse_now = self.step % mon.log_every == 0, self.step % mon.collapse_every == 0
+        log_now, collapse_now = self.monitors_due()
         if self.world > 1 and (log_now or collapse_now):
             z = dist.gather_rows(z.detach())  # monitors see the global batch, as one process would
         if log_now:
@@ -289,12 +293,11 @@ class Trainer:
         self.hooks.before_step(self, self.step + 1)
         loss, z, lr = self.train_step(images, index.to(self.device, non_blocking=True))
         self.check.push(self.step + 1, self.epoch_float, lr, loss, self.stop.requested)
-        self.optimize(loss)  # unchecked yet: every save reads all pending checks first, so a bad step is never saved
+        self.optimize(loss)  # unchecked yet: checked_save reads every pending check, so a bad step is never saved
         if self.probe is not None:  # after the encoder's step, from detached features
             self.probe.step(self.labels[index.to(self.labels.device, non_blocking=True)])
         self.window.images += images.shape[0] * self.world
-        mon = self.cfg.monitor
-        monitors_due = self.step % mon.log_every == 0 or self.step % mon.collapse_every == 0
+        monitors_due = any(self.monitors_due())
         # the previous step's check; this step's too when the monitors read values back anyway (and a NaN z
         # must not reach the SVD of the effective rank)
         verdict = self.check.read(keep=0 if monitors_due else 1)
@@ -304,11 +307,17 @@ class Trainer:
             self.log_monitors(loss, lr, z)
         stop_now = self.hooks.after_step(self) or verdict.stop  # a stop on any rank, agreed with the check
         if stop_now or (self.world == 1 and self.stop.requested):
-            verdict = self.check.read(keep=0)
-            if verdict.diverged is not None:
-                return self.diverged(verdict.diverged)
-            self.save(reason=f"signal {self.stop_name()}")
-            return Outcome("stopped", f"{self.stop_name()} at step {self.step}", self.stop_name())
+            return self.checked_save(f"signal {self.stop_name()}") or Outcome(
+                "stopped", f"{self.stop_name()} at step {self.step}", self.stop_name()
+            )
+        return None
+
+    def checked_save(self, reason: str) -> Outcome | None:
+        """Read every pending check, then save; a `diverged` Outcome, and no save, when one step was not finite."""
+        verdict = self.check.read(keep=0)
+        if verdict.diverged is not None:
+            return self.diverged(verdict.diverged)
+        self.save(reason=reason)
         return None
 
     def diverged(self, check: StepCheck) -> Outcome:
@@ -336,10 +345,9 @@ class Trainer:
                 ended = self.advance(images, next(indices))  # indices: a function of seed and epoch, no RNG drawn
                 if ended is not None:
                     return ended
-            verdict = self.check.read(keep=0)  # the epoch's last step, before its checkpoint
-            if verdict.diverged is not None:
-                return self.diverged(verdict.diverged)
-            self.save(reason="epoch")
+            ended = self.checked_save("epoch")  # the epoch's last step is checked before its checkpoint
+            if ended is not None:
+                return ended
             if (epoch + 1) % mon.knn_every == 0 or epoch + 1 == cfg.train.epochs:
                 self.evaluate()
             self.window.reset()
