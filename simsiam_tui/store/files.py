@@ -1,0 +1,167 @@
+"""The one way in and out of a run folder: a safe opener, an atomic writer, an appender and a lock.
+
+Everything under a runs root may have been planted by someone else (a shared cluster filesystem). So
+every read opens without following a final symlink and without blocking (a FIFO never hangs a
+reader), accepts regular files only, reads at most a size cap (a link to /dev/zero or a 10 GB file
+never fills memory), and, given the root, refuses a path that resolves outside it. Every write goes
+to a temporary file created with O_EXCL and is renamed over its target (a rename replaces a symlink,
+it never writes through one); appends and locks open with O_NOFOLLOW and refuse anything but a
+regular file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from simsiam_tui.store.paths import StoreError, inside_root
+
+MAX_READ_BYTES = 16 << 20  # config.json, status.json, the layout: a few KB each
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_WRITE_FLAGS = os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _new_file_mode() -> int:
+    """0o666 less the umask: the mode open() gives a new file (a team shares a runs folder by its umask)."""
+    mask = os.umask(0o022)  # umask can only be read by setting it; done once, at import, before any thread
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+NEW_FILE_MODE = _new_file_mode()
+
+
+class UnsafeFile(StoreError, OSError):
+    """A file in a run folder that is not a plain file of a sane size inside the root; one line says which and why.
+
+    An OSError too, so every reader that already treats an unreadable file as missing does so for these.
+    """
+
+    def __init__(self, path: Path | str, why: str) -> None:
+        OSError.__init__(self, errno.EINVAL, why, str(path))
+        self.why = why
+
+    def __str__(self) -> str:
+        return f"{Path(str(self.filename)).name}: {self.why}"
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):  # fmt: skip
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def open_fd(path: Path | str, root: Path | None = None) -> int:
+    """A read-only fd on a regular file: no final symlink, no FIFO or device, inside `root` when given.
+
+    FileNotFoundError when it is missing; UnsafeFile when it is there but not a file to read.
+    """
+    path = Path(path)
+    if root is not None and not inside_root(root, path):
+        raise UnsafeFile(path, f"resolves outside the runs folder '{root}'")
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW on a symlink
+            raise UnsafeFile(path, "is a symbolic link; run files are never followed") from None
+        if exc.errno == errno.ENXIO:  # a socket
+            raise UnsafeFile(path, "is a socket, not a file") from None
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise UnsafeFile(path, f"is {_kind(st.st_mode)}, not a file")
+    return fd
+
+
+def read_bytes(path: Path | str, cap: int = MAX_READ_BYTES, root: Path | None = None) -> bytes:
+    """The whole file, when it is a regular file of at most `cap` bytes (UnsafeFile otherwise)."""
+    fd = open_fd(path, root)
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read(cap + 1)
+    if len(data) > cap:
+        raise UnsafeFile(path, f"is larger than {cap >> 20} MB; not read")
+    return data
+
+
+def read_range(path: Path | str, start: int, size: int, root: Path | None = None) -> tuple[bytes, int]:
+    """(at most `size` bytes from offset `start`, the file's size now) of a regular file."""
+    fd = open_fd(path, root)
+    with os.fdopen(fd, "rb") as fh:
+        length = os.fstat(fh.fileno()).st_size
+        fh.seek(start)
+        return fh.read(max(0, size)), length
+
+
+def read_tail(path: Path | str, size: int, root: Path | None = None) -> bytes:
+    """The last `size` bytes of a regular file, starting on a line boundary when the file is longer."""
+    fd = open_fd(path, root)
+    with os.fdopen(fd, "rb") as fh:
+        length = os.fstat(fh.fileno()).st_size
+        if length <= size:
+            return fh.read(size)
+        fh.seek(length - size - 1)
+        data = fh.read(size + 1)
+    newline = data.find(b"\n")
+    return data[newline + 1 :] if newline >= 0 else data[1:]
+
+
+def atomic_write(path: Path | str, data: bytes, mode: int | None = None, fsync: bool = True) -> None:
+    """Replace `path` with `data`: a fresh temporary file (O_EXCL, O_NOFOLLOW) beside it, then os.replace."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _WRITE_FLAGS, NEW_FILE_MODE if mode is None else mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            if fsync:
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)  # a symlink named `path` is replaced, never written through
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _regular_fd(path: Path, flags: int, mode: int) -> int:
+    try:
+        fd = os.open(path, flags | _WRITE_FLAGS, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeFile(path, "is a symbolic link; run files are never written through") from None
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise UnsafeFile(path, f"is {_kind(st.st_mode)}, not a file")
+    return fd
+
+
+def open_append(path: Path | str) -> int:
+    """An fd appending to a regular file (created if missing); never through a symlink, never to a FIFO."""
+    return _regular_fd(Path(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, NEW_FILE_MODE)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path | str, blocking: bool = True) -> Iterator[int | None]:
+    """An exclusive flock on `path` (created if missing, never through a symlink); yields its fd, or None
+    when non-blocking and another process holds it."""
+    fd = _regular_fd(Path(path), os.O_RDWR | os.O_CREAT | os.O_NONBLOCK, NEW_FILE_MODE)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield None
+            return
+        yield fd
+    finally:
+        os.close(fd)
