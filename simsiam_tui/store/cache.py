@@ -26,6 +26,7 @@ from typing import Any, Union
 
 import msgspec
 
+from simsiam_tui.store.files import open_fd
 from simsiam_tui.store.reader import NOT_COLUMNS, SERIES_KINDS, KindSeries, RunHistory, valid_event
 
 CACHE_NAME = "events.cache"
@@ -74,7 +75,7 @@ def prefix_digest(events: Path, offset: int) -> str | None:
     h = hashlib.blake2b(str(offset).encode(), digest_size=16)
     head_len, tail_start = min(offset, DIGEST_SPAN), max(0, offset - DIGEST_SPAN)
     try:
-        with events.open("rb") as fh:
+        with os.fdopen(open_fd(events), "rb") as fh:
             head = fh.read(head_len)
             fh.seek(tail_start)
             tail = fh.read(offset - tail_start)

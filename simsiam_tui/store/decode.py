@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from array import array
 from collections.abc import Callable, Iterable
@@ -21,57 +22,11 @@ import msgspec
 from msgspec.structs import astuple
 
 from simsiam_tui.store.cache import read_cache, write_cache
+from simsiam_tui.store.files import open_fd
 from simsiam_tui.store.reader import NOT_COLUMNS, SERIES_KINDS, EventTail, KindSeries, RunHistory, number, valid_event
+from simsiam_tui.store.schema import CheckpointEvent, CollapseEvent, EvalEvent, TrainEvent
 
-Num = Union[float, None, msgspec.UnsetType]  # noqa: UP007 (msgspec reads the annotation at runtime)
 UNSET = msgspec.UNSET
-
-
-class _Event(msgspec.Struct, tag_field="kind", forbid_unknown_fields=True, gc=False):
-    """The fields every event has; a field outside a kind's list sends the line to the reader's path."""
-
-    time: float
-    step: int
-    epoch: float
-    v: Union[int, msgspec.UnsetType] = UNSET  # noqa: UP007
-
-
-class TrainEvent(_Event, tag="train"):
-    """`train`: loss, lr, z_std and its reference, throughput, data wait, and the methods' extra scalars."""
-
-    loss: Num = UNSET
-    lr: Num = UNSET
-    z_std: Num = UNSET
-    z_std_ref: Num = UNSET
-    img_per_s: Num = UNSET
-    data_wait: Num = UNSET
-    ema_momentum: Num = UNSET
-    bank_staleness: Num = UNSET
-
-
-class CollapseEvent(_Event, tag="collapse"):
-    """`collapse`: per-dimension std quantiles (not a column) and the effective rank."""
-
-    std_quantiles: Union[list[float], None, msgspec.UnsetType] = UNSET  # noqa: UP007
-    effective_rank: Num = UNSET
-    dim: Union[int, None, msgspec.UnsetType] = UNSET  # noqa: UP007
-
-
-class EvalEvent(_Event, tag="eval"):
-    """`eval`: kNN and linear-probe top-1, k, seconds."""
-
-    knn_top1: Num = UNSET
-    knn_k: Num = UNSET
-    linear_top1: Num = UNSET
-    seconds: Num = UNSET
-
-
-class CheckpointEvent(_Event, tag="checkpoint"):
-    """`checkpoint`: file name, why, seconds."""
-
-    path: Union[str, msgspec.UnsetType] = UNSET  # noqa: UP007
-    reason: Union[str, msgspec.UnsetType] = UNSET  # noqa: UP007
-    seconds: Num = UNSET
 
 
 TypedEvent = Union[TrainEvent, CollapseEvent, EvalEvent, CheckpointEvent]  # noqa: UP007
@@ -212,7 +167,7 @@ def read_span(
     tail = EventTail(path)
     offset, partial = start, b""
     try:
-        with path.open("rb") as fh:
+        with os.fdopen(open_fd(path), "rb") as fh:
             fh.seek(start)
             while offset < end:
                 chunk = fh.read(min(block, end - offset))
@@ -312,7 +267,7 @@ def _line_start(path: Path, offset: int, end: int) -> int:
     if offset == 0:
         return 0
     try:
-        with path.open("rb") as fh:
+        with os.fdopen(open_fd(path), "rb") as fh:
             fh.seek(offset - 1)
             data = fh.read(min(end - offset + 1, 1 << 20))
     except OSError:

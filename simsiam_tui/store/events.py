@@ -1,4 +1,8 @@
-"""The events.jsonl writer: schema version 1, buffered, flushed on an interval, fsynced on demand."""
+"""The events.jsonl writer: schema version 1, buffered, flushed on an interval, fsynced on demand.
+
+Appends are line-framed: a writer that finds the file ending inside a line (a worker killed mid-append,
+a full disk) first ends that line, so a torn line costs only itself and the next event stays whole.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from simsiam_tui.store.files import open_append
 from simsiam_tui.store.schema import KINDS, SCHEMA_VERSION
 
 __all__ = ["KINDS", "SCHEMA_VERSION", "EventWriter", "encode_event"]
@@ -42,8 +47,8 @@ class EventWriter:
         self.flush_every_s = flush_every_s
         self._buffer: list[str] = []
         self._last_flush = time.monotonic()
-        # O_NOFOLLOW: an events.jsonl planted as a symlink is never written through
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        fd = open_append(self.path)  # never through a symlink, never into a FIFO
+        self._torn = _ends_inside_a_line(fd)
         self._fh = os.fdopen(fd, "a", encoding="utf-8")
 
     def emit(self, kind: str, step: int, epoch: float, **fields: Any) -> None:
@@ -55,6 +60,9 @@ class EventWriter:
     def flush(self, fsync: bool = False) -> None:
         """Write buffered events as whole lines; fsync at checkpoints."""
         if self._buffer:
+            if self._torn:  # end the torn line before the first append: it stays one bad line
+                self._buffer.insert(0, "\n")
+                self._torn = False
             self._fh.write("".join(self._buffer))
             self._buffer.clear()
         self._fh.flush()
@@ -73,3 +81,9 @@ class EventWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _ends_inside_a_line(fd: int) -> bool:
+    """True when the file's last byte is not a newline (its last line was torn)."""
+    size = os.fstat(fd).st_size
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"

@@ -148,7 +148,7 @@ def _regular_fd(path: Path, flags: int, mode: int) -> int:
 
 def open_append(path: Path | str) -> int:
     """An fd appending to a regular file (created if missing); never through a symlink, never to a FIFO."""
-    return _regular_fd(Path(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, NEW_FILE_MODE)
+    return _regular_fd(Path(path), os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, NEW_FILE_MODE)
 
 
 @contextlib.contextmanager
@@ -165,3 +165,8 @@ def file_lock(path: Path | str, blocking: bool = True) -> Iterator[int | None]:
         yield fd
     finally:
         os.close(fd)
+
+
+def atomic_write_text(path: Path | str, text: str) -> None:
+    """atomic_write of UTF-8 text."""
+    atomic_write(path, text.encode())

@@ -10,44 +10,36 @@ from bisect import bisect_right
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from simsiam_tui.store.files import open_fd
+from simsiam_tui.store.schema import EVENT_STRUCTS, EventBase
+
 SERIES_KINDS = ("train", "collapse", "eval", "system")
 # Fields that are never a numeric column, even when null: tags and non-numbers (a null std_quantiles is no metric).
 NOT_COLUMNS = frozenset({"v", "kind", "std_quantiles", "path", "reason"})
 
 
-_MISSING = object()
-# json.loads makes exactly these types (no subclasses), so `type(v) in ...` is exact and fast; bool is not int.
-INT, NUM, STR, LIST = frozenset({int}), frozenset({int, float}), frozenset({str}), frozenset({list})
-OPT_INT, OPT_NUM, OPT_STR = INT | {type(None)}, NUM | {type(None)}, STR | {type(None)}
-
-# Known fields and the JSON types they must have; a line breaking one is a bad line, counted and skipped.
-# Unknown kinds and fields are fine (newer writers); null stands for a value that is not finite (a NaN loss).
-COMMON_FIELDS = (("v", INT), ("time", NUM), ("step", INT), ("epoch", NUM))
-KIND_FIELDS: dict[str, tuple[tuple[str, frozenset[type]], ...]] = {
-    "start": (("resumed_from_step", OPT_INT), ("num_classes", OPT_INT), ("world_size", OPT_INT), ("pid", OPT_INT)),
-    "train": tuple((k, OPT_NUM) for k in ("loss", "lr", "z_std", "z_std_ref", "img_per_s", "data_wait")),
-    "collapse": (("std_quantiles", LIST | {type(None)}), ("effective_rank", OPT_NUM), ("dim", OPT_INT)),
-    "eval": tuple((k, OPT_NUM) for k in ("knn_top1", "linear_top1", "seconds")),
-    "system": tuple(
-        (k, OPT_NUM)
-        for k in ("cpu_pct", "rss_mb", "mem_used_mb", "mem_total_mb", "gpu_util_pct", "gpu_mem_used_mb", "gpu_mem_total_mb")
-    ),
-    "checkpoint": (("seconds", OPT_NUM),),
-    "end": (("state", STR), ("reason", OPT_STR), ("exit_code", OPT_INT)),
-}
+_FIELDS = {kind: frozenset(struct.__struct_fields__) for kind, struct in EVENT_STRUCTS.items()}
+_COMMON = frozenset(EventBase.__struct_fields__)
 
 
 def valid_event(event: Any) -> bool:
-    """True for a JSON object with a string `kind` whose known fields have their types (step an int, ...)."""
+    """True for a JSON object with a string `kind` whose known fields decode as the protocol's Struct for it.
+
+    Unknown kinds and fields pass (newer writers): only the fields the protocol names are checked, by type
+    and range (a step past int64 or a string epoch is a bad line). null stands for a value that is not finite.
+    """
     if type(event) is not dict or type(event.get("kind")) is not str:
         return False
-    for fields in (COMMON_FIELDS, KIND_FIELDS.get(event["kind"], ())):
-        for key, allowed in fields:
-            value = event.get(key, _MISSING)
-            if value is not _MISSING and type(value) not in allowed:
-                return False
-    quantiles = event.get("std_quantiles") if event["kind"] == "collapse" else None
-    return quantiles is None or all(type(q) in OPT_NUM for q in quantiles)
+    kind = event["kind"]
+    struct = EVENT_STRUCTS.get(kind, EventBase)
+    names = _FIELDS.get(kind, _COMMON)
+    try:
+        msgspec.convert({k: v for k, v in event.items() if k in names}, struct)
+    except msgspec.ValidationError:
+        return False
+    return True
 
 
 class EventTail:
@@ -77,7 +69,7 @@ class EventTail:
         """
         reset = False
         try:
-            with self.path.open("rb") as fh:
+            with os.fdopen(open_fd(self.path), "rb") as fh:
                 size = os.fstat(fh.fileno()).st_size
                 if size < self.offset:  # truncated or replaced: start again
                     self.offset, self._partial, reset = 0, b"", True
@@ -118,7 +110,10 @@ def number(value: Any) -> float:
     """A JSON value as a float column entry: NaN for anything not a number (bools, strings, null)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return math.nan
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer past 1e308
+        return math.nan
 
 
 class KindSeries:

@@ -10,8 +10,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from simsiam_tui.store.files import atomic_write_text, read_bytes
 from simsiam_tui.store.paths import RunPaths, StoreError, check_name, inside_root, new_run_id
-from simsiam_tui.store.status import atomic_write_text, write_status
+from simsiam_tui.store.schema import ConfigFile
+from simsiam_tui.store.status import decode_problem, write_status
+
+CONFIG_CAP = 4 << 20  # a resolved config is a few KB
+_CONFIG_DECODER = msgspec.json.Decoder(ConfigFile)
 
 
 def create_run(root: str | Path, cfg: Any, name: str | None = None) -> RunPaths:
@@ -80,6 +87,8 @@ def resolve_run(root: str | Path, ref: str) -> RunPaths:
     resolves outside the runs root, is refused.
     """
     root = Path(root)
+    if not ref.strip():
+        raise StoreError(f"an empty run reference names no run in '{root}'; give a run id or name (see `simsiam-tui runs ls`)")
     if "/" in ref or "\x00" in ref or ref in (".", ".."):
         raise StoreError(f"run id '{ref}' is not a run id (it would leave the runs folder '{root}')")
     runs = list_runs(root)
@@ -115,13 +124,29 @@ def resolve_runs(root: str | Path, refs: list[str]) -> list[RunPaths]:
     return [resolve_run(root, ref) for ref in refs]
 
 
-def read_config_dict(paths: RunPaths) -> dict[str, Any]:
-    """The run's config.json as a dict, or {} when unreadable."""
+def load_config(paths: RunPaths) -> tuple[dict[str, Any] | None, str | None]:
+    """(config, problem): config.json as a dict once it decodes as the protocol's ConfigFile, else None and why.
+
+    Missing is (None, None). The ConfigFile decode checks every section is an object and the fields
+    readers use have their types; only then is the same text read as a dict for display.
+    """
     try:
-        data = json.loads(paths.config.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+        data = read_bytes(paths.config, CONFIG_CAP)
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"config.json: {getattr(exc, 'why', None) or exc.strerror or exc}"
+    try:
+        _CONFIG_DECODER.decode(data)
+        config = msgspec.json.decode(data, type=dict[str, Any])
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+        return None, f"config.json: {decode_problem(exc)}"
+    return config, None
 
 
-__all__ = ["check_name", "contained", "create_run", "linked_runs", "list_runs", "read_config_dict", "resolve_run", "resolve_runs", "run_name"]
+def read_config_dict(paths: RunPaths) -> dict[str, Any]:
+    """The run's config.json as a dict (validated by load_config), or {} when missing, unreadable or corrupt."""
+    return load_config(paths)[0] or {}
+
+
+__all__ = ["check_name", "contained", "create_run", "linked_runs", "list_runs", "load_config", "read_config_dict", "resolve_run", "resolve_runs", "run_name"]

@@ -1,72 +1,86 @@
-"""status.json: a run's current state, replaced atomically so readers never see half a file."""
+"""status.json: a run's current state, decoded through the protocol's Status Struct and replaced atomically."""
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from simsiam_tui.store.files import NEW_FILE_MODE as NEW_FILE_MODE  # re-exported: one umask reading
+from simsiam_tui.store.files import atomic_write, file_lock, read_bytes
+from simsiam_tui.store.files import atomic_write_text as atomic_write_text  # re-exported for older callers
 from simsiam_tui.store.schema import LIVE_STATES as LIVE_STATES  # re-exported: the states live in store/schema.py
 from simsiam_tui.store.schema import RESUMABLE_STATES as RESUMABLE_STATES
 from simsiam_tui.store.schema import STATES as STATES
 from simsiam_tui.store.schema import TERMINAL_STATES as TERMINAL_STATES
+from simsiam_tui.store.schema import Status
 
 LOCK_NAME = ".status.lock"  # flock'ed around every read-merge-write of status.json, by every process
+RUN_LOCK_NAME = ".run.lock"  # held by the one actor (stop, resume, rm, eval) working on a run
+STATUS_CAP = 1 << 20  # a status is a few hundred bytes
+_DECODER = msgspec.json.Decoder(Status)
 
 
-def _new_file_mode() -> int:
-    """0o666 less the umask: the mode open() gives a new file (mkstemp's 0o600 would hide runs from a team)."""
-    mask = os.umask(0o022)  # umask can only be read by setting it; done once, at import, before any thread
-    os.umask(mask)
-    return 0o666 & ~mask
+def decode_problem(exc: BaseException) -> str:
+    """Why a file did not decode, in one line (msgspec's message names the field: `... - at $.pid`)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-NEW_FILE_MODE = _new_file_mode()
+def load_status(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """(status, problem): the decoded status.json as a dict of typed fields, or None and why not.
 
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temp file and os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    A missing file is (None, None); a FIFO, a link, a huge file or a file of the wrong shape is
+    (None, "status.json: <why>"), the run's `corrupt` line.
+    """
     try:
-        os.fchmod(fd, NEW_FILE_MODE)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        data = read_bytes(path, STATUS_CAP)
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"status.json: {getattr(exc, 'why', None) or exc.strerror or exc}"
+    try:
+        status = _DECODER.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+        return None, f"status.json: {decode_problem(exc)}"
+    return msgspec.to_builtins(status), None
 
 
 def read_status(path: Path) -> dict[str, Any] | None:
-    """The status dict, or None when the file is missing or unreadable."""
+    """The status dict (every field of its protocol type), or None when missing, unreadable or corrupt."""
+    return load_status(Path(path))[0]
+
+
+def encode_status(status: dict[str, Any]) -> bytes:
+    """status.json's bytes: the dict checked against the Status Struct (a writer's own bug raises ValueError)."""
     try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+        checked = msgspec.convert(status, Status)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"status.json would not decode: {exc}") from None
+    return msgspec.json.format(msgspec.json.encode(checked), indent=1) + b"\n"
 
 
 def write_status(path: Path, status: dict[str, Any]) -> None:
-    """Replace status.json with `status`."""
-    atomic_write_text(Path(path), json.dumps(status, indent=1, sort_keys=True) + "\n")
+    """Replace status.json with `status`, atomically, never through a symlink."""
+    atomic_write(Path(path), encode_status(status))
 
 
 @contextlib.contextmanager
 def status_lock(run_dir: Path) -> Iterator[None]:
     """Hold the run's status lock; FileNotFoundError when the run folder is gone (it is never recreated)."""
-    fd = os.open(Path(run_dir) / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with file_lock(Path(run_dir) / LOCK_NAME):
         yield
-    finally:
-        os.close(fd)
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: Path, blocking: bool = False) -> Iterator[bool]:
+    """Hold the run's actor lock (stop, resume, rm, eval: one at a time); yields False when another holds it."""
+    with file_lock(Path(run_dir) / RUN_LOCK_NAME, blocking=blocking) as fd:
+        yield fd is not None
 
 
 def merge_status(path: Path, fields: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
