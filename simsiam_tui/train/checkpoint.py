@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from simsiam_tui.store.files import open_fd
 from simsiam_tui.train.errors import CheckpointError, DiskFullError
 
 PREV_NAME = "prev.pt"
@@ -142,10 +143,15 @@ def _reason(exc: BaseException) -> str:
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any] | None:
     """Load one checkpoint with weights_only=True; None when there is none; CheckpointError naming it otherwise."""
     path = Path(path)
-    if not path.exists():
-        return None
     try:
-        data = torch.load(path, map_location=map_location, weights_only=True)
+        fd = open_fd(path)  # a regular file: a FIFO would hang torch.load, a link could point anywhere
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint '{path}': {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            data = torch.load(fh, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         raise CheckpointError(
             f"checkpoint '{path}' was refused: it is corrupt or holds more than tensors and plain values ({_reason(exc)})"
@@ -162,15 +168,27 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
 REQUIRED = {"model": dict, "optimizer": dict, "step": int, "steps_per_epoch": int, "rng": dict}
 
 
-def _check_resumable(path: Path, ckpt: dict[str, Any]) -> dict[str, Any]:
+def check_step(path: Path, step: Any, total_steps: int | None) -> int:
+    """The checkpoint's step when it lies on the run's schedule (0..total_steps), else CheckpointError."""
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0 or (total_steps is not None and step > total_steps):
+        limit = f"0..{total_steps}" if total_steps is not None else "0 or more"
+        raise CheckpointError(f"checkpoint '{path}' is at step {step!r}, off this run's schedule ({limit})")
+    return step
+
+
+def _check_resumable(path: Path, ckpt: dict[str, Any], total_steps: int | None) -> dict[str, Any]:
     for key, kind in REQUIRED.items():
         if not isinstance(ckpt.get(key), kind):
             raise CheckpointError(f"checkpoint '{path}' is not a simsiam-tui checkpoint ('{key}' is missing or wrong)")
+    check_step(path, ckpt["step"], total_steps)
     return ckpt
 
 
-def load_resumable(path: Path, map_location: str | torch.device = "cpu") -> tuple[dict[str, Any] | None, str | None]:
-    """(checkpoint, note): last.pt, else prev.pt when last.pt is missing, corrupt or refused; note says why.
+def load_resumable(
+    path: Path, map_location: str | torch.device = "cpu", total_steps: int | None = None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """(checkpoint, note): last.pt, else prev.pt when last.pt is missing, corrupt, refused or off the schedule
+    (its step outside 0..total_steps); note says why.
 
     (None, None) when there is no checkpoint at all; CheckpointError when none can be loaded.
     """
@@ -179,7 +197,7 @@ def load_resumable(path: Path, map_location: str | torch.device = "cpu") -> tupl
     try:
         ckpt = load_checkpoint(path, map_location)
         if ckpt is not None:
-            return _check_resumable(path, ckpt), None
+            return _check_resumable(path, ckpt, total_steps), None
         why = f"{path.name} is missing"
     except CheckpointError as err:
         if not prev.exists():
@@ -188,5 +206,5 @@ def load_resumable(path: Path, map_location: str | torch.device = "cpu") -> tupl
     fallback = load_checkpoint(prev, map_location)
     if fallback is None:
         return None, None
-    _check_resumable(prev, fallback)
+    _check_resumable(prev, fallback, total_steps)
     return fallback, f"{why}; resumed from {prev.name} (step {fallback['step']}) instead"

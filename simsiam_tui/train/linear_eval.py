@@ -19,7 +19,7 @@ from torch import nn
 
 from simsiam_tui.train.augment import AugmentSpec, DeviceAugment
 from simsiam_tui.train.backbones import build_backbone
-from simsiam_tui.train.checkpoint import load_checkpoint, save_checkpoint
+from simsiam_tui.train.checkpoint import check_step, load_checkpoint, save_checkpoint
 from simsiam_tui.train.data import epoch_permutation, make_source
 from simsiam_tui.train.datasets import load_dataset
 from simsiam_tui.train.errors import UserFacingError
@@ -118,7 +118,7 @@ class LinearEval:
             return
         self.classifier.load_state_dict(ckpt["classifier"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
-        self.step = int(ckpt["step"])
+        self.step = check_step(self.checkpoint_path, ckpt.get("step"), self.total_steps)
         self.resumed_from = self.step
 
     def save(self, reason: str) -> None:

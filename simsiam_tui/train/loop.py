@@ -175,7 +175,7 @@ class Trainer:
 
     def maybe_resume(self) -> None:
         """Load last.pt (prev.pt when last.pt is unusable): weights, optimizer, step and every RNG state."""
-        ckpt, self.resume_note = load_resumable(self.checkpoint_path, map_location=self.device)
+        ckpt, self.resume_note = load_resumable(self.checkpoint_path, map_location=self.device, total_steps=self.total_steps)
         if ckpt is None:
             return
         if ckpt["steps_per_epoch"] != self.steps_per_epoch:
