@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import textwrap
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from simsiam_tui.cli import report_cmd
 from simsiam_tui.cli.common import (
@@ -34,8 +36,19 @@ from simsiam_tui.launch import (
 )
 from simsiam_tui.launch.compare import METRICS, attach_linear_evals, by_variant, fmt_stat, fmt_verdicts
 from simsiam_tui.launch.compare import markdown as compare_markdown
-from simsiam_tui.store import LIVE_STATES, linked_runs, list_runs, read_config_dict, read_status, resolve_run, runs_root
+from simsiam_tui.store import (
+    LIVE_STATES,
+    RunPaths,
+    linked_runs,
+    list_runs,
+    read_config_dict,
+    read_status,
+    resolve_run,
+    runs_root,
+)
 from simsiam_tui.store.export import export_rows, write_csv
+from simsiam_tui.store.files import read_range
+from simsiam_tui.store.text import printable
 from simsiam_tui.store.verdict_rule import rule_text
 
 app = typer.Typer(help="List, inspect, stop, resume, compare and export runs.", no_args_is_help=True)
@@ -54,6 +67,8 @@ STATE_STYLE = {
     "symlink": "dim",
 }
 VERDICT_STYLE = {"healthy": "green", "collapsing": "yellow", "collapsed": "bold red", "unknown": "dim"}
+RUN_FACTS = (("host", "host"), ("pid", "pid"), ("gpus", "gpus"), ("exit code", "exit_code"))  # `runs show`'s line
+LOG_CHUNK = 1 << 20  # worker.log is read this much at a time: a huge log never sits in memory whole
 
 
 def table_console() -> Console:
@@ -63,6 +78,28 @@ def table_console() -> Console:
 
 def _fmt(value: Any, spec: str = ".3f") -> str:
     return "-" if value is None else format(value, spec)
+
+
+def cell(value: Any, style: str = "") -> Text:
+    """A table cell of text from a run folder: control characters escaped, and never read as markup."""
+    return Text(printable(value), style=style)
+
+
+def _styled(value: Any, styles: dict[str, str]) -> Text:
+    return cell(value, styles.get(str(value), ""))
+
+
+def _epochs(row: dict[str, Any]) -> Text:
+    return cell(f"{row['epoch']:.1f}/{row['epochs']}" if row.get("epochs") else f"{row['epoch']:.1f}")
+
+
+def _created(stamp: Any) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp)) if isinstance(stamp, (int, float)) and stamp else ""
+
+
+def say(text: Any) -> None:
+    """One line of text that quotes a run folder, on stdout: control characters escaped, no markup."""
+    console.print(printable(text), highlight=False, markup=False)
 
 
 def _root(runs: str | None) -> Path:
@@ -120,22 +157,19 @@ def runs_ls(runs: str | None = RunsOption, as_json: bool = JsonOption) -> None:
         ("message", "left"),
     ):  # fmt: skip
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for row in rows:
-        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created"])) if row["created"] else ""
-        state = f"[{STATE_STYLE.get(row['state'], '')}]{row['state']}[/]"
-        verdict = f"[{VERDICT_STYLE.get(row['verdict'], '')}]{row['verdict']}[/]"
-        epochs = f"{row['epoch']:.1f}/{row['epochs']}" if row["epochs"] else f"{row['epoch']:.1f}"
+    for row in rows:  # every cell a Text: ids, names and messages come from run folders, never markup
         table.add_row(
-            row["id"], str(row["variant"]), str(row["scale"]), state, epochs, _fmt(row["loss_last"], ".4f"),
-            verdict, created, f"linear eval of {row['source_run']}" if row["source_run"] else "",
-            row["message"] or "",
+            cell(row["id"]), cell(row["variant"]), cell(row["scale"]), _styled(row["state"], STATE_STYLE),
+            _epochs(row), _fmt(row["loss_last"], ".4f"), _styled(row["verdict"], VERDICT_STYLE),
+            _created(row["created"]), cell(f"linear eval of {row['source_run']}" if row["source_run"] else ""),
+            cell(row["message"] or ""),
         )  # fmt: skip
     table_console().print(table)
 
 
 def summary_table(rows: list[dict[str, Any]], title: str) -> Table:
     """A rich table of run summaries: losses, z_std/ref, kNN, img/s, epochs, state and the collapse verdict."""
-    table = Table(title=title)
+    table = Table(title=cell(title))  # a run id as the title: a Text, never markup
     for col, justify in (
         ("run", "left"),
         ("variant", "left"),
@@ -152,14 +186,13 @@ def summary_table(rows: list[dict[str, Any]], title: str) -> Table:
     ):
         table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for row in rows:
-        epochs = f"{row['epoch']:.1f}/{row['epochs']}" if row.get("epochs") else f"{row['epoch']:.1f}"
         # a linear-eval run names its source; a pre-training run shows its linear eval's result beside its kNN
         variant = f"{row['variant']} (linear eval of {row['source_run']})" if row.get("source_run") else str(row["variant"])
         table.add_row(
-            row["id"],
-            variant,
-            f"[{STATE_STYLE.get(row['state'], '')}]{row['state']}[/]",
-            epochs,
+            cell(row["id"]),
+            cell(variant),
+            _styled(row["state"], STATE_STYLE),
+            _epochs(row),
             _fmt(row["loss_last"], ".4f"),
             _fmt(row["loss_best"], ".4f"),
             _fmt(row["z_std_ratio"], ".2f"),
@@ -167,7 +200,7 @@ def summary_table(rows: list[dict[str, Any]], title: str) -> Table:
             _fmt(row.get("linear_top1_last"), ".3f"),
             _fmt(row.get("linear_eval_top1"), ".3f"),
             _fmt(row["img_per_s"], ".0f"),
-            f"[{VERDICT_STYLE.get(row['verdict'], '')}]{row['verdict']}[/]",
+            _styled(row["verdict"], VERDICT_STYLE),
         )
     return table
 
@@ -201,18 +234,70 @@ def runs_show(
         return
     table_console().print(summary_table([summary], paths.run_id))
     status = info["status"]
-    console.print(f"verdict: {summary['verdict']} ({summary['verdict_reason']})", highlight=False)
+    say(f"verdict: {summary['verdict']} ({summary['verdict_reason']})")
     console.print(textwrap.indent(rule_text(), "  "), highlight=False, markup=False)
     if summary["message"]:
-        console.print(f"message: {summary['message']}", highlight=False)
-    console.print(
-        f"host {status.get('host')}  pid {status.get('pid')}  gpus {status.get('gpus')}  exit code {status.get('exit_code')}",
-        highlight=False,
-    )
+        say(f"message: {summary['message']}")
+    say("  ".join(f"{label} {status.get(key)}" for label, key in RUN_FACTS))
     for key, value in info["paths"].items():
-        console.print(f"{key:10} {value or '-'}", highlight=False)
+        say(f"{key:10} {value or '-'}")
     console.rule("config")
-    console.print_json(json.dumps(info["config"]))
+    console.print_json(json.dumps(info["config"]), ensure_ascii=True)  # every control character as \uXXXX
+
+
+class LogEcho:
+    """Prints worker.log bytes line by line, each line escaped alone; a partial last line waits for its end."""
+
+    def __init__(self, last: int = 0) -> None:
+        self.partial = b""
+        self.held: deque[str] | None = deque(maxlen=last) if last > 0 else None  # -n N: only the last N lines
+
+    def feed(self, data: bytes) -> None:
+        *lines, self.partial = (self.partial + data).split(b"\n")
+        for line in lines:
+            self._emit(line)
+        if len(self.partial) > LOG_CHUNK:  # a line without end: shown in pieces, never held whole
+            self._emit(self.partial)
+            self.partial = b""
+
+    def _emit(self, line: bytes) -> None:
+        text = printable(line.decode(errors="replace").removesuffix("\r"))  # CR LF ends a line too
+        if self.held is not None:
+            self.held.append(text)
+        else:
+            typer.echo(text)
+
+    def release(self) -> None:
+        """Print the lines -n held back; from here on every line is printed as it comes."""
+        held, self.held = self.held, None
+        for text in held or ():
+            typer.echo(text)
+
+    def end(self) -> None:
+        """The log is done: its partial last line too, then whatever is held."""
+        if self.partial:
+            self._emit(self.partial)
+            self.partial = b""
+        self.release()
+
+
+def _read_log(paths: RunPaths, root: Path, offset: int, echo: LogEcho) -> tuple[int, bool]:
+    """Feed `echo` worker.log from `offset` to its end; (the new offset, whether the file exists).
+
+    Through the safe opener: a worker.log that is a FIFO, a symlink or a device is refused (one error line).
+    """
+    while True:
+        try:
+            data, size = read_range(paths.log, offset, LOG_CHUNK, root)
+        except FileNotFoundError:
+            return offset, False
+        if size < offset:  # truncated or replaced: read it again from the start
+            offset = 0
+            continue
+        if not data:
+            return offset, True
+        echo.feed(data)
+        offset += len(data)
 
 
 @app.command("logs")
@@ -223,47 +308,38 @@ def runs_logs(
     runs: str | None = RunsOption,
 ) -> None:
     """Print the worker's log (stdout and stderr); -f follows it while the run is live."""
-    paths = resolve_run(_root(runs), run)
-    offset = 0
-    try:
-        data = paths.log.read_bytes()
-    except FileNotFoundError:
-        data = b""
-        if not follow:
-            err_console.print(f"no worker.log yet for {paths.run_id} (state {refresh_state(paths, write=False)})")
-    text = data.decode(errors="replace")
-    if lines > 0:
-        text = "".join(text.splitlines(keepends=True)[-lines:])
-    typer.echo(text, nl=False)
-    offset = len(data)
+    root = _root(runs)
+    paths = resolve_run(root, run)
+    echo = LogEcho(lines)
+    offset, found = _read_log(paths, root, 0, echo)
+    if not found and not follow:
+        err_console.print(
+            f"no worker.log yet for {printable(paths.run_id)} (state {refresh_state(paths, write=False)})", markup=False
+        )
     if not follow:
+        echo.end()
         return
+    echo.release()
     try:
         while True:
             live = refresh_state(paths, write=False) in LIVE_STATES
-            try:
-                with paths.log.open("rb") as fh:
-                    fh.seek(offset)
-                    chunk = fh.read()
-            except FileNotFoundError:
-                chunk = b""
-            if chunk:
-                offset += len(chunk)
-                typer.echo(chunk.decode(errors="replace"), nl=False)
-            elif not live:
+            before = offset
+            offset, _ = _read_log(paths, root, offset, echo)
+            if offset == before and not live:
                 break
-            else:
+            if offset == before:
                 time.sleep(0.5)
     except KeyboardInterrupt:  # Ctrl-C is how a user stops following; the run goes on
         return
+    echo.end()
 
 
 def _actions_out(actions: list[Any], as_json: bool) -> None:
     if as_json:
         print_json([a.to_dict() for a in actions])
         return
-    for action in actions:
-        console.print(f"{action.run_id}: {action.action} [{action.state}]", highlight=False, markup=False)
+    for action in actions:  # an action's words may quote a run folder (an error reading its files)
+        say(f"{action.run_id}: {action.action} [{action.state}]")
 
 
 @app.command("stop")
@@ -309,7 +385,7 @@ def runs_resume(
     failed = [a for a in actions if a.action.startswith("did not resume")]
     _actions_out([a for a in actions if a not in failed], as_json)
     if failed:
-        raise fail("; ".join(f"run {a.run_id} {a.action}" for a in failed))
+        raise fail(printable("; ".join(f"run {a.run_id} {a.action}" for a in failed)))
 
 
 @app.command("rm")
@@ -370,7 +446,8 @@ def _compare_by_variant(rows: list[dict[str, Any]], root: Path, markdown: bool, 
         table.add_column(col, justify="left" if col in ("variant", "scale", "verdicts") else "right", no_wrap=True)
     for g in groups:
         stats = [fmt_stat(g["stats"][key], scale, spec, g["n"]) for key, _, scale, spec in METRICS]
-        table.add_row(g["variant"], g["scale"], str(g["n"]), *stats, fmt_verdicts(g["verdicts"], g["n"]))
+        verdicts = cell(fmt_verdicts(g["verdicts"], g["n"]))
+        table.add_row(cell(g["variant"]), cell(g["scale"]), str(g["n"]), *stats, verdicts)
     table_console().print(table)
 
 

@@ -6,6 +6,8 @@ import statistics
 from collections import Counter
 from typing import Any
 
+from simsiam_tui.store.text import printable
+
 # (summary key, column title, scale for display, format): what `--by variant` aggregates
 METRICS = (
     ("knn_top1_last", "kNN top-1 %", 100.0, ".1f"),
@@ -87,7 +89,7 @@ def markdown(groups: list[dict[str, Any]], paper: dict[str, str]) -> str:
     head = ["variant", "n", *(m[1] for m in shown), "verdicts", "paper"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["--:"] * (1 + len(shown)) + ["---", "---"]) + "|"]
     for g in groups:
-        cells = [f"`{g['variant']}`", str(g["n"])]
+        cells = [f"`{printable(g['variant'])}`", str(g["n"])]  # a name from a run folder: no raw control bytes
         cells += [fmt_stat(g["stats"][key], scale, spec, g["n"]) for key, _, scale, spec in shown]
         cells += [fmt_verdicts(g["verdicts"], g["n"]), paper.get(g["variant"], "").replace("|", "/") or "-"]
         lines.append("| " + " | ".join(cells) + " |")

@@ -17,6 +17,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Header
 
 from simsiam_tui.store import resolve_path, runs_root
+from simsiam_tui.store.text import printable
 from simsiam_tui.ui.actions import Backend
 from simsiam_tui.ui.app_base import AppBase
 from simsiam_tui.ui.commands import ActionsMixin
@@ -135,7 +136,9 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Toasts as plain text, always: they quote paths, run names and errors, and a `[` there is not markup."""
+        """Toasts as plain text, always: they quote paths, run names and errors, and a `[` there is not markup;
+        a control character from a run folder is shown escaped, never sent to the terminal."""
+        message, title = printable(message, keep_newlines=True), printable(title)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def compose(self) -> ComposeResult:
@@ -241,7 +244,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
         names: dict[str, str] = {}
         for model in self.catalog.models():
             summary = model.summary
-            names[model.key] = summary.name if summary else model.paths.run_id
+            names[model.key] = summary.name if summary else printable(model.paths.run_id)
         counts: dict[str, int] = {}
         for name in names.values():
             counts[name] = counts.get(name, 0) + 1

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
+from simsiam_tui.store.text import printable
 from simsiam_tui.ui.layout import ChartSlot, Layout, save_layout
 from simsiam_tui.ui.quantiles import QuantileTrack
 from simsiam_tui.ui.screens.chart_picker import ChartPicker
@@ -58,7 +59,7 @@ class ExploreMixin(_Base):
                 continue
             run = ChartRun(key, labels.get(key, key), color, model.summary.verdict, model.shown)
             if group:
-                run.group, run.members, run.label = [model.shown], [key], group
+                run.group, run.members, run.label = [model.shown], [key], printable(group)  # a name from the run folder
                 groups[group] = run
             runs.append(run)
             locks[key] = [model.lock]

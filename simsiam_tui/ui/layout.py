@@ -2,65 +2,74 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Annotated
 
-from simsiam_tui.store.status import atomic_write_text
+import msgspec
+
+from simsiam_tui.store.files import UnsafeFile, atomic_write, read_bytes
+from simsiam_tui.store.text import printable
 from simsiam_tui.ui.series import DEFAULT_CHARTS, X_AXES, metric_for
 
 LAYOUT_FILE = ".simsiam-tui-layout.json"  # a dot file: `runs ls` and the app's scan skip it
 MAX_CHARTS = 6
+MAX_LAYOUT_BYTES = 1 << 20  # a real layout is a few hundred bytes; anything near this was not written by the app
+MAX_WHY = 160  # a reason may quote the file (a metric name): the notice stays one short line
 
 
-@dataclass
-class ChartSlot:
+class ChartSlot(msgspec.Struct):
     """One chart: a metric key (`loss`, `z_ratio`, or any `kind/field`) and whether its y axis is logarithmic."""
 
     metric: str
     log_y: bool = False
 
 
-@dataclass
-class Layout:
-    """What the app shows on its charts."""
+def _default_charts() -> list[ChartSlot]:
+    return [ChartSlot(k) for k in DEFAULT_CHARTS]
 
-    charts: list[ChartSlot] = field(default_factory=lambda: [ChartSlot(k) for k in DEFAULT_CHARTS])
+
+class Layout(msgspec.Struct):
+    """What the app shows on its charts; also the layout file's schema (decoding it is validating it)."""
+
+    charts: Annotated[list[ChartSlot], msgspec.Meta(min_length=1, max_length=MAX_CHARTS)] = msgspec.field(
+        default_factory=_default_charts
+    )
     x_axis: str = "step"
     smooth: bool = True
 
 
-def _parse(data: object) -> Layout:
-    if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
-    charts = data.get("charts")
-    if not isinstance(charts, list) or not 1 <= len(charts) <= MAX_CHARTS:
-        raise ValueError(f"'charts' must be a list of 1 to {MAX_CHARTS} charts")
-    slots = []
-    for item in charts:
-        if not isinstance(item, dict) or not isinstance(item.get("metric"), str):
-            raise ValueError("each chart needs a 'metric' name")
-        metric_for(item["metric"])  # raises ValueError for a name that is no metric
-        slots.append(ChartSlot(item["metric"], item.get("log_y") is True))
-    x_axis = data.get("x_axis", "step")
-    if x_axis not in X_AXES:
+_DECODER = msgspec.json.Decoder(Layout)
+
+
+def _checked(layout: Layout) -> Layout:
+    """What the schema cannot say: each metric names a metric, the x axis is one the app knows."""
+    for slot in layout.charts:
+        metric_for(slot.metric)  # raises ValueError for a name that is no metric
+    if layout.x_axis not in X_AXES:
         raise ValueError(f"'x_axis' must be one of {', '.join(X_AXES)}")
-    return Layout(slots, x_axis, data.get("smooth", True) is not False)
+    return layout
+
+
+def _unreadable(exc: OSError) -> str:
+    return exc.why if isinstance(exc, UnsafeFile) else exc.strerror or str(exc)
 
 
 def load_layout(root: Path) -> tuple[Layout, str | None]:
-    """The layout saved in `root`, or the default; the second item is a notice when the file was unusable."""
+    """The layout saved in `root`, or the default; the second item is a one-line notice when the file was unusable."""
     path = Path(root) / LAYOUT_FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        # the safe opener: a FIFO never hangs the app's start, a symlink is not followed, a huge file not read
+        return _checked(_DECODER.decode(read_bytes(path, cap=MAX_LAYOUT_BYTES))), None
     except FileNotFoundError:
         return Layout(), None
-    except (OSError, UnicodeDecodeError) as exc:
-        return Layout(), f"ignored {path}: {exc}"
-    try:
-        return _parse(json.loads(text)), None
-    except ValueError as exc:  # json.JSONDecodeError is a ValueError
-        return Layout(), f"ignored {path} ({exc}); using the default charts"
+    except OSError as exc:
+        why = _unreadable(exc)
+    except (msgspec.DecodeError, ValueError) as exc:  # not JSON, the wrong shape or types, or no such metric
+        why = str(exc)
+    except RecursionError:  # nesting deeper than the decoder's stack
+        why = "nested too deeply"
+    why = why if len(why) <= MAX_WHY else why[:MAX_WHY] + "…"
+    return Layout(), printable(f"ignored {path} ({why}); using the default charts")
 
 
 def save_layout(root: Path, layout: Layout) -> str | None:
@@ -68,8 +77,9 @@ def save_layout(root: Path, layout: Layout) -> str | None:
     path = Path(root) / LAYOUT_FILE
     if not Path(root).is_dir():
         return None  # no runs folder yet: nothing to remember it in, and never create one just for this
+    data = msgspec.json.format(msgspec.json.encode(layout), indent=1) + b"\n"
     try:
-        atomic_write_text(path, json.dumps(asdict(layout), indent=1) + "\n")
+        atomic_write(path, data, fsync=False)  # a lost layout costs nothing; an fsync could stall the UI thread
     except OSError as exc:
-        return f"cannot save the chart layout to {path}: {exc.strerror}"
+        return printable(f"cannot save the chart layout to {path}: {exc.strerror or exc}")
     return None

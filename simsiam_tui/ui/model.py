@@ -21,7 +21,9 @@ from simsiam_tui.store import (
     read_config_dict,
     read_status,
 )
+from simsiam_tui.store.files import UnsafeFile, read_range
 from simsiam_tui.store.summary import run_metrics
+from simsiam_tui.store.text import printable
 from simsiam_tui.ui.fastread import (
     PREVIEW_MIN_BYTES,
     Loaded,
@@ -320,15 +322,14 @@ class RunModel:
         if stamp == self._log_stamp:
             return False
         self._log_stamp = stamp
-        try:
-            with self.paths.log.open("rb") as fh:
-                fh.seek(max(0, st.st_size - max_bytes))
-                data = fh.read(max_bytes)
+        try:  # the safe opener: a worker.log that is a FIFO or a symlink never blocks the poller or is followed
+            data, size = read_range(self.paths.log, max(0, st.st_size - max_bytes), max_bytes)
         except OSError as exc:
-            self.log_lines = [f"(cannot read worker.log: {exc.strerror})"]
+            why = exc.why if isinstance(exc, UnsafeFile) else exc.strerror
+            self.log_lines = [f"(cannot read worker.log: {why})"]
             return True
-        lines = data.decode("utf-8", "replace").splitlines()
-        if st.st_size > max_bytes and lines:
+        lines = log_lines(data)
+        if size > max_bytes and lines:
             lines = lines[1:]  # the first line is cut
         self.log_lines = lines[-max_lines:]
         return True
@@ -395,15 +396,16 @@ class RunModel:
         if not gpus:
             gpus = "cpu" if devices == ["cpu"] or last_start.get("device") == "cpu" else ""
         host = str(status.get("host") or last_start.get("host") or "")
+        # every text here comes from the run folder: escaped once, for the table, charts, panels and toasts
         return RunSummary(
             key=self.key,
-            run_id=self.paths.run_id,
-            root=str(self.root),
-            name=str(status.get("name") or cfg.get("variant") or self.paths.run_id),
-            variant=str(cfg.get("variant") or status.get("variant") or "?"),
-            scale=str(cfg.get("scale") or ""),
-            state=state or "unknown",
-            problem=problem,
+            run_id=printable(self.paths.run_id),
+            root=printable(self.root),
+            name=printable(status.get("name") or cfg.get("variant") or self.paths.run_id),
+            variant=printable(cfg.get("variant") or status.get("variant") or "?"),
+            scale=printable(cfg.get("scale") or ""),
+            state=printable(state or "unknown"),
+            problem=None if problem is None else printable(problem),
             epoch=epoch,
             epochs=epochs if isinstance(epochs, int) else None,
             step=metrics.step,
@@ -412,8 +414,8 @@ class RunModel:
             z_ratio=metrics.z_std_ratio,
             knn=metrics.knn_top1,
             img_per_s=metrics.img_per_s,
-            gpus=str(gpus or ""),
-            host=host,
+            gpus=printable(gpus or ""),
+            host=printable(host),
             started=first_start.get("time") if first_start else None,
             last_time=last_time,
             ended=history.end is not None,
@@ -434,6 +436,12 @@ class RunModel:
             return None
         rate = (epoch - e0) / max(t1 - t0, 1e-9)
         return max(0.0, (epochs - epoch) / rate)
+
+
+def log_lines(data: bytes) -> list[str]:
+    """worker.log bytes as lines, split at newlines only: a CR or an ESC stays in its line (the view escapes it)."""
+    lines = [line.removesuffix("\r") for line in data.decode("utf-8", "replace").split("\n")]
+    return lines[:-1] if lines and not lines[-1] else lines
 
 
 class Catalog:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from simsiam_tui.store import RunHistory
+from simsiam_tui.store.text import printable
 
 X_AXES = ("step", "epoch", "wall")
 X_LABELS = {"step": "step", "epoch": "epoch", "wall": "wall time (min)"}
@@ -54,7 +55,7 @@ def metric_for(key: str) -> Metric:
         raise ValueError(
             f"'{key}' is no metric: use loss, z_ratio, knn, rank or kind/field with kind in {METRIC_KINDS}"
         )
-    return Metric(key, f"{column} ({kind})", kind, column)
+    return Metric(key, f"{printable(column)} ({kind})", kind, column)  # the title is shown: the field's name escaped
 
 
 def numeric_fields(histories: list[RunHistory]) -> list[str]:

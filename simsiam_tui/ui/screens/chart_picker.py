@@ -9,6 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, Select
 
+from simsiam_tui.store.text import printable
 from simsiam_tui.ui.layout import MAX_CHARTS, ChartSlot, Layout
 from simsiam_tui.ui.series import DEFAULT_CHARTS, METRICS
 
@@ -37,8 +38,8 @@ class ChartPicker(ModalScreen[Layout | None]):
         builtin = [(f"{m.title}", m.key) for m in METRICS]
         known = {m.key for m in METRICS}
         extra = [s.metric for s in layout.charts if s.metric not in known and s.metric not in fields]
-        # field names come from event files: shown as plain text, never as markup
-        self.options = builtin + [(Text(f), f) for f in [*fields, *extra] if f not in known]
+        # field names come from event files: shown as plain text, never as markup, control characters escaped
+        self.options = builtin + [(Text(printable(f)), f) for f in [*fields, *extra] if f not in known]
 
     def compose(self) -> ComposeResult:
         slots = self.current.charts

@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from simsiam_tui.store.text import printable
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Dismisses with True on yes, False on no or escape."""
@@ -33,7 +35,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.question), id="question")  # run names come from run folders: never markup
+            # run names come from run folders: never markup, and their control characters escaped
+            yield Static(Text(printable(self.question, keep_newlines=True)), id="question")
             with Horizontal():
                 yield Button(f"{self.yes} (y)", id="yes", variant="error" if self.danger else "warning")
                 yield Button("Cancel (n)", id="no", variant="default")

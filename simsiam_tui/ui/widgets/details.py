@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
+from simsiam_tui.store.text import printable
 from simsiam_tui.ui import fmt
 from simsiam_tui.ui.model import RunSummary
 
@@ -33,8 +34,8 @@ def config_text(config: dict[str, Any]) -> Text:
     for key, value in flat_config(config):
         if key == "description":
             continue
-        text.append(f"{key} ", style="dim")
-        text.append(f"{value}\n")
+        text.append(f"{printable(key)} ", style="dim")  # keys and values come from config.json
+        text.append(f"{printable(value)}\n")
     return text
 
 
@@ -44,17 +45,17 @@ def info_text(summary: RunSummary | None, status: dict[str, Any] | None) -> Text
         return Text("no run", style="dim")
     status = status or {}
     text = Text()
-    text.append(f"{summary.run_id}\n", style="bold")
+    text.append(f"{printable(summary.run_id)}\n", style="bold")  # everything here comes from the run folder
     text.append("state ", style="dim")
     text.append_text(fmt.state(summary.state, summary.problem))
     if status.get("message"):
-        text.append(f"  {status['message']}")
+        text.append(f"  {printable(status['message'])}")
     text.append("\ncollapse ", style="dim")
     text.append_text(fmt.verdict(summary.verdict))
-    text.append(f"  {summary.verdict.reason}\n")
+    text.append(f"  {printable(summary.verdict.reason)}\n")
     if summary.problem:
         text.append("problem ", style="dim")
-        text.append(f"{summary.problem}\n", style="bold red")
+        text.append(f"{printable(summary.problem)}\n", style="bold red")
     for label, value in (
         ("variant", f"{summary.variant} @ {summary.scale}"),
         ("host", summary.host or "-"),
@@ -66,7 +67,7 @@ def info_text(summary: RunSummary | None, status: dict[str, Any] | None) -> Text
     ):
         if value not in (None, ""):
             text.append(f"{label} ", style="dim")
-            text.append(f"{value}\n")
+            text.append(f"{printable(value)}\n")
     return text
 
 
@@ -134,7 +135,7 @@ class DetailsPanel(Vertical):
             return
         self._shown[active] = want
         if active == "tab-log":
-            self.log_view.update(Text("\n".join(self.lines)))
+            self.log_view.update(Text("\n".join(printable(line) for line in self.lines)))  # each line escaped alone
             self.log_scroll.scroll_end(animate=False)
         elif active == "tab-config":
             self.config_view.update(config_text(getattr(self, "_config", {})))
