@@ -21,6 +21,12 @@ Preemption and time limits, the design in one place:
   reason (SIGTERM from `runs stop`, `scancel`) or a finished run is not requeued.
 * The batch shell also traps USR1 (delivered by `scancel -b`/`--full --signal=USR1`, or a `B:` signal an
   admin configures) and forwards it to srun, which relays it to the step.
+
+Quoting: the run folder may be anywhere (a shared runs root), so its path is untrusted text. The shell
+reads every interpolated value `shlex.quote`d. `#SBATCH` lines are read by sbatch, not a shell: sbatch
+splits them on blanks and quotes and ends them at '#', and expands '%' in --output. Only values from a
+plain charset go there (job name, partition, account, time, numbers; the --output path when it is plain,
+'%' doubled); `submit` always passes --output on sbatch's own argv too (no shell; the command line wins).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from typing import Any
 
 from simsiam_tui.launch.errors import LaunchError
 from simsiam_tui.store import RunPaths, read_status, update_status
+from simsiam_tui.store.files import atomic_write_text
 from simsiam_tui.store.schema import FAILED, QUEUED, REQUEUE_SIGNAL, STOPPED
 
 SIGNAL_LEAD_S = 90
@@ -60,7 +67,15 @@ ACTIVE_STATES = frozenset(
         "RESV_DEL_HOLD",
     }
 )
-_TIME = re.compile(r"^(\d+-)?\d+(:\d{1,2}){0,2}$|^(UNLIMITED|INFINITE)$")
+_TIME = re.compile(r"([0-9]{1,5}-)?[0-9]{1,9}(:[0-9]{1,2}){0,2}|UNLIMITED|INFINITE")
+_SLURM_NAME = re.compile(r"[A-Za-z0-9_.,-]+")  # partitions and accounts
+_JOB_NAME = re.compile(r"[A-Za-z0-9_.+-]+")
+# What an #SBATCH line carries as written: no blank, quote, '#' or backslash (sbatch's own parsing).
+_SBATCH_PLAIN = re.compile(r"[A-Za-z0-9_.,:+=@/~%-]+")
+# Bounds no real job reaches; beyond them a typo would ask Slurm for nonsense.
+MAX_NODES = 4096
+MAX_GPUS_PER_NODE = 64
+MAX_CPUS_PER_TASK = 4096
 
 
 @dataclass(frozen=True)
@@ -76,14 +91,12 @@ class SlurmOptions:
 
     def check(self) -> SlurmOptions:
         """Raise LaunchError on values Slurm would reject; return self."""
-        if self.nodes < 1:
-            raise LaunchError(f"--nodes must be 1 or more, not {self.nodes}")
-        if self.gpus_per_node < 0:
-            raise LaunchError(f"--gpus-per-node must be 0 or more, not {self.gpus_per_node}")
-        if self.cpus_per_task is not None and self.cpus_per_task < 1:
-            raise LaunchError(f"--cpus-per-task must be 1 or more, not {self.cpus_per_task}")
-        if self.time is not None and not _TIME.match(self.time):
-            raise LaunchError(f"--time '{self.time}' is not a Slurm time; use MINUTES, HH:MM:SS or D-HH:MM:SS")
+        _in_range("--nodes", self.nodes, 1, MAX_NODES)
+        _in_range("--gpus-per-node", self.gpus_per_node, 0, MAX_GPUS_PER_NODE)
+        if self.cpus_per_task is not None:
+            _in_range("--cpus-per-task", self.cpus_per_task, 1, MAX_CPUS_PER_TASK)
+        if self.time is not None and not _TIME.fullmatch(self.time):
+            raise LaunchError(f"--time {self.time[:40]!r} is not a Slurm time; use MINUTES, HH:MM:SS or D-HH:MM:SS")
         limit = time_seconds(self.time) if self.time is not None else None
         if limit is not None and limit < MIN_TIME_S:
             # Every (re)start gets SIGUSR1 at limit - 90 s: a shorter job would spend its time restarting.
@@ -92,8 +105,8 @@ class SlurmOptions:
                 f"and requeues; give at least {MIN_TIME_S // 60} minutes"
             )
         for flag, value in (("--partition", self.partition), ("--account", self.account)):
-            if value is not None and not re.fullmatch(r"[A-Za-z0-9_.,-]+", value):
-                raise LaunchError(f"{flag} '{value}' has characters Slurm names do not use")
+            if value is not None and not _SLURM_NAME.fullmatch(value):
+                raise LaunchError(f"{flag} {value[:40]!r} has characters other than letters, digits and . , _ -")
         return self
 
     @property
@@ -105,6 +118,13 @@ class SlurmOptions:
     def world_size(self) -> int:
         """Worker processes in all: one per GPU, or one per node for a CPU job."""
         return self.nodes * max(1, self.gpus_per_node)
+
+
+def _in_range(flag: str, value: int, low: int, high: int) -> None:
+    if value < low:
+        raise LaunchError(f"{flag} {value} must be at least {low}")
+    if value > high:
+        raise LaunchError(f"{flag} {value} must be at most {high}")
 
 
 def time_seconds(text: str) -> int | None:
@@ -120,21 +140,49 @@ def time_seconds(text: str) -> int | None:
     return ((int(days or 0) * 24 + h) * 60 + m) * 60 + sec
 
 
-def _safe_path(path: Path) -> str:
-    text = str(path)
-    if re.search(r"[\s%\"'$`\\]", text):
+def output_pattern(run_dir: Path) -> str:
+    """worker.log's path as an sbatch --output pattern: each '%' doubled, since sbatch expands %j, %x, ..."""
+    text = str(run_dir)
+    if "\\" in text:  # a backslash turns sbatch's expansion off, and Slurm versions drop or keep it differently
         raise LaunchError(
-            f"run folder '{text}' has spaces, quotes or '%', which sbatch cannot take; use another --runs"
+            f"run folder {text!r} has a backslash, which Slurm's --output cannot hold; use another --runs"
         )
-    return text
+    return f"{text.replace('%', '%%')}/worker.log"
+
+
+def job_name_of(run_dir: Path, job_name: str | None = None) -> str:
+    """The job name: `job_name` when it is plain (else a LaunchError), or the run folder's name made plain."""
+    if job_name is not None:
+        if not _JOB_NAME.fullmatch(job_name):
+            raise LaunchError(f"job name {job_name[:40]!r} has characters other than letters, digits and . _ + -")
+        return job_name
+    return re.sub(r"[^A-Za-z0-9_.+-]", "_", run_dir.name) or "simsiam-tui"
+
+
+def sbatch_argv(sbatch: str, script: Path, run_dir: Path) -> list[str]:
+    """sbatch's argv for a run's script, held; --output is given here, where no shell or #SBATCH parsing reads it."""
+    return [sbatch, "--parsable", "--hold", f"--output={output_pattern(run_dir)}", str(script)]
+
+
+def _resubmit_note(run_dir: Path, output: str) -> str:
+    """The script's comment on how to submit it again by hand (one line: nothing in it may end the comment)."""
+    script = run_dir / "slurm.sbatch"
+    if _SBATCH_PLAIN.fullmatch(output):
+        return f"# Resubmit with: sbatch {shlex.quote(str(script))}"
+    command = shlex.join(["sbatch", f"--output={output}", str(script)])
+    if not command.isprintable():  # a newline in the path would end the comment
+        command = "sbatch --output=RUN_DIR/worker.log RUN_DIR/slurm.sbatch (RUN_DIR: this run's folder, % as %%)"
+    return f"# This folder's path cannot go on an #SBATCH line; resubmit with --output on the command line: {command}"
 
 
 def render_script(run_dir: Path, opts: SlurmOptions, python: str | None = None, job_name: str | None = None) -> str:
     """The sbatch script that runs (and, after SIGUSR1, requeues) the run in `run_dir`."""
     opts.check()
-    run = _safe_path(Path(run_dir))
+    run_dir = Path(run_dir)
+    output = output_pattern(run_dir)
+    run = shlex.quote(str(run_dir))
     py = shlex.quote(python or sys.executable)
-    name = job_name or Path(run).name
+    name = job_name_of(run_dir, job_name)
     sbatch = [
         f"--job-name={name}",
         f"--nodes={opts.nodes}",
@@ -144,7 +192,7 @@ def render_script(run_dir: Path, opts: SlurmOptions, python: str | None = None, 
         *([f"--partition={opts.partition}"] if opts.partition else []),
         *([f"--time={opts.time}"] if opts.time else []),
         *([f"--account={opts.account}"] if opts.account else []),
-        f"--output={run}/worker.log",
+        *([f"--output={output}"] if _SBATCH_PLAIN.fullmatch(output) else []),  # else only on sbatch's argv
         "--open-mode=append",
         f"--signal=USR1@{SIGNAL_LEAD_S}",
         "--requeue",
@@ -171,7 +219,8 @@ export OMP_NUM_THREADS=${{OMP_NUM_THREADS:-$SLURM_CPUS_PER_TASK}}
 {srun} {py} -m simsiam_tui.train "$RUN_DIR" &"""
     return f"""\
 #!/bin/bash
-# simsiam-tui: run {name} under Slurm. Written by `simsiam-tui slurm submit`; resubmit with `sbatch {run}/slurm.sbatch`.
+# simsiam-tui: run {name} under Slurm, written by `simsiam-tui slurm submit`.
+{_resubmit_note(run_dir, output)}
 {head}
 
 RUN_DIR={run}
@@ -228,14 +277,14 @@ def submit(paths: RunPaths, opts: SlurmOptions, python: str | None = None) -> st
     sbatch = require("sbatch")
     run_dir = paths.dir.resolve()
     script = run_dir / "slurm.sbatch"
-    script.write_text(render_script(run_dir, opts, python))
+    atomic_write_text(script, render_script(run_dir, opts, python))
     # Held first, so that status.json names the job before the worker can start and write its own status.
-    proc = _run([sbatch, "--parsable", "--hold", str(script)])
+    proc = _run(sbatch_argv(sbatch, script, run_dir))
     job_id = proc.stdout.strip().split(";")[0]
     if proc.returncode != 0 or not job_id.isdigit():
         message = f"sbatch failed: {_first_line(proc)}"
         update_status(paths.status, state=FAILED, message=message)
-        raise LaunchError(f"{message} (script: {script})")
+        raise LaunchError(f"{message} (script: {str(script)!r})")
     update_status(paths.status, state=QUEUED, slurm_job_id=job_id, message=f"submitted to Slurm as job {job_id}")
     release = _run([require("scontrol"), "release", job_id])
     if release.returncode != 0:
