@@ -18,14 +18,15 @@ from simsiam_tui.cli.common import (
     SetOption,
     console,
     err_console,
-    fail,
     print_json,
     use_machine_default_scale,
 )
-from simsiam_tui.config import RunConfig, config_to_dict
+from simsiam_tui.config import ConfigError, RunConfig, config_to_dict
 from simsiam_tui.config.resolve import resolve_launch as config_resolve_launch
+from simsiam_tui.config.schema import MAX_SEEDS
 from simsiam_tui.config.seeds import replicate
 from simsiam_tui.launch import launch_runs, parse_gpus, run_summary
+from simsiam_tui.launch.slots import check_launch_numbers
 from simsiam_tui.store import LIVE_STATES, EventTail, RunHistory, RunPaths, check_name, runs_root
 
 
@@ -39,6 +40,8 @@ def resolve_launch(
     seeds: int = 1,
 ) -> list[RunConfig]:
     """Every run config a launch asks for (config.resolve_launch), with --seed and the machine's default scale."""
+    if not 1 <= seeds <= MAX_SEEDS:  # checked first: a huge N would copy configs for minutes, even for --dry-run
+        raise ConfigError(f"--seeds {seeds} is out of range: expected 1 to {MAX_SEEDS} replicas per variant")
     use_machine_default_scale()
     extra = [f"train.seed={seed}"] if seed is not None else []
     return replicate(config_resolve_launch(presets, suite, scale, [*overrides, *extra], presets_dir), seeds)
@@ -74,10 +77,7 @@ def launch(
     if name is not None:
         check_name(name)
     gpu_list = parse_gpus(gpus)  # bad input is an error with --dry-run too
-    if gpus_per_run < 1:
-        raise fail(f"--gpus-per-run {gpus_per_run} must be at least 1")
-    if per_gpu is not None and per_gpu < 1:
-        raise fail(f"--per-gpu {per_gpu} must be at least 1")
+    check_launch_numbers(per_gpu, gpus_per_run)
     configs = resolve_launch(preset, suite, scale, overrides, seed, presets_dir, seeds)
     if dry_run:
         if as_json:

@@ -17,7 +17,7 @@ else:  # pragma: no cover - Python 3.10
 
 from simsiam_tui.config.errors import ConfigError
 from simsiam_tui.config.schema import RunConfig
-from simsiam_tui.config.validate import build_config, check_switches, flatten, parse_override
+from simsiam_tui.config.validate import brief, build_config, check_switches, flatten, parse_override
 
 
 def shipped_dir() -> Path:
@@ -54,6 +54,10 @@ def read_toml(path: Path) -> dict[str, Any]:
             data: dict[str, Any] = tomllib.load(fh)
             return data
     except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"broken TOML in {path}: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"broken TOML in {path}: arrays or tables nested too deeply") from None
+    except ValueError as exc:  # an integer of thousands of digits
         raise ConfigError(f"broken TOML in {path}: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); TOML files must be UTF-8") from None
@@ -151,7 +155,7 @@ def resolve_config(
     for text in overrides:
         key, value = parse_override(text)
         flat[key] = value
-        sources[key] = f"--set {text}"
+        sources[key] = f"--set {brief(text)}"
     if isinstance(flat.get("data.dir"), str) and flat["data.dir"]:
         # relative to where the user is now: the worker starts elsewhere (the runs folder's parent, a Slurm node)
         flat["data.dir"] = str(Path(flat["data.dir"]).expanduser().resolve())

@@ -198,7 +198,31 @@ NON_NEGATIVE = {
     "data.workers",
     "train.seed",
 }
-MAXIMUM = {"train.seed": 2**63 - 1}  # torch.manual_seed takes 64 bits
+# Upper bounds no researcher reaches: past them a typo (epochs=10**9) would start a run that never ends or
+# asks for terabytes. An int key not named here is bounded by INT_MAXIMUM.
+MAXIMUM: dict[str, int | float] = {
+    "train.seed": 2**63 - 1,  # torch.manual_seed takes 64 bits
+    "train.epochs": 100_000,
+    "linear_eval.epochs": 100_000,
+    "optim.warmup_epochs": 100_000,
+    "data.batch_size": 65_536,
+    "linear_eval.batch_size": 65_536,
+    "data.image_size": 4096,
+    "data.workers": 256,
+    "model.width": 4096,
+    "model.dim": 65_536,
+    "model.pred_dim": 65_536,
+    "monitor.log_every": 1_000_000,
+    "monitor.collapse_every": 1_000_000,
+    "monitor.knn_every": 100_000,
+    "monitor.knn_k": 65_536,
+    "monitor.system_every_s": 86_400.0,
+    "monitor.flush_every_s": 86_400.0,
+    "method.moco.queue_size": 1_048_576,
+    "method.instdisc.negatives": 1_048_576,
+}
+INT_MAXIMUM = 2**31 - 1
+MAX_SEEDS = 1000  # `launch --seeds N`: replicas per variant
 UNIT_INTERVAL = {"optim.momentum"}
 # The common keys of [method]: a method's section may not be named like one of them.
 COMMON_METHOD_KEYS = tuple(f.name for f in fields(MethodConfig) if f.name != "sections")

@@ -14,6 +14,7 @@ from simsiam_tui.config.methods import SWITCHES, Rule, method_names, rule_of, se
 from simsiam_tui.config.schema import (
     CHOICES,
     COMMON_METHOD_KEYS,
+    INT_MAXIMUM,
     MAXIMUM,
     NON_NEGATIVE,
     POSITIVE,
@@ -69,13 +70,27 @@ def _rule(key: str) -> Rule | None:
     return None
 
 
+def shown(value: Any, limit: int = 80) -> str:
+    """A user's value for a one-line error: repr (control characters escaped), cut when long."""
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):  # nested past the recursion limit; an int of thousands of digits
+        return f"a {type(value).__name__} too large to show"
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def brief(text: str, limit: int = 80) -> str:
+    """`text` as is when it is short and printable, else shown()."""
+    return text if len(text) <= limit and text.isprintable() else shown(text, limit)
+
+
 def unknown_key_error(key: str, where: str = "", candidates: list[str] | None = None) -> ConfigError:
     """An error naming an unknown key and its nearest valid spelling (or where a legacy key moved)."""
     if key in LEGACY_KEYS:
-        return ConfigError(f"unknown config key '{key}'{where}{moved_hint(key)}")
-    near = difflib.get_close_matches(key, candidates or valid_keys(), n=1, cutoff=0.0)
+        return ConfigError(f"unknown config key {shown(key)}{where}{moved_hint(key)}")
+    near = difflib.get_close_matches(key[:200], candidates or valid_keys(), n=1, cutoff=0.0)
     hint = f"; did you mean '{near[0]}'?" if near else ""
-    return ConfigError(f"unknown config key '{key}'{where}{hint}")
+    return ConfigError(f"unknown config key {shown(key)}{where}{hint}")
 
 
 def _allowed(rule: Rule | None, kind: type) -> str:
@@ -93,7 +108,7 @@ def check_value(key: str, value: Any, where: str = "") -> Any:
     kind, rule = _field_type(key), _rule(key)
 
     def bad() -> ConfigError:
-        return ConfigError(f"invalid value {value!r} for '{key}'{where}: expected {_allowed(rule, kind)}")
+        return ConfigError(f"invalid value {shown(value)} for '{key}'{where}: expected {_allowed(rule, kind)}")
 
     if kind is bool:
         if not isinstance(value, bool):
@@ -115,26 +130,33 @@ def check_value(key: str, value: Any, where: str = "") -> Any:
         raise bad()
     if rule == "unit_interval" and not 0 <= value <= 1:
         raise bad()
-    if key in MAXIMUM and value > MAXIMUM[key]:
-        raise ConfigError(f"invalid value {value!r} for '{key}'{where}: expected at most {MAXIMUM[key]} (2^63 - 1)")
+    limit = MAXIMUM.get(key, INT_MAXIMUM if kind is int else None)
+    if limit is not None and value > limit:
+        note = " (2^63 - 1)" if limit == 2**63 - 1 else ""
+        raise ConfigError(f"invalid value {shown(value)} for '{key}'{where}: expected at most {limit}{note}")
     return value
 
 
 def parse_override(text: str) -> tuple[str, Any]:
     """Parse `KEY=VALUE` from the command line; VALUE is read as TOML/JSON where it can be, else a string."""
     if "=" not in text:
-        raise ConfigError(f"--set expects KEY=VALUE, got '{text}' (for example --set optim.lr=0.05)")
+        raise ConfigError(f"--set expects KEY=VALUE, got {shown(text)} (for example --set optim.lr=0.05)")
     key, raw = (part.strip() for part in text.split("=", 1))
     if key not in valid_keys():
         raise unknown_key_error(key, " in --set")
     lowered = raw.lower()
     if lowered in ("true", "false"):
         return key, lowered == "true"
+    is_text = _field_type(key) is str
     try:
         value = json.loads(raw)
-    except ValueError:
+    except ValueError:  # not JSON (or an integer of thousands of digits): the text itself
         value = raw.strip("'\"")
-    if _field_type(key) is str and not isinstance(value, str):
+    except RecursionError:  # [[[[... nested past Python's recursion limit
+        if not is_text:
+            raise ConfigError(f"invalid value for '{key}' in --set: nested too deeply to read") from None
+        value = raw
+    if is_text and not isinstance(value, str):
         value = raw
     return key, value
 

@@ -10,19 +10,40 @@ from simsiam_tui.launch.errors import LaunchError
 from simsiam_tui.probe import gpu_snapshot, nvml_error
 
 CPU_SLOTS_ENV = "SIMSIAM_TUI_CPU_SLOTS"
+# The launch limits, the same ranges as store.schema.RequestRecord: no real machine reaches them, and a
+# queued run's request (status.json, shared folder) is re-checked against them before it starts.
+MAX_PER_GPU = 64
+MAX_GPUS_PER_RUN = 64
+MAX_THREADS = 1024
+MAX_GPU_INDEX = 1023
+
+
+def check_range(flag: str, value: int, low: int, high: int) -> int:
+    """`value` when low <= value <= high, else a one-line LaunchError naming the flag and the range."""
+    if value < low:
+        raise LaunchError(f"{flag} {value} must be at least {low}")
+    if value > high:
+        raise LaunchError(f"{flag} {value} must be at most {high}")
+    return value
+
+
+def _bounded(value: Any, low: int, high: int) -> int | None:
+    """An int from status.json within [low, high], else None (the caller's default)."""
+    ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    return value if ok else None
 
 
 def default_cpu_slots() -> int:
     """How many CPU runs may run at once by default: max(2, cores // 4), or $SIMSIAM_TUI_CPU_SLOTS."""
-    env = os.environ.get(CPU_SLOTS_ENV)
-    if env and env.isdigit() and int(env) > 0:
+    env = os.environ.get(CPU_SLOTS_ENV, "")
+    if env.isascii() and env.isdigit() and 0 < int(env) <= MAX_PER_GPU:
         return int(env)
-    return max(2, (os.cpu_count() or 2) // 4)
+    return min(MAX_PER_GPU, max(2, (os.cpu_count() or 2) // 4))
 
 
 def cpu_threads(slots: int) -> int:
     """Threads per CPU run so that `slots` concurrent runs share the cores without oversubscribing them."""
-    return max(1, (os.cpu_count() or 1) // max(1, slots))
+    return min(MAX_THREADS, max(1, (os.cpu_count() or 1) // max(1, slots)))
 
 
 def parse_gpus(text: str | None) -> list[int] | None:
@@ -37,10 +58,13 @@ def parse_gpus(text: str | None) -> list[int] | None:
     out: list[int] = []
     for part in text.split(","):
         part = part.strip()
-        if not part.isdigit():
-            raise LaunchError(f"--gpus '{text}' is not a list of GPU indices like 0,2 (or 'cpu', 'all')")
-        if int(part) not in out:
-            out.append(int(part))
+        if not (part.isascii() and part.isdigit()):
+            raise LaunchError(f"--gpus {text!r} is not a list of GPU indices like 0,2 (or 'cpu', 'all')")
+        digits = part.lstrip("0") or "0"
+        if len(digits) > len(str(MAX_GPU_INDEX)) or int(digits) > MAX_GPU_INDEX:  # int() of 5000 digits raises
+            raise LaunchError(f"--gpus index {digits[:12]} must be at most {MAX_GPU_INDEX}")
+        if int(digits) not in out:
+            out.append(int(digits))
     return out
 
 
@@ -83,24 +107,29 @@ class Request:
         """Rebuild from status.json; a missing or odd entry gives the machine's default."""
         if not isinstance(data, dict):
             return make_request(None, None)
-        gpus = [int(g) for g in data.get("gpus") or [] if isinstance(g, int)]
-        per_gpu = data.get("per_gpu") if isinstance(data.get("per_gpu"), int) and data["per_gpu"] > 0 else None
-        threads = data.get("threads") if isinstance(data.get("threads"), int) else None
+        listed = data.get("gpus")
+        listed = listed if isinstance(listed, list) else []
+        gpus = [g for g in listed if _bounded(g, 0, MAX_GPU_INDEX) is not None]
+        per_gpu = _bounded(data.get("per_gpu"), 1, MAX_PER_GPU)
+        threads = _bounded(data.get("threads"), 1, MAX_THREADS)
         if per_gpu is None:
             per_gpu = 1 if gpus else default_cpu_slots()
-        n = data.get("gpus_per_run")
-        n = n if isinstance(n, int) and n > 0 else 1
+        n = _bounded(data.get("gpus_per_run"), 1, MAX_GPUS_PER_RUN) or 1
         return cls(gpus=gpus, per_gpu=per_gpu, threads=threads if not gpus else None, gpus_per_run=n)
+
+
+def check_launch_numbers(per_gpu: int | None, gpus_per_run: int = 1) -> None:
+    """--per-gpu and --gpus-per-run within the launch limits (a one-line LaunchError otherwise)."""
+    if per_gpu is not None:
+        check_range("--per-gpu", per_gpu, 1, MAX_PER_GPU)
+    check_range("--gpus-per-run", gpus_per_run, 1, MAX_GPUS_PER_RUN)
 
 
 def make_request(
     gpus: list[int] | None, per_gpu: int | None, device: str = "auto", gpus_per_run: int = 1
 ) -> Request:
     """Check --gpus/--per-gpu/--gpus-per-run against what the probe sees and return the run's Request."""
-    if per_gpu is not None and per_gpu < 1:
-        raise LaunchError(f"--per-gpu {per_gpu} must be at least 1")
-    if gpus_per_run < 1:
-        raise LaunchError(f"--gpus-per-run {gpus_per_run} must be at least 1")
+    check_launch_numbers(per_gpu, gpus_per_run)
     if device == "cpu":
         gpus = []
     available = visible_gpus()
