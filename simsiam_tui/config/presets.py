@@ -57,10 +57,10 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"broken TOML in {path}: {exc}") from None
     except RecursionError:
         raise ConfigError(f"broken TOML in {path}: arrays or tables nested too deeply") from None
+    except UnicodeDecodeError as exc:  # (a ValueError too: caught first)
+        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); TOML files must be UTF-8") from None
     except ValueError as exc:  # an integer of thousands of digits
         raise ConfigError(f"broken TOML in {path}: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); TOML files must be UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
 

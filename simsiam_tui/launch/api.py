@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import time
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simsiam_tui.launch.actor import acting_on
 from simsiam_tui.launch.errors import LaunchError
 from simsiam_tui.launch.procs import (
     hostname,
@@ -119,43 +121,45 @@ def stop_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
     """
     actions: list[Action] = []
     for paths in runs:
+        with acting_on(paths):
+            actions.append(_stop_one(paths, force))
+    return actions
+
+
+def _stop_one(paths: RunPaths, force: bool) -> Action:
+    """stop_runs for one run, under its actor lock."""
+    state = refresh_state(paths)
+    status = read_status(paths.status) or {}
+    if status.get("slurm_job_id") and state in LIVE_STATES:
+        from simsiam_tui.launch.slurm import cancel
+
+        job = cancel(paths)
+        return Action(paths.run_id, f"cancelled Slurm job {job}", refresh_state(paths))
+    if state == QUEUED:
+        with root_lock(paths.dir.parent):
+            if (read_status(paths.status) or {}).get("state") == QUEUED:
+                update_status(paths.status, state=STOPPED, message="stopped before it started", ended=time.time())
+                return Action(paths.run_id, "unqueued", STOPPED)
         state = refresh_state(paths)
         status = read_status(paths.status) or {}
-        if status.get("slurm_job_id") and state in LIVE_STATES:
-            from simsiam_tui.launch.slurm import cancel
-
-            job = cancel(paths)
-            actions.append(Action(paths.run_id, f"cancelled Slurm job {job}", refresh_state(paths)))
-            continue
-        if state == QUEUED:
-            with root_lock(paths.dir.parent):
-                if (read_status(paths.status) or {}).get("state") == QUEUED:
-                    update_status(paths.status, state=STOPPED, message="stopped before it started", ended=time.time())
-                    actions.append(Action(paths.run_id, "unqueued", STOPPED))
-                    continue
-            state = refresh_state(paths)
-            status = read_status(paths.status) or {}
-        if state not in WORKER_STATES:
-            actions.append(Action(paths.run_id, f"not running ({state})", state))
-            continue
-        if status.get("host") and status["host"] != hostname():
-            raise LaunchError(f"run {paths.run_id} runs on host {status['host']}; stop it there")
-        pid = status.get("pid")
-        if pid and not is_run_worker(pid, paths.dir, recorded_create_time(status)):
-            # status.json names a process that is not this run's worker (pid reused, a hand-edited file)
-            message = f"worker gone; pid {pid} is another process now (create time or command line differ), not signalled"
-            _write_lost(paths, message)
-            actions.append(Action(paths.run_id, f"not signalled: pid {pid} is not this run's worker", LOST))
-        elif force:
-            kill_worker(status, paths.dir)
-            update_status(paths.status, state=STOPPED, message="killed (--force)", ended=time.time(), exit_code=-9)
-            actions.append(Action(paths.run_id, "killed", STOPPED))
-        elif pid and signal_process(pid, signal.SIGTERM):
-            update_status(paths.status, stop_requested=time.time())
-            actions.append(Action(paths.run_id, "signalled (SIGTERM): checkpoints, then stops", state))
-        else:
-            actions.append(Action(paths.run_id, "worker already gone", refresh_state(paths)))
-    return actions
+    if state not in WORKER_STATES:
+        return Action(paths.run_id, f"not running ({state})", state)
+    if status.get("host") and status["host"] != hostname():
+        raise LaunchError(f"run {paths.run_id} runs on host {status['host']}; stop it there")
+    pid = status.get("pid")
+    if pid and not is_run_worker(pid, paths.dir, recorded_create_time(status)):
+        # status.json names a process that is not this run's worker (pid reused, a hand-edited file)
+        message = f"worker gone; pid {pid} is another process now (create time or command line differ), not signalled"
+        _write_lost(paths, message)
+        return Action(paths.run_id, f"not signalled: pid {pid} is not this run's worker", LOST)
+    if force:
+        kill_worker(status, paths.dir)
+        update_status(paths.status, state=STOPPED, message="killed (--force)", ended=time.time(), exit_code=-9)
+        return Action(paths.run_id, "killed", STOPPED)
+    if pid and signal_process(pid, signal.SIGTERM):
+        update_status(paths.status, stop_requested=time.time())
+        return Action(paths.run_id, "signalled (SIGTERM): checkpoints, then stops", state)
+    return Action(paths.run_id, "worker already gone", refresh_state(paths))
 
 
 def _write_lost(paths: RunPaths, message: str) -> None:
@@ -181,58 +185,65 @@ def resume_runs(runs: Sequence[RunPaths], gpus: list[int] | None = None, per_gpu
     gpus/per_gpu replace the run's original request when given.
     """
     runs = [RunPaths(resolve_path(p.dir)) for p in runs]  # the worker and the queue runner start elsewhere
-    for paths in runs:
-        state = refresh_state(paths)
-        if state not in RESUMABLE_STATES:
-            hint = (
-                "it is still live"
-                if state in LIVE_STATES
-                else "only stopped, failed, lost or diverged runs resume"
-            )
-            raise LaunchError(f"run {paths.run_id} is {state}; {hint}")
-        status = read_status(paths.status) or {}
-        if status.get("host") and status["host"] != hostname():
-            raise LaunchError(f"run {paths.run_id} ran on host {status['host']}; resume it there")
     actions: list[Action] = []
     roots: list[Path] = []
-    for paths in runs:
-        status = read_status(paths.status) or {}
-        pid = status.get("pid")
-        if pid and is_alive(pid):  # a hung worker that was marked lost: make sure it is gone (if it is ours)
-            kill_worker(status, paths.dir)
-        request = Request.from_dict(status.get("request"))
-        if gpus is not None or per_gpu is not None:
-            request = make_request(
-                gpus if gpus is not None else (request.gpus or None), per_gpu, gpus_per_run=request.gpus_per_run
-            )
-        had_checkpoint = paths.checkpoint.exists()
-        with root_lock(paths.dir.parent):
-            now = time.time()
-            # a run that Slurm ran before resumes here, as a local run
-            try:
-                update_status(
-                    paths.status,
-                    state=QUEUED,
-                    request=request.to_dict(),
-                    message="",
-                    resumed=now,
-                    queued_at=now,
-                    slurm_job_id=None,
-                )
-            except OSError as exc:
-                raise LaunchError(f"cannot resume {paths.run_id}: {exc.strerror} writing {paths.status}") from None
-        # honest: nothing is resumed until the worker has loaded the checkpoint (see await_resume)
-        actions.append(
-            Action(paths.run_id, "resuming from its checkpoint" if had_checkpoint else "restarting (no checkpoint)", QUEUED)
-        )
-        if paths.dir.parent not in roots:
-            roots.append(paths.dir.parent)
+    with contextlib.ExitStack() as held:  # every run's actor lock, checked and queued under it: one worker per run
+        for paths in runs:
+            held.enter_context(acting_on(paths))
+        for paths in runs:
+            _check_resumable(paths)
+        for paths in runs:
+            actions.append(_queue_again(paths, gpus, per_gpu))
+            if paths.dir.parent not in roots:
+                roots.append(paths.dir.parent)
     for root in roots:
         submit(root)
     return [
         Action(a.run_id, a.action, (read_status(paths.status) or {}).get("state", a.state))
         for a, paths in zip(actions, runs, strict=True)
     ]
+
+
+def _check_resumable(paths: RunPaths) -> None:
+    """LaunchError unless the run is stopped, failed, lost or diverged, and on this host."""
+    state = refresh_state(paths)
+    if state not in RESUMABLE_STATES:
+        hint = "it is still live" if state in LIVE_STATES else "only stopped, failed, lost or diverged runs resume"
+        raise LaunchError(f"run {paths.run_id} is {state}; {hint}")
+    status = read_status(paths.status) or {}
+    if status.get("host") and status["host"] != hostname():
+        raise LaunchError(f"run {paths.run_id} ran on host {status['host']}; resume it there")
+
+
+def _queue_again(paths: RunPaths, gpus: list[int] | None, per_gpu: int | None) -> Action:
+    """Mark a resumable run queued again (its request replaced when gpus/per_gpu are given)."""
+    status = read_status(paths.status) or {}
+    pid = status.get("pid")
+    if pid and is_alive(pid):  # a hung worker that was marked lost: make sure it is gone (if it is ours)
+        kill_worker(status, paths.dir)
+    request = Request.from_dict(status.get("request"))
+    if gpus is not None or per_gpu is not None:
+        request = make_request(
+            gpus if gpus is not None else (request.gpus or None), per_gpu, gpus_per_run=request.gpus_per_run
+        )
+    had_checkpoint = paths.checkpoint.exists()
+    with root_lock(paths.dir.parent):
+        now = time.time()
+        # a run that Slurm ran before resumes here, as a local run
+        try:
+            update_status(
+                paths.status,
+                state=QUEUED,
+                request=request.to_dict(),
+                message="",
+                resumed=now,
+                queued_at=now,
+                slurm_job_id=None,
+            )
+        except OSError as exc:
+            raise LaunchError(f"cannot resume {paths.run_id}: {exc.strerror} writing {paths.status}") from None
+    # honest: nothing is resumed until the worker has loaded the checkpoint (see await_resume)
+    return Action(paths.run_id, "resuming from its checkpoint" if had_checkpoint else "restarting (no checkpoint)", QUEUED)
 
 
 def await_resume(runs: Sequence[RunPaths], timeout: float, poll_s: float = 0.25) -> list[Action]:
@@ -287,19 +298,28 @@ def remove_runs(runs: Sequence[RunPaths], force: bool = False) -> list[Action]:
             raise LaunchError(f"run {paths.run_id} is {state}; stop it first (`simsiam-tui runs stop`) or pass --force")
     actions = []
     for paths in runs:
-        status = read_status(paths.status) or {}
-        with root_lock(paths.dir.parent, required=False):  # a full disk must not keep a run from being removed
-            if status.get("slurm_job_id") and status.get("state") in LIVE_STATES:
-                from simsiam_tui.launch.slurm import cancel
-
-                cancel(paths)
-            if status.get("state") in WORKER_STATES:
-                if status.get("host") and status["host"] != hostname():
-                    raise LaunchError(f"run {paths.run_id} runs on host {status['host']}; stop it there first")
-                kill_worker(status, paths.dir)
-            try:
-                shutil.rmtree(paths.dir)
-            except OSError as exc:
-                raise LaunchError(f"cannot remove run {paths.run_id}: {exc.strerror} ({exc.filename})") from None
-        actions.append(Action(paths.run_id, "removed", "removed"))
+        with acting_on(paths, required=False):
+            actions.append(_remove_one(paths, force))
     return actions
+
+
+def _remove_one(paths: RunPaths, force: bool) -> Action:
+    """remove_runs for one run, under its actor lock (the live check again: a resume may have won the race)."""
+    state = refresh_state(paths)
+    if state in LIVE_STATES and not force:
+        raise LaunchError(f"run {paths.run_id} is {state}; stop it first (`simsiam-tui runs stop`) or pass --force")
+    status = read_status(paths.status) or {}
+    with root_lock(paths.dir.parent, required=False):  # a full disk must not keep a run from being removed
+        if status.get("slurm_job_id") and status.get("state") in LIVE_STATES:
+            from simsiam_tui.launch.slurm import cancel
+
+            cancel(paths)
+        if status.get("state") in WORKER_STATES:
+            if status.get("host") and status["host"] != hostname():
+                raise LaunchError(f"run {paths.run_id} runs on host {status['host']}; stop it there first")
+            kill_worker(status, paths.dir)
+        try:
+            shutil.rmtree(paths.dir)
+        except OSError as exc:
+            raise LaunchError(f"cannot remove run {paths.run_id}: {exc.strerror} ({exc.filename})") from None
+    return Action(paths.run_id, "removed", "removed")

@@ -12,12 +12,13 @@ from typing import Any
 
 from simsiam_tui.config import config_from_dict, config_to_dict, parse_override
 from simsiam_tui.config.linear_protocol import linear_protocol
+from simsiam_tui.launch.actor import acting_on
 from simsiam_tui.launch.errors import LaunchError
 from simsiam_tui.launch.scheduler import root_lock, submit
 from simsiam_tui.launch.slots import make_request
 from simsiam_tui.launch.state import refresh_state
 from simsiam_tui.store import RunPaths, create_run, read_config_dict, read_status, update_status
-from simsiam_tui.store.status import atomic_write_text
+from simsiam_tui.store.files import NEW_FILE_MODE, atomic_write_text, open_fd
 
 FROZEN = "frozen/source.pt"
 FIXED_KEYS = ("source_run", "source_dir", "checkpoint")  # written by `eval linear`, never by --set  # inside the eval run's folder: the source checkpoint as it was at `eval linear`
@@ -43,12 +44,22 @@ def check_source(source: RunPaths) -> dict[str, Any]:
 
 
 def _freeze(checkpoint: Path, target: Path) -> None:
-    """Keep the checkpoint as it is now: a hard link (last.pt is replaced, never rewritten, so it stays), or a copy."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Keep the checkpoint as it is now: a hard link (last.pt is replaced, never rewritten, so it stays), or a copy.
+
+    Only a regular file is frozen (the store's opener): a planted link or FIFO as last.pt is refused.
+    """
     try:
-        os.link(checkpoint, target)
-    except OSError:
-        shutil.copy2(checkpoint, target)
+        fd = open_fd(checkpoint)
+    except OSError as exc:
+        raise LaunchError(f"cannot freeze checkpoint '{checkpoint}': {getattr(exc, 'why', None) or exc.strerror}") from None
+    with os.fdopen(fd, "rb") as src:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(checkpoint, target, follow_symlinks=False)
+        except OSError:
+            out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, NEW_FILE_MODE)
+            with os.fdopen(out, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
 
 
 def create_linear_eval(
@@ -70,6 +81,14 @@ def create_linear_eval(
     for key, _ in parsed:
         if not key.startswith("linear_eval.") or key.split(".", 1)[1] in FIXED_KEYS:
             raise LaunchError(f"--set {key}: eval linear takes linear_eval.* protocol keys only")
+    with acting_on(source):  # the source is not removed or resumed while its checkpoint is read and frozen
+        return _create(source, root, epochs, parsed, gpus, per_gpu)
+
+
+def _create(
+    source: RunPaths, root: Path, epochs: int | None, parsed: list[tuple[str, Any]], gpus: list[int] | None, per_gpu: int | None
+) -> RunPaths:
+    """create_linear_eval under the source's actor lock."""
     src_cfg = check_source(source)
     data = copy.deepcopy(src_cfg)
     protocol = linear_protocol(str((data.get("data") or {}).get("name")), epochs)

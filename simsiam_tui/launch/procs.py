@@ -5,19 +5,16 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from simsiam_tui.launch.spawn import exit_code_of as exit_code_of  # re-exported: the launcher's callers
+from simsiam_tui.launch.spawn import python_argv, reap
+from simsiam_tui.launch.spawn import spawn_detached as spawn_detached
 from simsiam_tui.probe import process_alive, process_cmdline
 
 WORKER_ENV = "SIMSIAM_TUI_WORKER"  # optional override of the worker command (e.g. a wrapper); {run_dir} is filled in
-
-_children: dict[int, subprocess.Popen[bytes]] = {}
-_children_lock = threading.Lock()
 
 
 def hostname() -> str:
@@ -26,7 +23,7 @@ def hostname() -> str:
 
 
 def worker_command(run_dir: Path, nproc: int = 1) -> list[str]:
-    """The argv that runs one worker: `python -m simsiam_tui.train RUN_DIR` (or $SIMSIAM_TUI_WORKER).
+    """The argv that runs one worker: `python -P -m simsiam_tui.train RUN_DIR` (or $SIMSIAM_TUI_WORKER).
 
     nproc > 1: a DDP run, `torchrun --standalone --nproc-per-node N -m simsiam_tui.train RUN_DIR` (a free
     local rendezvous port each time; {nproc} in $SIMSIAM_TUI_WORKER is filled in too).
@@ -37,56 +34,10 @@ def worker_command(run_dir: Path, nproc: int = 1) -> list[str]:
 
         return [part.replace("{run_dir}", str(run_dir)).replace("{nproc}", str(nproc)) for part in shlex.split(override)]
     if nproc > 1:
-        return [
-            sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-            "-m", "simsiam_tui.train", str(run_dir),
-        ]  # fmt: skip
-    return [sys.executable, "-m", "simsiam_tui.train", str(run_dir)]
-
-
-def spawn_detached(argv: list[str], log_path: Path, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen[bytes]:
-    """Start argv in its own session and process group, stdout+stderr appended to log_path, stdin closed."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    # O_NOFOLLOW: a worker.log planted as a symlink is never written through
-    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-    with open(fd, "ab", buffering=0) as log:
-        log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} on {hostname()}: {' '.join(argv)}\n".encode())
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
-            env=env,
-            cwd=cwd,
+        return python_argv(
+            "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", "-m", "simsiam_tui.train", str(run_dir)
         )
-    with _children_lock:
-        _children[proc.pid] = proc
-    reap()
-    return proc
-
-
-def reap() -> dict[int, int]:
-    """Collect exit codes of our own finished children (so they never linger as zombies); {pid: code}."""
-    done: dict[int, int] = {}
-    with _children_lock:
-        for pid, proc in list(_children.items()):
-            code = proc.poll()
-            if code is not None:
-                done[pid] = code
-                del _children[pid]
-                _exit_codes[pid] = code
-    return done
-
-
-_exit_codes: dict[int, int] = {}
-
-
-def exit_code_of(pid: int) -> int | None:
-    """The exit code of a child this process started and reaped, else None."""
-    reap()
-    return _exit_codes.get(pid)
+    return python_argv("simsiam_tui.train", str(run_dir))
 
 
 def is_alive(pid: int | None, create_time: float | None = None) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from simsiam_tui.launch.scheduler import RUNNER_LOCK, queued_runs, root_lock, schedule
 from simsiam_tui.store import resolve_path
+from simsiam_tui.store.files import open_lock_file
 
 POLL_S = 1.0
 
@@ -18,7 +19,11 @@ POLL_S = 1.0
 def run_queue(root: Path, poll_s: float = POLL_S) -> int:
     """Hold the runner lock and schedule every poll_s until no run is queued; 0 at once if another runner holds it."""
     root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / RUNNER_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = open_lock_file(root / RUNNER_LOCK)  # a planted link or FIFO is refused, never written through
+    except OSError as exc:
+        print(f"no queue runner for {root}: {exc}", file=sys.stderr, flush=True)
+        return 2
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,10 +12,12 @@ from typing import Any
 
 from simsiam_tui.launch.errors import LaunchError
 from simsiam_tui.launch.procs import hostname, spawn_detached, worker_command
-from simsiam_tui.launch.slots import Request, pick_slots
+from simsiam_tui.launch.slots import Request, pick_slots, visible_gpus
+from simsiam_tui.launch.spawn import python_argv
 from simsiam_tui.launch.state import refresh_state, worker_alive
 from simsiam_tui.probe import process_create_time
 from simsiam_tui.store import RunPaths, list_runs, read_status, update_status
+from simsiam_tui.store.files import file_lock
 from simsiam_tui.store.schema import FAILED, LOST, QUEUED, STARTING, WORKER_STATES
 
 SCHED_LOCK = ".queue.lock"  # held briefly around every scheduling pass
@@ -29,28 +29,52 @@ RUNNER_LOG = ".queue.log"
 def root_lock(
     root: Path, name: str = SCHED_LOCK, blocking: bool = True, required: bool = True
 ) -> Iterator[int | None]:
-    """An fcntl lock on root/name; yields the fd, or None when non-blocking and already held.
+    """The store's lock on root/name (never through a symlink); yields the fd, or None when non-blocking and held.
 
-    A root where the lock file cannot be made (read-only, full) is a LaunchError naming it; with
-    required=False a full disk yields None instead (nothing can start there anyway), so `runs rm` works.
+    A root where the lock file cannot be made (read-only, full, a planted FIFO or link) is a LaunchError
+    naming it; with required=False a full disk yields None instead (nothing can start there anyway), so
+    `runs rm` works.
     """
     try:
         root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(root / name, os.O_RDWR | os.O_CREAT, 0o644)
+        lock = file_lock(root / name, blocking=blocking)
+        fd = lock.__enter__()
     except OSError as exc:
         if not required and exc.errno in (errno.ENOSPC, errno.EDQUOT):
             yield None
             return
-        raise LaunchError(f"cannot write in runs folder '{root}': {exc.strerror}") from None
+        why = getattr(exc, "why", None) or exc.strerror
+        raise LaunchError(f"cannot lock runs folder '{root}': {name} {why}") from None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield None
-            return
         yield fd
     finally:
-        os.close(fd)
+        lock.__exit__(None, None, None)
+
+
+def owned_by_me(paths: RunPaths) -> bool:
+    """True when this user created the run: the run folder and its status.json are ours (never a link)."""
+    me = os.geteuid()
+    try:
+        return paths.dir.lstat().st_uid == me and paths.status.lstat().st_uid == me
+    except OSError:
+        return False
+
+
+def checked_request(status: dict[str, Any]) -> Request | str:
+    """A queued run's request, re-checked against this machine as a fresh launch would be; a string says why not.
+
+    status.json's decode already bounds per_gpu, threads and GPU indices; here they must also fit here.
+    """
+    request = Request.from_dict(status.get("request"))
+    cores = os.cpu_count() or 1
+    if request.threads is not None and request.threads > cores:
+        return f"its request asks for {request.threads} threads per run; this machine has {cores} cores"
+    if request.gpus:
+        visible = visible_gpus()
+        missing = [g for g in request.gpus if g not in visible]
+        if missing:
+            return f"its request names GPU {', '.join(map(str, missing))}, which is not visible here"
+    return request
 
 
 def slot_of(status: dict[str, Any]) -> tuple[bool, int | None]:
@@ -124,7 +148,7 @@ def start_worker(paths: RunPaths, request: Request, gpu: int | list[int] | None)
     )
     try:
         argv = worker_command(paths.dir, request.gpus_per_run)
-        proc = spawn_detached(argv, paths.log, worker_env(request, gpu), cwd=paths.dir.parent)
+        proc = spawn_detached(argv, paths.log, worker_env(request, gpu), roots=[paths.dir.parent])
     except OSError as exc:
         update_status(paths.status, state=FAILED, message=f"cannot start the worker: {exc}", ended=time.time())
         return 0
@@ -143,13 +167,14 @@ def schedule(root: Path) -> list[RunPaths]:
         runs = list_runs(root)
         used = occupancy(root, runs)
         waiting = [(p, read_status(p.status) or {}) for p in runs]
-        # only runs this launcher queued (they carry a request); a Slurm job waits for Slurm, not for us
-        waiting = [
-            (p, s) for p, s in waiting if s.get("state") == QUEUED and "request" in s and not s.get("slurm_job_id")
-        ]
+        # only runs this user queued (ours, with a request); a Slurm job waits for Slurm, not for us
+        waiting = [(p, s) for p, s in waiting if _waiting(p, s)]
         waiting.sort(key=lambda item: (item[1].get("queued_at") or item[1].get("created") or 0, item[0].run_id))
         for paths, status in waiting:
-            request = Request.from_dict(status.get("request"))
+            request = checked_request(status)
+            if isinstance(request, str):
+                update_status(paths.status, state=FAILED, message=f"not started: {request}", ended=time.time())
+                continue
             fits, gpus = pick_slots(request, used)
             if not fits:
                 continue
@@ -161,14 +186,20 @@ def schedule(root: Path) -> list[RunPaths]:
     return started
 
 
+def _waiting(paths: RunPaths, status: dict[str, Any]) -> bool:
+    """A run this launcher may start: queued by this user through the launcher (it has a request), not a Slurm job.
+
+    Another user's queued run in a shared root waits for its owner's launcher: starting it here would run
+    their request as us.
+    """
+    return (
+        status.get("state") == QUEUED and bool(status.get("request")) and not status.get("slurm_job_id") and owned_by_me(paths)
+    )
+
+
 def queued_runs(root: Path) -> list[RunPaths]:
-    """Runs of this root still waiting for a slot."""
-    out = []
-    for paths in list_runs(root):
-        status = read_status(paths.status) or {}
-        if status.get("state") == QUEUED and "request" in status and not status.get("slurm_job_id"):
-            out.append(paths)
-    return out
+    """Runs of this root, queued by this user, still waiting for a slot."""
+    return [paths for paths in list_runs(root) if _waiting(paths, read_status(paths.status) or {})]
 
 
 def runner_alive(root: Path) -> bool:
@@ -186,12 +217,7 @@ def ensure_runner(root: Path) -> bool:
     with root_lock(root):
         if not queued_runs(root) or runner_alive(root):
             return False
-        spawn_detached(
-            [sys.executable, "-m", "simsiam_tui.launch.queue", str(root)],
-            root / RUNNER_LOG,
-            dict(os.environ),
-            cwd=root,
-        )
+        spawn_detached(python_argv("simsiam_tui.launch.queue", str(root)), root / RUNNER_LOG, dict(os.environ), roots=[root])
         return True
 
 

@@ -8,7 +8,9 @@ from typing import Any
 
 from simsiam_tui.launch.procs import exit_code_of, hostname, is_alive, recorded_create_time
 from simsiam_tui.store import RunPaths, read_events, read_status, status_lock, write_status
-from simsiam_tui.store.schema import END_STATES, FAILED, LOST, RUNNING, STARTING, STOPPED, WORKER_STATES
+from simsiam_tui.store.files import read_tail
+from simsiam_tui.store.schema import CORRUPT, END_STATES, FAILED, LOST, RUNNING, STARTING, STOPPED, WORKER_STATES
+from simsiam_tui.store.status import load_status
 
 STALE_ENV = "SIMSIAM_TUI_STALE_S"
 DEFAULT_STALE_S = 300.0  # a live pid whose heartbeat is older than this is hung: `lost`
@@ -37,21 +39,22 @@ def last_end_event(paths: RunPaths) -> dict[str, Any] | None:
 
 def _log_tail(paths: RunPaths, limit: int = 300) -> str:
     try:
-        with paths.log.open("rb") as fh:
-            fh.seek(0, 2)
-            fh.seek(max(0, fh.tell() - 4096))
-            lines = [ln.strip() for ln in fh.read().decode(errors="replace").splitlines() if ln.strip()]
+        data = read_tail(paths.log, 4096)
     except OSError:
         return ""
+    lines = [ln.strip() for ln in data.decode(errors="replace").splitlines() if ln.strip()]
     lines = [ln for ln in lines if not ln.startswith("--- ")]
     return lines[-1][:limit] if lines else ""
 
 
 def diagnose(paths: RunPaths, status: dict[str, Any] | None = None, now: float | None = None) -> tuple[str, str | None]:
     """(state, reason): the run's state after checking its worker; reason says why a live state is not live."""
-    status = read_status(paths.status) if status is None else status
     if status is None:
-        return LOST, "status.json is missing or unreadable"
+        status, problem = load_status(paths.status)
+        if problem is not None:
+            return CORRUPT, problem
+    if status is None:
+        return LOST, "status.json is missing"
     state = status.get("state", LOST)
     now = time.time() if now is None else now
     if state == LOST and _beating_again(paths, status, now):
@@ -71,8 +74,9 @@ def diagnose(paths: RunPaths, status: dict[str, Any] | None = None, now: float |
             return LOST, "no worker pid was recorded"
         return state, None
     if is_alive(pid, recorded_create_time(status)):
-        if state == RUNNING and status.get("heartbeat") and now - status["heartbeat"] > stale_after_s():
-            return LOST, f"no heartbeat for {now - status['heartbeat']:.0f}s (worker pid {pid} hangs)"
+        # a worker stuck before its first step (a hung file system, a stopped process) is as lost as a hung one
+        if heartbeat and now - heartbeat > stale_after_s():
+            return LOST, f"no heartbeat for {now - heartbeat:.0f}s while {state} (worker pid {pid} hangs)"
         return state, None
     if job and _slurm_state(job) in _slurm_active():
         return state, None  # Slurm still holds the job (e.g. requeued): never lost

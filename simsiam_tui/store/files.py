@@ -151,11 +151,16 @@ def open_append(path: Path | str) -> int:
     return _regular_fd(Path(path), os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, NEW_FILE_MODE)
 
 
+def open_lock_file(path: Path | str) -> int:
+    """An fd to flock: `path` opened read-write (created if missing), never through a symlink, a regular file."""
+    return _regular_fd(Path(path), os.O_RDWR | os.O_CREAT | os.O_NONBLOCK, NEW_FILE_MODE)
+
+
 @contextlib.contextmanager
 def file_lock(path: Path | str, blocking: bool = True) -> Iterator[int | None]:
     """An exclusive flock on `path` (created if missing, never through a symlink); yields its fd, or None
     when non-blocking and another process holds it."""
-    fd = _regular_fd(Path(path), os.O_RDWR | os.O_CREAT | os.O_NONBLOCK, NEW_FILE_MODE)
+    fd = open_lock_file(path)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))

@@ -44,10 +44,11 @@ def load_status(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     except OSError as exc:
         return None, f"status.json: {getattr(exc, 'why', None) or exc.strerror or exc}"
     try:
-        status = _DECODER.decode(data)
+        _DECODER.decode(data)  # the protocol's check: every field it names has its type and range
+        status = msgspec.json.decode(data, type=dict[str, Any])  # kept whole: a newer writer's fields survive a merge
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
         return None, f"status.json: {decode_problem(exc)}"
-    return msgspec.to_builtins(status), None
+    return status, None
 
 
 def read_status(path: Path) -> dict[str, Any] | None:
@@ -58,10 +59,10 @@ def read_status(path: Path) -> dict[str, Any] | None:
 def encode_status(status: dict[str, Any]) -> bytes:
     """status.json's bytes: the dict checked against the Status Struct (a writer's own bug raises ValueError)."""
     try:
-        checked = msgspec.convert(status, Status)
+        msgspec.convert(status, Status)
     except msgspec.ValidationError as exc:
         raise ValueError(f"status.json would not decode: {exc}") from None
-    return msgspec.json.format(msgspec.json.encode(checked), indent=1) + b"\n"
+    return msgspec.json.format(msgspec.json.encode(status), indent=1) + b"\n"
 
 
 def write_status(path: Path, status: dict[str, Any]) -> None:

@@ -37,9 +37,10 @@ def test_request_round_trip_and_errors(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_ddp_worker_runs_under_torchrun_with_its_gpus(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SIMSIAM_TUI_WORKER", raising=False)
     argv = worker_command(Path("/runs/r"), 2)
-    assert argv[:5] == [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
-    assert argv[5:] == ["-m", "simsiam_tui.train", "/runs/r"]
-    assert worker_command(Path("/runs/r"))[1:] == ["-m", "simsiam_tui.train", "/runs/r"]
+    # -P: nothing of the working folder on sys.path (the ranks get PYTHONSAFEPATH=1 from spawn.safe_env)
+    assert argv[:6] == [sys.executable, "-P", "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
+    assert argv[6:] == ["-m", "simsiam_tui.train", "/runs/r"]
+    assert worker_command(Path("/runs/r"))[1:] == ["-P", "-m", "simsiam_tui.train", "/runs/r"]
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     assert worker_env(Request(gpus=[0, 1], gpus_per_run=2), [0, 1])["CUDA_VISIBLE_DEVICES"] == "0,1"
     cpu = worker_env(Request(gpus=[], per_gpu=1, threads=4, gpus_per_run=2), None)
