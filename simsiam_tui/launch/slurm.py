@@ -208,7 +208,7 @@ rdzv_port=$((29500 + SLURM_JOB_ID % 2000))
 # torchrun's agent would die of SIGUSR1 (default action) before its workers checkpoint: it runs with
 # SIGUSR1 ignored; each worker inherits that and installs its own handler.
 {srun} bash -c 'trap "" USR1; exec "$0" "$@"' \\
-    {py} -m torch.distributed.run --nnodes="$SLURM_NNODES" --nproc-per-node={max(1, opts.gpus_per_node)} \\
+    {py} -P -m torch.distributed.run --nnodes="$SLURM_NNODES" --nproc-per-node={max(1, opts.gpus_per_node)} \\
     --rdzv-id="$SLURM_JOB_ID" --rdzv-backend=c10d --rdzv-endpoint="$head_node:$rdzv_port" \\
     -m simsiam_tui.train "$RUN_DIR" &"""
     else:
@@ -216,7 +216,7 @@ rdzv_port=$((29500 + SLURM_JOB_ID % 2000))
 # One process: no torchrun agent needed (nothing to rendezvous; one less process to relay signals).
 # Torch's CPU threads match the CPUs Slurm granted (it would otherwise use every core of the node).
 export OMP_NUM_THREADS=${{OMP_NUM_THREADS:-$SLURM_CPUS_PER_TASK}}
-{srun} {py} -m simsiam_tui.train "$RUN_DIR" &"""
+{srun} {py} -P -m simsiam_tui.train "$RUN_DIR" &"""
     return f"""\
 #!/bin/bash
 # simsiam-tui: run {name} under Slurm, written by `simsiam-tui slurm submit`.
@@ -225,6 +225,10 @@ export OMP_NUM_THREADS=${{OMP_NUM_THREADS:-$SLURM_CPUS_PER_TASK}}
 
 RUN_DIR={run}
 export PYTHONUNBUFFERED=1
+# Nothing of the submission folder (perhaps the shared runs root) on sys.path: every python is -P, its
+# children inherit PYTHONSAFEPATH, and the job works from / (every path it uses is absolute).
+export PYTHONSAFEPATH=1
+cd /
 echo "== slurm job $SLURM_JOB_ID (restart ${{SLURM_RESTART_COUNT:-0}}) on $SLURM_JOB_NODELIST at $(date -Is)"
 
 # SIGUSR1 normally goes straight to the step (--signal without B:, or scancel --signal=USR1). If it reaches
@@ -244,7 +248,7 @@ echo "== worker exited with $rc at $(date -Is)"
 
 # Stopped by SIGUSR1 (time limit or preemption warning): mark the run queued and requeue this job; the next
 # start resumes from checkpoints/last.pt. Any other end (finished, failed, stopped by SIGTERM) stays as is.
-{py} -m simsiam_tui.launch.slurm requeue "$RUN_DIR"
+{py} -P -m simsiam_tui.launch.slurm requeue "$RUN_DIR"
 exit "$rc"
 """
 

@@ -34,9 +34,10 @@ def test_cpu_script_runs_one_worker_without_torchrun(tmp_path: Path) -> None:
     assert f"--output={tmp_path}/run-1/worker.log" in lines and "--open-mode=append" in lines
     assert "--signal=USR1@90" in lines and "--requeue" in lines
     assert not any(line.startswith(("--gpus-per-node", "--account", "--partition", "--time")) for line in lines)
-    assert '/venv/bin/python -m simsiam_tui.train "$RUN_DIR"' in script
+    assert '/venv/bin/python -P -m simsiam_tui.train "$RUN_DIR"' in script  # -P: nothing of the submit folder on sys.path
+    assert 'export PYTHONSAFEPATH=1' in script and '\ncd /\n' in script
     assert "torch.distributed.run" not in script
-    assert '/venv/bin/python -m simsiam_tui.launch.slurm requeue "$RUN_DIR"' in script
+    assert '/venv/bin/python -P -m simsiam_tui.launch.slurm requeue "$RUN_DIR"' in script
     assert subprocess.run(["bash", "-n"], input=script, text=True).returncode == 0
 
 
@@ -155,7 +156,7 @@ def test_hostile_run_folder_round_trips_and_injects_nothing(opts: SlurmOptions, 
     requeue = next(c for c in calls if c[0] == "python")
     assert srun[-3:] == ["-m", "simsiam_tui.train", str(run_dir)]
     assert str(python) in srun
-    assert requeue[1:] == ["-m", "simsiam_tui.launch.slurm", "requeue", str(run_dir)]
+    assert requeue[1:] == ["-P", "-m", "simsiam_tui.launch.slurm", "requeue", str(run_dir)]
     assert sorted(c[0] for c in calls) == (["python", "scontrol", "srun"] if opts.nodes > 1 else ["python", "srun"])
     assert list(cwd.iterdir()) == []  # no `touch INJ...` ran
     assert not list(tmp_path.rglob("INJ*"))
