@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from simsiam_tui.errors import SimsiamError
+from simsiam_tui.store.text import printable
 
 console = Console()
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -31,8 +32,8 @@ class UserError(SimsiamError, ValueError):
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print `error: message` on stderr and return the Exit to raise."""
-    err_console.print(f"error: {message}", markup=False)
+    """Print `error: message` on stderr, control characters escaped (it may quote a run folder), and return the Exit."""
+    err_console.print(f"error: {printable(message)}", markup=False, highlight=False)
     return typer.Exit(code=code)
 
 
