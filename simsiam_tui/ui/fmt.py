@@ -15,7 +15,7 @@ STATE_STYLES = {
     "failed": "bold red",
     "diverged": "bold red",
     "lost": "magenta",
-    "unreadable": "bold red reverse",
+    "corrupt": "bold red reverse",
 }
 VERDICT_STYLES = {
     "healthy": "green",
@@ -67,7 +67,7 @@ def progress(epoch: float | None, epochs: int | None, width: int = 6) -> Text:
 def state(name: str, problem: str | None = None) -> Text:
     """The run state, coloured; a trailing `!` when something about the run could not be read."""
     text = Text(name, style=STATE_STYLES.get(name, ""))
-    if problem and name != "unreadable":
+    if problem and name != "corrupt":
         text.append("!", style="bold red")
     return text
 

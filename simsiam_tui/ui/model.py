@@ -18,10 +18,11 @@ from simsiam_tui.store import (
     Verdict,
     cache,
     list_runs,
-    read_config_dict,
-    read_status,
 )
 from simsiam_tui.store.files import UnsafeFile, read_range
+from simsiam_tui.store.runs import load_config
+from simsiam_tui.store.schema import CORRUPT
+from simsiam_tui.store.status import load_status
 from simsiam_tui.store.summary import run_metrics
 from simsiam_tui.store.text import printable
 from simsiam_tui.ui.fastread import (
@@ -105,6 +106,8 @@ class RunModel:
     preview: RunHistory | None = None
     config: dict[str, Any] = field(default_factory=dict)
     status: dict[str, Any] | None = None
+    status_problem: str | None = None  # why status.json does not decode (the run shows `corrupt`)
+    config_problem: str | None = None
     problem: str | None = None
     version: int = 0
     caught_up: bool = False
@@ -158,7 +161,8 @@ class RunModel:
         changed = self._gone
         self._gone = False
         if not self.config:
-            self.config = read_config_dict(self.paths)
+            config, self.config_problem = load_config(self.paths)
+            self.config = config or {}
             changed |= bool(self.config)
         changed |= self._poll_status()
         if not self.caught_up and self.preview is None and self.tail.offset == 0 and self._make_preview():
@@ -182,7 +186,7 @@ class RunModel:
         if stamp == self._status_stamp and self.summary is not None:
             return False
         self._status_stamp = stamp
-        self.status = read_status(self.paths.status) if stamp else None
+        self.status, self.status_problem = load_status(self.paths.status) if stamp else (None, None)
         return True
 
     def _make_preview(self) -> bool:
@@ -372,15 +376,15 @@ class RunModel:
         problem = self.problem if self._gone else None
         state = str(status.get("state") or "")
         if self._gone:
-            state = "unreadable"
+            state = CORRUPT
         elif not cfg:
-            state, problem = "unreadable", "config.json missing or not JSON"
+            state, problem = CORRUPT, self.config_problem or "config.json is missing"
         elif self.status is None:
-            state, problem = "unreadable", "status.json missing or not JSON"
+            state, problem = CORRUPT, self.status_problem or "status.json is missing"
         if self.tail.last_error and not problem:
             problem = self.tail.last_error
             if not any(len(s) for s in history.series.values()) and not starts:
-                state = "unreadable"
+                state = CORRUPT
         if history.end and state in LIVE_STATES and not _relaunched_after(status, history.end):
             state = str(history.end.get("state") or state)  # the worker ended; its status may lag
         if self.expected is not None:

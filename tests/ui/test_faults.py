@@ -33,9 +33,9 @@ async def test_broken_runs_show_unreadable_with_reason(tmp_path, backend):
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, loaded(app, 6))
         by_id = {m.paths.run_id: m.summary for m in app.catalog.models()}
-        assert by_id["20260101-000010-simsiam-bad1"].state == "unreadable"
+        assert by_id["20260101-000010-simsiam-bad1"].state == "corrupt"
         assert "3 unreadable line(s)" in by_id["20260101-000010-simsiam-bad1"].problem
-        assert by_id["20260101-000011-simsiam-bad2"].state == "unreadable"
+        assert by_id["20260101-000011-simsiam-bad2"].state == "corrupt"
         assert "status.json" in by_id["20260101-000011-simsiam-bad2"].problem
         assert by_id["20260101-000012-simsiam-bad3"].state == "running"  # a partial last line just waits
         assert by_id["20260101-000012-simsiam-bad3"].problem is None
@@ -57,9 +57,9 @@ async def test_deleted_directory_and_config(tmp_path, backend):
         await wait_until(pilot, loaded(app, 2))
         shutil.rmtree(runs[1].dir)
         key = str(runs[1].dir)
-        await wait_until(pilot, lambda: app.catalog.get(key).summary.state == "unreadable")
+        await wait_until(pilot, lambda: app.catalog.get(key).summary.state == "corrupt")
         assert app.catalog.get(key).summary.problem == "run directory deleted"
-        await wait_until(pilot, lambda: "unreadable" in str(app.table.get_row(key)[2]))
+        await wait_until(pilot, lambda: "corrupt" in str(app.table.get_row(key)[2]))
         await pilot.press("x", "m")  # redraws with a vanished run still work
         runs[0].events.write_text("")  # truncated to nothing: read again from the start
         await wait_until(pilot, lambda: app.catalog.get(str(runs[0].dir)).summary.loss is None)
