@@ -1,4 +1,4 @@
-"""`runs compare`: linear-eval results beside their source runs, and mean ± std per variant over seeds."""
+"""`runs compare`: linear-eval results beside their source runs, and mean ± std per group of equal configs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import statistics
 from collections import Counter
 from typing import Any
 
+from simsiam_tui.launch.groups import EVAL_PREFIX, group_runs
 from simsiam_tui.store.text import printable
 
 # (summary key, column title, scale for display, format): what `--by variant` aggregates
@@ -20,16 +21,24 @@ METRICS = (
 VERDICT_ORDER = ("collapsed", "collapsing", "healthy", "unknown")
 
 
-def attach_linear_evals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Give each pre-training row the top-1 of its latest linear-eval run (`linear_eval_top1`, `linear_eval_run`)."""
-    by_source: dict[str, dict[str, Any]] = {}
-    for row in rows:  # rows come oldest first: the latest eval of a source wins
+PROTOCOL_SKIP = ("source_run", "source_dir", "checkpoint")  # which run an evaluation froze is no protocol
+
+
+def attach_linear_evals(rows: list[dict[str, Any]], configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each pre-training row the top-1 of its latest linear-eval run (`linear_eval_top1`, `linear_eval_run`),
+    and its protocol to its flat config (`eval:linear_eval.epochs`, ...), so evaluations compare like with like."""
+    by_source: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for row, flat in zip(rows, configs, strict=True):  # rows come oldest first: the latest eval of a source wins
         if row.get("kind") == "linear-eval" and row.get("source_run") and row.get("linear_top1_last") is not None:
-            by_source[row["source_run"]] = row
-    for row in rows:
-        ev = by_source.get(row["id"]) if row.get("kind") != "linear-eval" else None
-        row["linear_eval_top1"] = ev["linear_top1_last"] if ev else None
-        row["linear_eval_run"] = ev["id"] if ev else None
+            by_source[row["source_run"]] = (row, flat)
+    for row, flat in zip(rows, configs, strict=True):
+        found = by_source.get(row["id"]) if row.get("kind") != "linear-eval" else None
+        row["linear_eval_top1"] = found[0]["linear_top1_last"] if found else None
+        row["linear_eval_run"] = found[0]["id"] if found else None
+        if found:
+            for key, value in found[1].items():
+                if key.startswith("linear_eval.") and key.split(".", 1)[1] not in PROTOCOL_SKIP:
+                    flat[f"{EVAL_PREFIX}{key}"] = value
     return rows
 
 
@@ -40,15 +49,15 @@ def mean_std(values: list[float]) -> tuple[float, float] | None:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def by_variant(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One dict per (variant, scale) of pre-training runs: n, {metric: (mean, std, count)}, verdict counts."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in rows:
-        if row.get("kind") == "linear-eval":
-            continue
-        groups.setdefault((str(row.get("variant")), str(row.get("scale"))), []).append(row)
+def compare_groups(rows: list[dict[str, Any]], configs: list[dict[str, Any]], by: list[str]) -> list[dict[str, Any]]:
+    """One dict per group of equal configs (launch.groups): label, n, {metric: (mean, std, count)}, verdict counts.
+
+    Linear-evaluation runs are no group of their own here: their top-1 sits beside their source's group.
+    """
+    kept = [(r, c) for r, c in zip(rows, configs, strict=True) if r.get("kind") != "linear-eval"]
     out = []
-    for (variant, scale), members in groups.items():
+    for group in group_runs([r for r, _ in kept], [c for _, c in kept], by):
+        members = group.members
         stats: dict[str, tuple[float, float, int] | None] = {}
         for key, *_ in METRICS:
             values = [float(r[key]) for r in members if r.get(key) is not None]
@@ -57,8 +66,11 @@ def by_variant(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         verdicts = Counter(str(r.get("verdict")) for r in members)
         out.append(
             {
-                "variant": variant,
-                "scale": scale,
+                "label": group.label,
+                "by": group.by,
+                "split": {k.removeprefix(EVAL_PREFIX): v for k, v in group.split.items()},
+                "variant": members[0].get("variant"),
+                "scale": members[0].get("scale"),
                 "n": len(members),
                 "seeds": sorted(r["seed"] for r in members if isinstance(r.get("seed"), int)),
                 "runs": [r["id"] for r in members],
@@ -70,11 +82,11 @@ def by_variant(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def fmt_stat(stat: tuple[float, float, int] | None, scale: float, spec: str, n: int) -> str:
-    """`mean ± std`, with `(k of n)` when only some runs report the metric; `-` when none do."""
+    """`mean ± std` over two or more runs, the value alone for one, with `(k of n)` when only some runs report it."""
     if stat is None:
         return "-"
     mean, std, count = stat
-    text = f"{format(mean * scale, spec)} ± {format(std * scale, spec)}"
+    text = format(mean * scale, spec) if count == 1 else f"{format(mean * scale, spec)} ± {format(std * scale, spec)}"
     return text if count == n else f"{text} ({count} of {n})"
 
 
@@ -83,14 +95,14 @@ def fmt_verdicts(counts: dict[str, int], n: int) -> str:
     return ", ".join(f"{label} {k}/{n}" for label, k in counts.items()) or "-"
 
 
-def markdown(groups: list[dict[str, Any]], paper: dict[str, str]) -> str:
-    """The per-variant table as GitHub Markdown, with the paper's figure for each variant beside ours."""
+def markdown(groups: list[dict[str, Any]], paper: dict[str, str], title: str = "variant") -> str:
+    """The per-group table as GitHub Markdown, with the paper's figure for each variant beside ours."""
     shown = [m for m in METRICS if any(g["stats"][m[0]] is not None for g in groups)]
-    head = ["variant", "n", *(m[1] for m in shown), "verdicts", "paper"]
+    head = [title, "n", *(m[1] for m in shown), "verdicts", "paper"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["--:"] * (1 + len(shown)) + ["---", "---"]) + "|"]
     for g in groups:
-        cells = [f"`{printable(g['variant'])}`", str(g["n"])]  # a name from a run folder: no raw control bytes
+        cells = [f"`{printable(g['label'])}`", str(g["n"])]  # a name from a run folder: no raw control bytes
         cells += [fmt_stat(g["stats"][key], scale, spec, g["n"]) for key, _, scale, spec in shown]
-        cells += [fmt_verdicts(g["verdicts"], g["n"]), paper.get(g["variant"], "").replace("|", "/") or "-"]
+        cells += [fmt_verdicts(g["verdicts"], g["n"]), paper.get(str(g["variant"]), "").replace("|", "/") or "-"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

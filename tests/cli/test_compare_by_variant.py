@@ -76,7 +76,7 @@ def test_markdown_puts_the_paper_beside_ours(tmp_path: Path) -> None:
     row = next(line for line in lines if line.startswith("| `simsiam`"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[1] == "3" and cells[2] == "82.0 ± 2.0" and cells[3] == "74.0 ± 4.0"
-    assert cells[4] == "91.0 ± 0.0 (1 of 3)"  # the linear eval run, beside its source's variant
+    assert cells[4] == "91.0 (1 of 3)"  # one linear eval beside its source's group: a value, no ± over one run
     assert "67.7" in cells[-1]  # the paper's ImageNet figure, from the preset
     nsg = next(line for line in lines if line.startswith("| `no-stop-grad`"))
     assert "collapsed 3/3" in nsg and "0.1%" in nsg
@@ -125,3 +125,64 @@ def test_launch_seeds_dry_run_groups_replicas(tmp_path: Path) -> None:
     assert groups[0].startswith("simsiam@digits-")
     bad = runner.invoke(app, ["launch", "--preset", "simsiam", "--seeds", "0", "--dry-run"])
     assert bad.exit_code == 2
+
+
+def _compare(root: Path, *args: str) -> list[dict]:
+    result = runner.invoke(app, ["runs", "compare", *args, "--runs", str(root), "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _run_with(root: Path, variant: str, seed: int, knn: float, *overrides: str, state: str = "finished") -> str:
+    run_id = record_run(root, variant, seed, knn, 0.5, 0.9, 20.0, -0.9)
+    run_dir = next(p for p in root.iterdir() if p.name == run_id)
+    config = json.loads((run_dir / "config.json").read_text())
+    for item in overrides:
+        key, value = item.split("=")
+        section, name = key.split(".")
+        config[section][name] = json.loads(value)
+    (run_dir / "config.json").write_text(json.dumps(config))
+    write_status(run_dir / "status.json", {"state": state, "name": variant, "variant": variant, "created": 1.0})
+    return run_id
+
+
+def test_runs_of_different_configs_never_share_a_row(tmp_path: Path) -> None:
+    """A 2-epoch and a 4-epoch run of one variant are two rows, each named by the key that differs."""
+    for seed in (0, 1):
+        _run_with(tmp_path, "no-stop-grad", seed, 0.2, "train.epochs=2")
+    _run_with(tmp_path, "no-stop-grad", 0, 0.6, "train.epochs=4")
+    groups = {g["label"]: g for g in _compare(tmp_path, "--by", "variant")}
+    assert set(groups) == {"no-stop-grad (train.epochs=2)", "no-stop-grad (train.epochs=4)"}
+    two, four = groups["no-stop-grad (train.epochs=2)"], groups["no-stop-grad (train.epochs=4)"]
+    assert two["n"] == 2 and two["split"] == {"train.epochs": 2} and four["n"] == 1
+    assert abs(two["stats"]["knn_top1_last"][0] - 0.2) < 1e-9 and abs(four["stats"]["knn_top1_last"][0] - 0.6) < 1e-9
+    text = runner.invoke(app, ["runs", "compare", "--by", "variant", "--runs", str(tmp_path)]).stdout
+    assert "60.0 " in text and "60.0 ±" not in text  # a group of one: its value, no ± over one run
+
+
+def test_group_by_any_key_filter_with_where_and_unfinished_runs_left_out(tmp_path: Path) -> None:
+    for lr, knns in ((0.01, (0.5, 0.7)), (0.05, (0.8, 0.9))):
+        for seed, knn in enumerate(knns):
+            _run_with(tmp_path, "simsiam", seed, knn, f"optim.lr={lr}")
+    _run_with(tmp_path, "simsiam", 9, 0.1, "optim.lr=0.05", state="failed")
+    groups = {g["label"]: g for g in _compare(tmp_path, "--by", "optim.lr")}
+    assert set(groups) == {"0.01", "0.05"} and [g["n"] for g in groups.values()] == [2, 2]
+    assert abs(groups["0.05"]["stats"]["knn_top1_last"][0] - 0.85) < 1e-9
+    everything = {g["label"]: g for g in _compare(tmp_path, "--by", "optim.lr", "--all")}
+    assert everything["0.05"]["n"] == 3
+    only = _compare(tmp_path, "--by", "variant", "--where", "optim.lr=0.050")
+    assert len(only) == 1 and only[0]["n"] == 2
+    text = runner.invoke(app, ["runs", "compare", "--by", "optim.lr", "--runs", str(tmp_path)]).stdout
+    assert "1 run(s) that did not finish left out" in text
+
+
+def test_linear_evaluations_of_different_protocols_never_share_a_column(tmp_path: Path) -> None:
+    sources = [_run_with(tmp_path, "simsiam", seed, 0.8) for seed in (0, 1)]
+    for source, epochs in zip(sources, (10, 90), strict=True):
+        run_id = record_run(tmp_path, "simsiam", 0, 0.0, 0.9, 1.0, 1.0, 0.3, source=source)
+        config_path = tmp_path / run_id / "config.json"
+        config = json.loads(config_path.read_text())
+        config["linear_eval"]["epochs"] = epochs
+        config_path.write_text(json.dumps(config))
+    labels = sorted(g["label"] for g in _compare(tmp_path, "--by", "variant"))
+    assert labels == ["simsiam (linear_eval.epochs=10)", "simsiam (linear_eval.epochs=90)"]
