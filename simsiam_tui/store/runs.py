@@ -80,6 +80,12 @@ def run_name(run_id: str) -> str:
     return parts[2].rsplit("-", 1)[0] if len(parts) == 3 and "-" in parts[2] else ""
 
 
+def run_handle(run_id: str) -> str:
+    """The short handle the app shows for a run, `<name>-<hex>` (the id itself for an id of another form)."""
+    name = run_name(run_id)
+    return f"{name}-{run_id.rsplit('-', 1)[-1]}" if name else run_id
+
+
 def resolve_run(root: str | Path, ref: str) -> RunPaths:
     """A run by exact id, unique id prefix, or unique name; a clear error lists candidates otherwise.
 
@@ -96,7 +102,10 @@ def resolve_run(root: str | Path, ref: str) -> RunPaths:
     if ref in ids:
         matches = [runs[ids.index(ref)]]
     else:
-        matches = [r for r in runs if r.run_id.startswith(ref)] or [r for r in runs if f"-{ref}-" in r.run_id]
+        # an id prefix, else a name (`-simsiam-` inside the id) or the app's handle `simsiam-126a` (the id's tail)
+        matches = [r for r in runs if r.run_id.startswith(ref)] or [
+            r for r in runs if f"-{ref}-" in r.run_id or r.run_id.endswith(f"-{ref}")
+        ]
         # A name is exact over a longer one that contains it: `simsiam-s0` is not its `simsiam-s0-linear`.
         exact = [r for r in matches if run_name(r.run_id) == ref]
         matches = exact or matches
@@ -111,7 +120,8 @@ def resolve_run(root: str | Path, ref: str) -> RunPaths:
         listed = ", ".join(ids[-8:]) or "none"
         raise StoreError(f"no run '{ref}' in '{root}'; runs there: {listed} (see `simsiam-tui runs ls`)")
     if len(matches) > 1:
-        raise StoreError(f"run id '{ref}' is ambiguous in '{root}'; it matches: {', '.join(r.run_id for r in matches)}")
+        listed = ", ".join(f"{run_handle(r.run_id)} ({r.run_id})" for r in matches[:12])
+        raise StoreError(f"run '{ref}' is ambiguous in '{root}'; name one of: {listed}")
     if not contained(root, matches[0].dir):  # checked again on the one result, whichever way it was found
         raise StoreError(f"run '{ref}' points outside the runs folder '{root}'")
     return matches[0]
@@ -149,4 +159,4 @@ def read_config_dict(paths: RunPaths) -> dict[str, Any]:
     return load_config(paths)[0] or {}
 
 
-__all__ = ["check_name", "contained", "create_run", "linked_runs", "list_runs", "load_config", "read_config_dict", "resolve_run", "resolve_runs", "run_name"]
+__all__ = ["check_name", "contained", "create_run", "linked_runs", "list_runs", "load_config", "read_config_dict", "resolve_run", "resolve_runs", "run_handle", "run_name"]

@@ -6,6 +6,7 @@ import pytest
 
 from simsiam_tui.config import resolve_config
 from simsiam_tui.store import StoreError, check_name, create_run, resolve_run, runs_root
+from simsiam_tui.store.runs import run_handle
 
 
 @pytest.mark.parametrize("name", ["../x", "..", ".", "/etc/passwd", "a/b", "a\x00b", "", "-rf", "x" * 65])
@@ -106,3 +107,15 @@ def test_run_files_get_the_umask_mode_not_mkstemps_0600(tmp_path):
     os.umask(umask)
     for f in (run.config, run.status):
         assert f.stat().st_mode & 0o777 == 0o666 & ~umask, f  # a teammate's watcher can read them
+
+
+def test_the_app_s_handle_names_a_run_everywhere(tmp_path):
+    """Two runs named simsiam: the app shows `simsiam-<hex>`, and that handle resolves; the name alone lists both."""
+    cfg = resolve_config("simsiam", "digits")
+    a, b = create_run(tmp_path, cfg, name="simsiam"), create_run(tmp_path, cfg, name="simsiam")
+    handle_a, handle_b = run_handle(a.run_id), run_handle(b.run_id)
+    assert handle_a.startswith("simsiam-") and handle_a == "simsiam-" + a.run_id.rsplit("-", 1)[1]
+    assert resolve_run(tmp_path, handle_a) == a and resolve_run(tmp_path, handle_b) == b
+    with pytest.raises(StoreError, match="ambiguous") as info:
+        resolve_run(tmp_path, "simsiam")
+    assert f"{handle_a} ({a.run_id})" in str(info.value) and f"{handle_b} ({b.run_id})" in str(info.value)
