@@ -96,7 +96,7 @@ def _create(
     for key, value in parsed:
         data["linear_eval"][key.split(".", 1)[1]] = value
     data["group"] = ""
-    data.setdefault("train", {})["epochs"] = protocol["epochs"]  # `runs ls` shows the classifier's epochs
+    data.setdefault("train", {})["epochs"] = data["linear_eval"]["epochs"]  # the classifier's, --set included
     data["description"] = f"linear evaluation of {source.run_id} ({protocol['protocol']} protocol)"
     cfg = config_from_dict(data, " (linear evaluation config)")  # validated before anything is written
     request = make_request(gpus, per_gpu, cfg.train.device)

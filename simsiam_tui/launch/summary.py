@@ -6,7 +6,7 @@ from typing import Any
 
 from simsiam_tui.launch.state import current_state
 from simsiam_tui.store import RunHistory, RunPaths, read_config_dict, read_history, read_status
-from simsiam_tui.store.summary import best_metrics, run_metrics
+from simsiam_tui.store.summary import best_metrics, config_epochs, run_metrics
 
 
 def run_summary(paths: RunPaths, history: RunHistory | None = None, refresh: bool = True) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def run_summary(paths: RunPaths, history: RunHistory | None = None, refresh: boo
         "state": state,
         "message": message or None,
         "epoch": metrics.epoch or 0.0,
-        "epochs": (cfg.get("train") or {}).get("epochs"),
+        "epochs": config_epochs(cfg),
         "step": metrics.step or 0,
         "loss_last": metrics.loss,
         "loss_best": loss_best,

@@ -42,6 +42,7 @@ def _finite(value: Any) -> float | None:
 def verdict_view(history: RunHistory) -> RunHistory:
     """A small copy of a history (the first and last rows of each series) that the verdict reads the same way."""
     view = RunHistory()
+    view.starts = history.starts  # (the verdict reads what kind of run this is from them)
     for kind, series in history.series.items():
         cut = max(VERDICT_HEAD, len(series) - VERDICT_TAIL)
         target = view.series[kind]
@@ -91,3 +92,10 @@ def best_metrics(history: RunHistory) -> tuple[float | None, float | None]:
     losses = [v for v in history.series["train"].column("loss") if math.isfinite(v)]
     knn = [v for v in history.series["eval"].column("knn_top1") if math.isfinite(v)]
     return (min(losses) if losses else None), (max(knn) if knn else None)
+
+
+def config_epochs(config: dict[str, Any]) -> int | None:
+    """The epochs a run's progress reads against: a linear evaluation's own (its classifier's), else train.epochs."""
+    linear = config.get("linear_eval") or {}
+    epochs = linear.get("epochs") if linear.get("source_run") else (config.get("train") or {}).get("epochs")
+    return epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else None

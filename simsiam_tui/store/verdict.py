@@ -19,6 +19,7 @@ COLLAPSING_Z_STD_RATIO = 0.5  # z_std/ref under this: partial collapse
 COLLAPSING_RANK_FRACTION = 0.25  # effective rank under a quarter of its first value: dimensional collapse
 
 HEALTHY, COLLAPSING, COLLAPSED, UNKNOWN = "healthy", "collapsing", "collapsed", "unknown"
+NOT_APPLICABLE = "n/a"  # a linear evaluation trains a classifier on frozen features: nothing there can collapse
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,18 @@ def num_classes_of(history: RunHistory) -> int | None:
     return None
 
 
+def is_linear_eval(history: RunHistory) -> bool:
+    """True for a linear-evaluation run: its start event names the run whose features it froze."""
+    return any(start.get("source_run") for start in history.starts)
+
+
 def judge(history: RunHistory, num_classes: int | None = None) -> Verdict:
-    """Apply DESIGN.md's collapse rule to a run's history; chance = 1 / num_classes (default: the start event's)."""
+    """Apply DESIGN.md's collapse rule to a run's history; chance = 1 / num_classes (default: the start event's).
+
+    A linear evaluation gets no verdict: its result is its classifier's top-1.
+    """
+    if is_linear_eval(history):
+        return Verdict(NOT_APPLICABLE, "a linear evaluation: its result is the classifier's top-1, not a collapse verdict")
     train = history.series["train"]
     z_std, ref = train.column("z_std"), train.column("z_std_ref")
     # a kind's columns share their rows once both exist; a file with only one of the two has no ratio at all

@@ -23,7 +23,7 @@ from simsiam_tui.store.files import UnsafeFile, read_range
 from simsiam_tui.store.runs import load_config
 from simsiam_tui.store.schema import CORRUPT
 from simsiam_tui.store.status import load_status
-from simsiam_tui.store.summary import run_metrics
+from simsiam_tui.store.summary import config_epochs, run_metrics
 from simsiam_tui.store.text import printable
 from simsiam_tui.ui.fastread import (
     PREVIEW_MIN_BYTES,
@@ -370,7 +370,7 @@ class RunModel:
         last_times = [s.last("time") for s in history.series.values()]
         last_times += [e.get("time") for e in (history.end, *history.checkpoints[-1:]) if e]
         last_time = max((t for t in last_times if isinstance(t, (int, float))), default=None)
-        epochs = (cfg.get("train") or {}).get("epochs")
+        epochs = config_epochs(cfg)
         epoch = metrics.epoch
         total_steps = last_start.get("total_steps") if isinstance(last_start.get("total_steps"), (int, float)) else None
         problem = self.problem if self._gone else None

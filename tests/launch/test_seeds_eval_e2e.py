@@ -51,3 +51,5 @@ def test_seeds_compare_by_variant_and_eval_linear(root: Path) -> None:
     compare = json.loads(run_cli("runs", "compare", "--runs", str(root), "--json").stdout)
     source = next(r for r in compare if r["id"] == simsiam)
     assert source["linear_eval_top1"] == top1[-1] and source["knn_top1_last"] is not None
+    evaluation = next(r for r in compare if r["id"] == ev_dir.name)  # its own state and top-1, no collapse verdict
+    assert evaluation["verdict"] == "n/a" and evaluation["epochs"] == 100 and evaluation["epoch"] == 100

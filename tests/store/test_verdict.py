@@ -77,3 +77,17 @@ def test_a_train_event_with_only_one_of_z_std_and_its_reference_is_no_ratio_not_
     history.apply([{"kind": "train", "step": 1, "epoch": 0.1, "z_std": 0.02},
                    {"kind": "train", "step": 2, "epoch": 0.2, "z_std": 0.01, "z_std_ref": 0.044}])  # fmt: skip
     assert judge(history, 10).label != "unknown"  # the second row has both: its ratio counts
+
+
+def test_a_linear_evaluation_gets_no_collapse_verdict():
+    """Its classifier may sit near chance on a collapsed source: that is the source's verdict, not its own."""
+    history = _history(0.05, None, [1.0] * 5, linear=0.11)
+    assert judge(history).label == "collapsed"
+    history.starts[0]["source_run"] = "20260101-000000-no-stop-grad-ab12"
+    verdict = judge(history)
+    assert verdict.label == "n/a" and "linear evaluation" in verdict.reason
+    from simsiam_tui.store.summary import config_epochs, run_metrics
+
+    assert run_metrics(history).verdict.label == "n/a"  # the thinned view the app and CLI judge keeps the starts
+    assert config_epochs({"train": {"epochs": 800}, "linear_eval": {"source_run": "x", "epochs": 100}}) == 100
+    assert config_epochs({"train": {"epochs": 800}, "linear_eval": {"source_run": "", "epochs": 100}}) == 800
