@@ -25,6 +25,7 @@ from simsiam_tui.config import ConfigError, RunConfig, config_to_dict
 from simsiam_tui.config.resolve import resolve_launch as config_resolve_launch
 from simsiam_tui.config.schema import MAX_SEEDS
 from simsiam_tui.config.seeds import replicate
+from simsiam_tui.config.sweep import MAX_GRID, point_overrides, point_text, sweep_points
 from simsiam_tui.launch import launch_runs, parse_gpus, run_summary
 from simsiam_tui.launch.slots import check_launch_numbers
 from simsiam_tui.store import LIVE_STATES, EventTail, RunHistory, RunPaths, check_name, runs_root
@@ -38,13 +39,24 @@ def resolve_launch(
     seed: int | None,
     presets_dir: str | None,
     seeds: int = 1,
+    sweeps: list[str] | None = None,
 ) -> list[RunConfig]:
     """Every run config a launch asks for (config.resolve_launch), with --seed and the machine's default scale."""
     if not 1 <= seeds <= MAX_SEEDS:  # checked first: a huge N would copy configs for minutes, even for --dry-run
         raise ConfigError(f"--seeds {seeds} is out of range: expected 1 to {MAX_SEEDS} replicas per variant")
     use_machine_default_scale()
     extra = [f"train.seed={seed}"] if seed is not None else []
-    return replicate(config_resolve_launch(presets, suite, scale, [*overrides, *extra], presets_dir), seeds)
+    points = sweep_points(sweeps or [])
+    if len(points) * max(1, len(presets) or 1) * seeds > MAX_GRID * 10:  # (a suite's size is known only once resolved)
+        raise ConfigError(f"--sweep x --seeds asks for more than {MAX_GRID * 10} runs; launch fewer at once")
+    configs: list[RunConfig] = []
+    for point in points:  # every point resolved and validated before anything starts
+        for cfg in config_resolve_launch(presets, suite, scale, [*overrides, *point_overrides(point), *extra], presets_dir):
+            cfg.sweep = point_text(point)
+            configs.append(cfg)
+    if len(configs) * seeds > MAX_GRID:
+        raise ConfigError(f"this launch asks for {len(configs) * seeds} runs; at most {MAX_GRID} at once")
+    return replicate(configs, seeds)
 
 
 def launch(
@@ -56,6 +68,9 @@ def launch(
     seed: int | None = SeedOption,
     seeds: int = typer.Option(
         1, "--seeds", help="Replicas per variant with seeds seed..seed+N-1, grouped (runs compare --by variant)."
+    ),
+    sweep: list[str] = typer.Option(
+        [], "--sweep", help="KEY=V1,V2,...: launch every combination of the values (repeatable), each point with --seeds replicas."
     ),
     gpus: str | None = GpusOption,
     per_gpu: int | None = typer.Option(
@@ -78,7 +93,7 @@ def launch(
         check_name(name)
     gpu_list = parse_gpus(gpus)  # bad input is an error with --dry-run too
     check_launch_numbers(per_gpu, gpus_per_run)
-    configs = resolve_launch(preset, suite, scale, overrides, seed, presets_dir, seeds)
+    configs = resolve_launch(preset, suite, scale, overrides, seed, presets_dir, seeds, sweep)
     if dry_run:
         if as_json:
             print_json([config_to_dict(c) for c in configs])

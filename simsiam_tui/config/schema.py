@@ -131,6 +131,7 @@ class RunConfig:
     scale: str = "cifar10"
     description: str = ""
     group: str = ""  # replicas launched together by `launch --seeds N` share it
+    sweep: str = ""  # the point of a `launch --sweep` grid this run trains, e.g. "optim.lr=0.03,optim.weight_decay=0.0005"
     method: MethodConfig = field(default_factory=MethodConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -155,7 +156,7 @@ SECTIONS = {
     "monitor": MonitorConfig,
     "linear_eval": LinearEvalConfig,
 }
-TOP_LEVEL_KEYS = ("variant", "scale", "description", "group")
+TOP_LEVEL_KEYS = ("variant", "scale", "description", "group", "sweep")
 
 # Allowed values per dotted key: a tuple of choices, or (minimum, maximum, min_inclusive).
 # A method's own keys (method.<name>.<key>) carry their rules in their dataclass (config/methods/).

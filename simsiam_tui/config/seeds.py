@@ -7,6 +7,7 @@ import time
 
 from simsiam_tui.config.errors import ConfigError
 from simsiam_tui.config.schema import RunConfig
+from simsiam_tui.config.sweep import label_of
 
 
 def replicate(configs: list[RunConfig], seeds: int, stamp: str | None = None) -> list[RunConfig]:
@@ -22,7 +23,8 @@ def replicate(configs: list[RunConfig], seeds: int, stamp: str | None = None) ->
     stamp = stamp or time.strftime("%Y%m%d-%H%M%S")
     out: list[RunConfig] = []
     for cfg in configs:
-        group = f"{cfg.variant}@{cfg.scale}-{stamp}"
+        point = f"-{label_of(cfg.sweep)}" if cfg.sweep else ""  # one group per sweep point: points never pool
+        group = f"{cfg.variant}@{cfg.scale}{point}-{stamp}"
         for i in range(seeds):
             replica = copy.deepcopy(cfg)
             replica.train.seed = cfg.train.seed + i

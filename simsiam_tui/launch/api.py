@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simsiam_tui.config.sweep import label_of
 from simsiam_tui.launch.actor import acting_on
 from simsiam_tui.launch.errors import LaunchError
 from simsiam_tui.launch.procs import (
@@ -90,6 +91,10 @@ def launch_runs(
         for c in configs
     ]
     labels = [name if name and len(configs) == 1 else (f"{name}-{cfg.variant}" if name else None) for cfg in configs]
+    labels = [  # a sweep point is part of the name: simsiam-lr0.03-s0
+        f"{label or cfg.variant}-{label_of(cfg.sweep)}" if getattr(cfg, "sweep", "") else label
+        for cfg, label in zip(configs, labels, strict=True)
+    ]
     labels = [  # a replica of `launch --seeds` is named after its seed
         f"{label or cfg.variant}-s{cfg.train.seed}" if getattr(cfg, "group", "") and not (name and len(configs) == 1)
         else label
