@@ -36,7 +36,6 @@ from simsiam_tui.launch import (
 )
 from simsiam_tui.launch.compare import METRICS, attach_linear_evals, compare_groups, fmt_stat, fmt_verdicts
 from simsiam_tui.launch.compare import markdown as compare_markdown
-from simsiam_tui.launch.groups import flat_config, matches, parse_where
 from simsiam_tui.store import (
     LIVE_STATES,
     RunPaths,
@@ -49,6 +48,7 @@ from simsiam_tui.store import (
 )
 from simsiam_tui.store.export import export_rows, write_csv
 from simsiam_tui.store.files import read_range
+from simsiam_tui.store.groups import flat_config, matches, parse_where
 from simsiam_tui.store.text import printable
 from simsiam_tui.store.verdict_rule import rule_text
 

@@ -6,7 +6,7 @@ import statistics
 from collections import Counter
 from typing import Any
 
-from simsiam_tui.launch.groups import EVAL_PREFIX, group_runs
+from simsiam_tui.store.groups import EVAL_PREFIX, group_runs
 from simsiam_tui.store.text import printable
 
 # (summary key, column title, scale for display, format): what `--by variant` aggregates

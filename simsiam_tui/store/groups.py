@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from simsiam_tui.launch.errors import LaunchError
+from simsiam_tui.store.paths import StoreError
 
 # Keys that say which run this is, not what it trained: never a reason to split a group.
 BOOKKEEPING = frozenset(
@@ -45,12 +45,12 @@ def flat_config(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def parse_where(items: list[str]) -> dict[str, str]:
-    """`--where KEY=VALUE` (repeatable) as {key: value}; LaunchError for an item without '='."""
+    """`--where KEY=VALUE` (repeatable) as {key: value}; StoreError for an item without '='."""
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise LaunchError(f"--where {item!r} is not KEY=VALUE (for example --where train.epochs=50)")
+            raise StoreError(f"--where {item!r} is not KEY=VALUE (for example --where train.epochs=50)")
         out[key.strip()] = value.strip()
     return out
 
