@@ -72,6 +72,9 @@ def launch(
     sweep: list[str] = typer.Option(
         [], "--sweep", help="KEY=V1,V2,...: launch every combination of the values (repeatable), each point with --seeds replicas."
     ),
+    on_collapse: str | None = typer.Option(
+        None, "--on-collapse", help="stop: end a run once its verdict is `collapsed` for monitor.collapse_patience evaluations (frees its slot)."
+    ),
     gpus: str | None = GpusOption,
     per_gpu: int | None = typer.Option(
         None, "--per-gpu", help="Runs sharing one GPU (default 1); on the CPU, runs at once (default max(2, cores/4))."
@@ -93,6 +96,8 @@ def launch(
         check_name(name)
     gpu_list = parse_gpus(gpus)  # bad input is an error with --dry-run too
     check_launch_numbers(per_gpu, gpus_per_run)
+    if on_collapse is not None:  # a config key like any other: validated with its choices, recorded in config.json
+        overrides = [*overrides, f"monitor.on_collapse={on_collapse}"]
     configs = resolve_launch(preset, suite, scale, overrides, seed, presets_dir, seeds, sweep)
     if dry_run:
         if as_json:

@@ -105,6 +105,8 @@ class MonitorConfig:
     system_every_s: float = 5.0
     flush_every_s: float = 1.0
     probe: bool = True  # the online linear probe on detached backbone features (linear_top1 in eval events)
+    on_collapse: str = "continue"  # stop: end the run once its verdict says collapsed for collapse_patience evals
+    collapse_patience: int = 2  # evaluations in a row judged `collapsed` before --on-collapse stop acts
 
 
 @dataclass
@@ -169,6 +171,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "train.device": DEVICES,
     "optim.name": OPTIMIZERS,
     "linear_eval.optimizer": ("sgd", "lars"),
+    "monitor.on_collapse": ("continue", "stop"),
 }
 POSITIVE = {
     "model.width",
@@ -184,6 +187,7 @@ POSITIVE = {
     "monitor.knn_every",
     "monitor.knn_k",
     "monitor.knn_t",
+    "monitor.collapse_patience",
     "monitor.system_every_s",
     "monitor.flush_every_s",
     "linear_eval.epochs",
@@ -217,6 +221,7 @@ MAXIMUM: dict[str, int | float] = {
     "monitor.collapse_every": 1_000_000,
     "monitor.knn_every": 100_000,
     "monitor.knn_k": 65_536,
+    "monitor.collapse_patience": 1000,
     "monitor.system_every_s": 86_400.0,
     "monitor.flush_every_s": 86_400.0,
     "method.moco.queue_size": 1_048_576,

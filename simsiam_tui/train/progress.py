@@ -83,12 +83,15 @@ class ProgressLog:
 class LoggedEvents(SafeEvents):
     """SafeEvents that also feeds a ProgressLog (on the main rank only: the ranks share one worker.log)."""
 
-    def __init__(self, writer: Any | None, progress: ProgressLog) -> None:
+    def __init__(self, writer: Any | None, progress: ProgressLog, watchers: tuple[Any, ...] = ()) -> None:
         super().__init__(writer)
         self.progress = progress
+        self.watchers = watchers  # more observers of the main rank's events (the --on-collapse guard)
 
     def emit(self, kind: str, step: int, epoch: float, **fields: Any) -> None:
-        """Write the event, then let the progress line see it."""
+        """Write the event, then let the progress line (and any watcher) see it."""
         super().emit(kind, step, epoch, **fields)
         if self.writer is not None:
             self.progress.observe(kind, step, epoch, fields)
+            for watcher in self.watchers:
+                watcher.observe(kind, step, epoch, fields)

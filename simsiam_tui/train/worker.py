@@ -90,6 +90,7 @@ def run_worker(run_dir: Path | str) -> int:
         raise
     # torch only now: a bad run folder or config is told without the seconds its import takes
     from simsiam_tui.train import dist
+    from simsiam_tui.train.collapse_stop import CollapseGuard
     from simsiam_tui.train.linear_eval import LinearEval
     from simsiam_tui.train.loop import Outcome, StopFlag, Trainer, build_trainer
     from simsiam_tui.train.progress import LoggedEvents, ProgressLog
@@ -108,8 +109,9 @@ def run_worker(run_dir: Path | str) -> int:
         heartbeat=time.time(), exit_code=None, stop_signal=None, message="",
     )
     writer = EventWriter(paths.events, cfg.monitor.flush_every_s) if main else None
-    events = LoggedEvents(writer, ProgressLog(cfg.train.epochs, cfg.monitor.knn_every))  # + a line per epoch
     stop = StopFlag()
+    guard = (CollapseGuard(stop, cfg.monitor.collapse_patience),) if cfg.monitor.on_collapse == "stop" else ()
+    events = LoggedEvents(writer, ProgressLog(cfg.train.epochs, cfg.monitor.knn_every), guard)  # + a line per epoch
     previous = _install_signals(stop)
     trainer: Trainer | LinearEval | None = None
     heartbeat: Heartbeat | None = None
