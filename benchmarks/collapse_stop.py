@@ -1,0 +1,108 @@
+"""`--on-collapse stop` on the stop-grad and predictor suites at the digits scale: when it stops, and what it saves.
+
+    python benchmarks/collapse_stop.py [RUNS_DIR] [--seeds 3] [--epochs 50]
+
+Two launches of the same grid (simsiam, no-stop-grad, no-predictor, fixed-random-predictor x seeds), one
+thread per run: first to the end (`--on-collapse continue`), then with `--on-collapse stop`. From the
+first launch's events, each run's verdict is judged after every evaluation exactly as the worker's guard
+judges it: the epoch of the first `collapsed`, and whether any later evaluation says otherwise (it must
+not, or stopping would cut a run that recovers). From both launches: each run's wall time (start to end
+event; one thread each, so CPU seconds) and what the stop saved. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from simsiam_tui.store import RunHistory, RunPaths, list_runs, read_config_dict, read_events
+from simsiam_tui.store.summary import verdict_view
+from simsiam_tui.store.verdict import COLLAPSED, judge
+
+VARIANTS = ["simsiam", "no-stop-grad", "no-predictor", "fixed-random-predictor"]
+
+
+def cli(*args: str) -> str:
+    """`simsiam-tui ARGS` as the README types it; its stdout."""
+    proc = subprocess.run([sys.executable, "-m", "simsiam_tui.cli", *args], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"simsiam-tui {' '.join(args)} failed: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def launch(root: Path, seeds: int, epochs: int, on_collapse: str) -> None:
+    """The grid, two runs at a time on the CPU, then wait until every run has ended."""
+    presets = [arg for v in VARIANTS for arg in ("--preset", v)]
+    cli("launch", *presets, "--seeds", str(seeds), "--scale", "digits", "--set", f"train.epochs={epochs}",
+        "--on-collapse", on_collapse, "--gpus", "cpu", "--per-gpu", "2", "--runs", str(root))  # fmt: skip
+    while any(r["state"] in ("queued", "starting", "running") for r in json.loads(cli("runs", "ls", "--json", "--runs", str(root)))):
+        time.sleep(5)
+
+
+def timeline(run_dir: Path) -> dict[str, Any]:
+    """Per run: variant, seed, seconds start to end, the end's reason, and the verdict after every evaluation."""
+    events = read_events(run_dir / "events.jsonl")
+    history, verdicts = RunHistory(), []
+    for event in events:
+        history.apply([event])
+        if event.get("kind") == "eval":
+            verdicts.append((float(event["epoch"]), judge(verdict_view(history)).label))
+    start = next(e for e in events if e["kind"] == "start")
+    end = next((e for e in reversed(events) if e["kind"] == "end"), None)
+    config = read_config_dict(RunPaths(run_dir))
+    return {
+        "variant": config.get("variant"),
+        "seed": (config.get("train") or {}).get("seed"),
+        "seconds": (end["time"] - start["time"]) if end else None,
+        "epoch": float(end["epoch"]) if end else None,
+        "reason": (end or {}).get("reason", ""),
+        "verdicts": verdicts,
+    }
+
+
+def first_collapsed(verdicts: list[tuple[float, str]]) -> tuple[float | None, bool]:
+    """(epoch of the first collapsed verdict, whether a later one says anything else)."""
+    for i, (epoch, label) in enumerate(verdicts):
+        if label == COLLAPSED:
+            return epoch, any(later != COLLAPSED for _, later in verdicts[i + 1 :])
+    return None, False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", nargs="?", default="runs-collapse-stop", type=Path)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=50)
+    args = parser.parse_args()
+    full, stopped = args.root.resolve() / "continue", args.root.resolve() / "stop"
+    t0 = time.monotonic()
+    for root, mode in ((full, "continue"), (stopped, "stop")):
+        if not list_runs(root):
+            launch(root, args.seeds, args.epochs, mode)
+    print(f"trained in {time.monotonic() - t0:.0f} s", file=sys.stderr)
+    ran = {(t["variant"], t["seed"]): t for t in map(timeline, (p.dir for p in list_runs(full)))}
+    cut = {(t["variant"], t["seed"]): t for t in map(timeline, (p.dir for p in list_runs(stopped)))}
+    print("| variant | seed | first `collapsed` (epoch) | changes afterwards | stopped at epoch | CPU s to the end | CPU s with stop | saved |")
+    print("|---|--:|--:|---|--:|--:|--:|--:|")
+    total_full = total_cut = 0.0
+    for key in sorted(ran, key=lambda k: (VARIANTS.index(str(k[0])), k[1])):
+        a, b = ran[key], cut.get(key, {})
+        epoch, changes = first_collapsed(a["verdicts"])
+        full_s, cut_s = a["seconds"] or 0.0, b.get("seconds") or 0.0
+        total_full, total_cut = total_full + full_s, total_cut + cut_s
+        stopped_at = f"{b['epoch']:.0f}" if b and "--on-collapse" in b.get("reason", "") else "-"
+        saved = f"{100 * (1 - cut_s / full_s):.0f}%" if full_s and cut_s else "-"
+        first = "-" if epoch is None else f"{epoch:g}"
+        print(f"| `{key[0]}` | {key[1]} | {first} | {'yes' if changes else 'no'} | {stopped_at} "
+              f"| {full_s:.0f} | {cut_s:.0f} | {saved} |")
+    print(f"\nall runs: {total_full:.0f} CPU s to the end, {total_cut:.0f} with --on-collapse stop "
+          f"({100 * (1 - total_cut / max(total_full, 1e-9)):.0f}% saved)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
