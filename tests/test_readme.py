@@ -253,6 +253,9 @@ def test_cluster_block_without_a_cluster(fresh):
     """The cluster section as typed, with a local folder as the shared one and --dry-run where sbatch is needed."""
     shared = fresh / "shared" / "simsiam-runs"
     shared.mkdir(parents=True)
+    # a cluster user's data where the scales look for it (launch checks it before anything is made)
+    for folder in ("data/cifar-10-batches-py", "data/imagenet/train", "data/imagenet/val"):
+        (fresh / folder).mkdir(parents=True)
     env = newcomer_env(SIMSIAM_TUI_RUNS=str(shared))
     submits = [c for c in sh_commands(README.read_text()) if c.startswith("simsiam-tui slurm submit")]
     assert len(submits) == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from simsiam_tui.config.data_check import check_data
 from simsiam_tui.config.errors import ConfigError
 from simsiam_tui.config.presets import load_suite, resolve_config
 from simsiam_tui.config.schema import RunConfig
@@ -31,4 +32,7 @@ def resolve_launch(
         suite_overrides = list(loaded.overrides)
     if not names:
         raise ConfigError("give --preset NAME (repeatable) or --suite NAME; see `simsiam-tui presets ls`")
-    return [resolve_config(name, scale, [*suite_overrides, *overrides], presets_dir) for name in names]
+    configs = [resolve_config(name, scale, [*suite_overrides, *overrides], presets_dir) for name in names]
+    for cfg in configs:  # before any folder is made, and in --dry-run too
+        check_data(cfg)
+    return configs

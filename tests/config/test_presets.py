@@ -112,9 +112,11 @@ def test_wrong_type_in_file(tmp_path):
         resolve_config("t", "digits", presets_dir=tmp_path)
 
 
-def test_one_launch_resolution_suite_first_then_the_other_presets() -> None:
+def test_one_launch_resolution_suite_first_then_the_other_presets(tmp_path, monkeypatch) -> None:
     from simsiam_tui.config.resolve import resolve_launch
 
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()  # cifar10's data.dir: its loader downloads into it (data.download is on)
     cfgs = resolve_launch(["byol", "simsiam", "byol"], "stop-grad", "cifar10", ["train.epochs=2"])
     assert [c.variant for c in cfgs] == ["simsiam", "no-stop-grad", "byol", "byol"]
     assert {c.scale for c in cfgs} == {"cifar10"} and {c.train.epochs for c in cfgs} == {2}
@@ -131,3 +133,21 @@ def test_data_dir_is_made_absolute_where_the_user_is(tmp_path, monkeypatch):
     assert resolve_config("simsiam", "cifar10", ["data.dir=rel/x"]).data.dir == str(tmp_path.resolve() / "rel" / "x")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert resolve_config("simsiam", "cifar10", ["data.dir=~/d"]).data.dir == str(tmp_path.resolve() / "home" / "d")
+
+
+def test_a_launch_checks_its_data_before_anything_starts(tmp_path, monkeypatch) -> None:
+    """A missing data folder is one line naming it and the fix, for every launch path (CLI, slurm, the app)."""
+    from simsiam_tui.config.resolve import resolve_launch
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"data.dir '/nonexistent' is not a folder.*--scale digits"):
+        resolve_launch(["simsiam"], scale="cifar10", overrides=["data.dir=/nonexistent"])
+    with pytest.raises(ConfigError, match=r"mkdir -p .*data"):
+        resolve_launch(["simsiam"], scale="cifar10")
+    (tmp_path / "data").mkdir()
+    assert resolve_launch(["simsiam"], scale="cifar10")  # there, empty: the worker downloads into it
+    with pytest.raises(ConfigError, match=r"no cifar-10-batches-py/ .* data.download is off"):
+        resolve_launch(["simsiam"], scale="cifar10", overrides=["data.download=false"])
+    with pytest.raises(ConfigError, match=r"no train/ and val/ class folders"):
+        resolve_launch(["simsiam"], scale="imagenet", overrides=[f"data.dir={tmp_path / 'data'}"])
+    assert resolve_launch(["simsiam"], scale="digits", overrides=["data.dir=/nonexistent"])  # shipped: nothing to check
