@@ -27,7 +27,7 @@ from simsiam_tui.config.schema import MAX_SEEDS
 from simsiam_tui.config.seeds import replicate
 from simsiam_tui.config.sweep import MAX_GRID, point_overrides, point_text, sweep_points
 from simsiam_tui.launch import launch_runs, parse_gpus, run_summary
-from simsiam_tui.launch.slots import check_launch_numbers
+from simsiam_tui.launch.slots import check_launch_numbers, make_request
 from simsiam_tui.store import LIVE_STATES, EventTail, RunHistory, RunPaths, check_name, runs_root
 
 
@@ -99,6 +99,8 @@ def launch(
     if on_collapse is not None:  # a config key like any other: validated with its choices, recorded in config.json
         overrides = [*overrides, f"monitor.on_collapse={on_collapse}"]
     configs = resolve_launch(preset, suite, scale, overrides, seed, presets_dir, seeds, sweep)
+    for cfg in configs:  # GPUs and device checked as a real launch checks them, --dry-run too
+        make_request(gpu_list, per_gpu, cfg.train.device, gpus_per_run)
     if dry_run:
         if as_json:
             print_json([config_to_dict(c) for c in configs])

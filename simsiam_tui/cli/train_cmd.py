@@ -17,6 +17,8 @@ from simsiam_tui.cli.common import (
     use_machine_default_scale,
 )
 from simsiam_tui.config import resolve_config
+from simsiam_tui.config.data_check import check_data
+from simsiam_tui.launch.slots import make_request
 from simsiam_tui.store import create_run, resolve_path, runs_root
 
 
@@ -37,6 +39,8 @@ def train(
         extra = [f"train.seed={seed}"] if seed is not None else []
         use_machine_default_scale()
         cfg = resolve_config(preset, scale, [*overrides, *extra], presets)
+        check_data(cfg)  # the data and the device checked before a run folder exists
+        make_request(None, None, cfg.train.device)
         run_dir = create_run(runs_root(runs), cfg, name).dir
         console.print(f"run {run_dir.name} in {run_dir}", highlight=False)
     elif run_dir is not None:

@@ -133,6 +133,9 @@ def make_request(
     if device == "cpu":
         gpus = []
     available = visible_gpus()
+    if device == "cuda" and not available:  # said now, before a run folder exists, not by a failed worker later
+        reason = nvml_error() or "no GPU found"
+        raise LaunchError(f"train.device=cuda but no GPU is visible ({reason}); use train.device=auto or cpu")
     if gpus is None:
         gpus = available
     elif gpus:
