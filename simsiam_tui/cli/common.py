@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 from typing import Any
 
@@ -54,9 +53,3 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def use_machine_default_scale() -> None:
-    """Without --scale: cifar10 where the probe sees a GPU, digits elsewhere ($SIMSIAM_TUI_SCALE overrides)."""
-    if "SIMSIAM_TUI_SCALE" not in os.environ:
-        from simsiam_tui.probe import gpu_snapshot
-
-        os.environ["SIMSIAM_TUI_SCALE"] = "cifar10" if gpu_snapshot() else "digits"

@@ -19,7 +19,6 @@ from simsiam_tui.cli.common import (
     console,
     err_console,
     print_json,
-    use_machine_default_scale,
 )
 from simsiam_tui.config import ConfigError, RunConfig, config_to_dict
 from simsiam_tui.config.resolve import resolve_launch as config_resolve_launch
@@ -27,7 +26,7 @@ from simsiam_tui.config.schema import MAX_SEEDS
 from simsiam_tui.config.seeds import replicate
 from simsiam_tui.config.sweep import MAX_GRID, point_overrides, point_text, sweep_points
 from simsiam_tui.launch import launch_runs, parse_gpus, run_summary
-from simsiam_tui.launch.slots import check_launch_numbers, make_request
+from simsiam_tui.launch.slots import check_launch_numbers, machine_default_scale, make_request
 from simsiam_tui.store import LIVE_STATES, EventTail, RunHistory, RunPaths, check_name, runs_root
 
 
@@ -44,7 +43,7 @@ def resolve_launch(
     """Every run config a launch asks for (config.resolve_launch), with --seed and the machine's default scale."""
     if not 1 <= seeds <= MAX_SEEDS:  # checked first: a huge N would copy configs for minutes, even for --dry-run
         raise ConfigError(f"--seeds {seeds} is out of range: expected 1 to {MAX_SEEDS} replicas per variant")
-    use_machine_default_scale()
+    scale = scale or machine_default_scale()  # passed in, as the app's dialog passes it: one rule
     extra = [f"train.seed={seed}"] if seed is not None else []
     points = sweep_points(sweeps or [])
     if len(points) * max(1, len(presets) or 1) * seeds > MAX_GRID * 10:  # (a suite's size is known only once resolved)

@@ -13,7 +13,6 @@ from simsiam_tui.cli.common import (
     SetOption,
     console,
     print_json,
-    use_machine_default_scale,
 )
 from simsiam_tui.config import (
     config_to_dict,
@@ -24,6 +23,7 @@ from simsiam_tui.config import (
     load_suite,
     resolve_config,
 )
+from simsiam_tui.launch.slots import machine_default_scale
 
 app = typer.Typer(help="List presets, suites and scales, or show one preset's resolved config.", no_args_is_help=True)
 
@@ -72,6 +72,5 @@ def presets_show(
     presets: str | None = PresetsDirOption,
 ) -> None:
     """Print a preset's fully resolved config as JSON."""
-    use_machine_default_scale()
-    cfg = resolve_config(name, scale, overrides, presets)
+    cfg = resolve_config(name, scale or machine_default_scale(), overrides, presets)
     console.print_json(json.dumps(config_to_dict(cfg)))

@@ -21,6 +21,7 @@ from simsiam_tui.cli.common import (
     print_json,
 )
 from simsiam_tui.cli.launch_cmd import resolve_launch
+from simsiam_tui.launch.api import run_labels
 from simsiam_tui.launch.slurm import SlurmOptions, cancel, render_script, require, slurm_states, submit
 from simsiam_tui.store import (
     check_name,
@@ -68,9 +69,7 @@ def slurm_submit(
     opts = SlurmOptions(nodes, gpus_per_node, cpus_per_task, partition, time_limit, account).check()
     configs = resolve_launch(preset, suite, scale, overrides, seed, presets_dir)
     root = runs_root(runs)
-    labels = [
-        name if name and len(configs) == 1 else (f"{name}-{cfg.variant}" if name else cfg.variant) for cfg in configs
-    ]
+    labels = run_labels(configs, name)  # the launcher's naming rule: the same names as `launch` gives
     if dry_run:
         scripts = [
             {

@@ -14,11 +14,10 @@ from simsiam_tui.cli.common import (
     SetOption,
     console,
     fail,
-    use_machine_default_scale,
 )
 from simsiam_tui.config import resolve_config
 from simsiam_tui.config.data_check import check_data
-from simsiam_tui.launch.slots import make_request
+from simsiam_tui.launch.slots import machine_default_scale, make_request
 from simsiam_tui.store import create_run, resolve_path, runs_root
 
 
@@ -37,8 +36,7 @@ def train(
         raise fail("give exactly one of --preset NAME or --run-dir DIR")
     if preset is not None:  # exactly one of the two is given
         extra = [f"train.seed={seed}"] if seed is not None else []
-        use_machine_default_scale()
-        cfg = resolve_config(preset, scale, [*overrides, *extra], presets)
+        cfg = resolve_config(preset, scale or machine_default_scale(), [*overrides, *extra], presets)
         check_data(cfg)  # the data and the device checked before a run folder exists
         make_request(None, None, cfg.train.device)
         run_dir = create_run(runs_root(runs), cfg, name).dir

@@ -60,6 +60,20 @@ def _root(root: str | Path) -> Path:
     return path
 
 
+def run_labels(configs: Sequence[Any], name: str | None = None) -> list[str]:
+    """The one naming rule of a launch (CLI, `slurm submit`, the app): `--name` or the variant, then the sweep
+    point (`simsiam-lr0.03`), then the seed of a replica of `--seeds` (`-s1`); each checked as a run name."""
+    out = []
+    for cfg in configs:
+        label = name if name and len(configs) == 1 else (f"{name}-{cfg.variant}" if name else str(cfg.variant or "run"))
+        if getattr(cfg, "sweep", ""):
+            label = f"{label}-{label_of(cfg.sweep)}"
+        if getattr(cfg, "group", "") and not (name and len(configs) == 1):
+            label = f"{label}-s{cfg.train.seed}"
+        out.append(check_name(label))
+    return out
+
+
 def launch_runs(
     configs: Sequence[Any],
     root: str | Path,
@@ -90,18 +104,7 @@ def launch_runs(
         make_request(gpus, per_gpu, getattr(getattr(c, "train", None), "device", "auto"), gpus_per_run)
         for c in configs
     ]
-    labels = [name if name and len(configs) == 1 else (f"{name}-{cfg.variant}" if name else None) for cfg in configs]
-    labels = [  # a sweep point is part of the name: simsiam-lr0.03-s0
-        f"{label or cfg.variant}-{label_of(cfg.sweep)}" if getattr(cfg, "sweep", "") else label
-        for cfg, label in zip(configs, labels, strict=True)
-    ]
-    labels = [  # a replica of `launch --seeds` is named after its seed
-        f"{label or cfg.variant}-s{cfg.train.seed}" if getattr(cfg, "group", "") and not (name and len(configs) == 1)
-        else label
-        for cfg, label in zip(configs, labels, strict=True)
-    ]
-    for cfg, label in zip(configs, labels, strict=True):  # every name checked before anything is created
-        check_name(label or str(getattr(cfg, "variant", None) or "run"))
+    labels = run_labels(configs, name)
     path = _root(root)
     created: list[RunPaths] = []
     with root_lock(path):  # created and marked queued before any scheduling pass sees half of them

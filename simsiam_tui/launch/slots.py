@@ -41,6 +41,15 @@ def default_cpu_slots() -> int:
     return min(MAX_PER_GPU, max(2, (os.cpu_count() or 2) // 4))
 
 
+SCALE_ENV = "SIMSIAM_TUI_SCALE"
+
+
+def machine_default_scale() -> str:
+    """The scale a launch without --scale uses, the same in the CLI and the app: $SIMSIAM_TUI_SCALE, else
+    `cifar10` where the probe sees a GPU and `digits` elsewhere."""
+    return os.environ.get(SCALE_ENV) or ("cifar10" if visible_gpus() else "digits")
+
+
 def cpu_threads(slots: int) -> int:
     """Threads per CPU run so that `slots` concurrent runs share the cores without oversubscribing them."""
     return min(MAX_THREADS, max(1, (os.cpu_count() or 1) // max(1, slots)))

@@ -15,6 +15,7 @@ from simsiam_tui.config import ConfigError, RunConfig, load_suite, parse_overrid
 from simsiam_tui.config.resolve import resolve_launch
 from simsiam_tui.config.validate import check_value
 from simsiam_tui.errors import SimsiamError
+from simsiam_tui.launch.slots import machine_default_scale
 from simsiam_tui.store import RunPaths, StoreError, check_name
 
 
@@ -74,7 +75,7 @@ def check_launch(req: LaunchRequest, presets_dir: str | None = None) -> tuple[La
     configs: list[RunConfig] = []
     if not errors:
         try:
-            configs = resolve_launch(req.presets, req.suite, req.scale or None, overrides, presets_dir)
+            configs = resolve_launch(req.presets, req.suite, req.scale or machine_default_scale(), overrides, presets_dir)
         except ConfigError as exc:
             errors["config"] = str(exc)
     from simsiam_tui.launch.slots import parse_gpus  # the CLI's --gpus rules and message

@@ -7,15 +7,15 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 from textual.worker import get_current_worker
 
 from simsiam_tui.config import list_presets, list_scales, list_suites, load_suite
-from simsiam_tui.config.presets import default_scale
 from simsiam_tui.errors import SimsiamError
+from simsiam_tui.launch.slots import machine_default_scale
 from simsiam_tui.ui.actions import LaunchPlan, LaunchRequest, check_launch
+from simsiam_tui.ui.screens.fitted import FittedModal
 
 DEBOUNCE_S = 0.25  # validate once typing pauses, never per key: resolving configs reads TOML files
 FIELD_LABELS = {
@@ -30,7 +30,7 @@ FIELD_LABELS = {
 INPUTS = ("gpus", "per_gpu", "name", "overrides")
 
 
-class LaunchScreen(ModalScreen["LaunchPlan | None"]):
+class LaunchScreen(FittedModal["LaunchPlan | None"]):
     """Dismisses with a validated LaunchPlan, or None when cancelled."""
 
     DEFAULT_CSS = """
@@ -50,6 +50,8 @@ class LaunchScreen(ModalScreen["LaunchPlan | None"]):
     LaunchScreen #plan { color: $success; height: auto; }
     LaunchScreen #buttons { height: auto; align-horizontal: right; }
     LaunchScreen Button { margin-left: 2; }
+    LaunchScreen.compact SelectionList { height: 5; }
+    LaunchScreen.compact .row { margin-bottom: 0; }
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -75,7 +77,8 @@ class LaunchScreen(ModalScreen["LaunchPlan | None"]):
     def compose(self) -> ComposeResult:
         suites = list_suites(self.presets_dir)
         scales = list_scales(self.presets_dir)
-        scale = default_scale() if default_scale() in scales else (scales[0] if scales else None)
+        default = machine_default_scale()  # the CLI's rule: cifar10 where a GPU is visible, digits elsewhere
+        scale = default if default in scales else (scales[0] if scales else None)
         no_gpu = self.gpus is not None and not self.gpus
         with Vertical(id="dialog"):
             with VerticalScroll(id="fields"):
