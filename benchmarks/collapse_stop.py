@@ -40,6 +40,11 @@ def launch(root: Path, seeds: int, epochs: int, on_collapse: str) -> None:
     presets = [arg for v in VARIANTS for arg in ("--preset", v)]
     cli("launch", *presets, "--seeds", str(seeds), "--scale", "digits", "--set", f"train.epochs={epochs}",
         "--on-collapse", on_collapse, "--gpus", "cpu", "--per-gpu", "2", "--runs", str(root))  # fmt: skip
+    wait(root)
+
+
+def wait(root: Path) -> None:
+    """Until no run under `root` is queued, starting or running (a rerun of the script picks up where it was)."""
     while any(r["state"] in ("queued", "starting", "running") for r in json.loads(cli("runs", "ls", "--json", "--runs", str(root)))):
         time.sleep(5)
 
@@ -82,7 +87,9 @@ def main() -> None:
     full, stopped = args.root.resolve() / "continue", args.root.resolve() / "stop"
     t0 = time.monotonic()
     for root, mode in ((full, "continue"), (stopped, "stop")):
-        if not list_runs(root):
+        if list_runs(root):
+            wait(root)
+        else:
             launch(root, args.seeds, args.epochs, mode)
     print(f"trained in {time.monotonic() - t0:.0f} s", file=sys.stderr)
     ran = {(t["variant"], t["seed"]): t for t in map(timeline, (p.dir for p in list_runs(full)))}
