@@ -100,6 +100,44 @@ def sum_over_ranks(t: torch.Tensor) -> torch.Tensor:
     return _SumOverRanks.apply(t)
 
 
+def global_sum(t: torch.Tensor) -> torch.Tensor:
+    """`t` summed over all ranks, differentiably (each rank's part gets the sum of every rank's gradient); identity alone."""
+    return sum_over_ranks(t) if is_initialized() and world_size() > 1 else t
+
+
+class _GatherRows(torch.autograd.Function):
+    """all_gather of equal-sized row blocks with its adjoint: each rank's rows get the sum over ranks of their gradient."""
+
+    @staticmethod
+    def forward(ctx: Any, t: torch.Tensor) -> torch.Tensor:
+        parts = [torch.empty_like(t) for _ in range(world_size())]
+        torch_dist.all_gather(parts, t.contiguous())
+        ctx.rows = (rank() * t.shape[0], (rank() + 1) * t.shape[0])
+        return torch.cat(parts)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.contiguous().clone()
+        torch_dist.all_reduce(grad)
+        lo, hi = ctx.rows
+        return grad[lo:hi]
+
+
+def gather_with_grad(t: torch.Tensor) -> torch.Tensor:
+    """Every rank's rows of `t` (N x ..., the same N on every rank) in rank order, differentiably; identity alone.
+
+    A loss that every rank computes from the gathered batch (and DDP then averages) has the gradient of one
+    process computing it once: the backward all-reduce hands each rank the gradient its rows get from every
+    rank's loss (as lightly's GatherLayer and VICReg's FullGatherLayer do).
+    """
+    return _GatherRows.apply(t) if is_initialized() and world_size() > 1 else t
+
+
+def row_offset(n: int) -> int:
+    """Index of this rank's first row in a gathered batch of N rows per rank (0 alone)."""
+    return rank() * n if is_initialized() else 0
+
+
 class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
     """BatchNorm whose training statistics cover every rank's batch, for backends nn.SyncBatchNorm refuses (CPU/gloo).
 
@@ -116,7 +154,7 @@ class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
             return super().forward(x)
         dims = [0, *range(2, x.dim())]
         shape = [1, -1] + [1] * (x.dim() - 2)
-        xf = x.float()
+        xf = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x  # fp32 statistics under autocast
         count = torch.tensor([xf.numel() // xf.shape[1]], dtype=xf.dtype, device=xf.device)
         total = sum_over_ranks(torch.cat([xf.sum(dims), count]))  # C + 1
         n = total[-1]

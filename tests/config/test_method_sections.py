@@ -111,7 +111,7 @@ def test_a_run_config_in_the_old_flat_layout_loads_into_the_sections(tmp_path: P
     assert method["moco"] == {"temperature": 0.3, "queue_size": 1024, "momentum": 0.95}
     assert method["instdisc"] == {"temperature": 0.3, "negatives": 512, "bank_momentum": 0.25}
     assert method["simclr"] == {"temperature": 0.3} and method["byol"] == {"base_momentum": 0.95}
-    assert method["vicreg"] == {"sim_coeff": 10.0, "std_coeff": 20.0, "cov_coeff": 2.0}
+    assert method["vicreg"] == {"sim_coeff": 10.0, "std_coeff": 20.0, "cov_coeff": 2.0, "std_branches": "sum"}  # as trained
     assert method["barlow_twins"] == {"lambd": 0.01}
     # every legacy key maps to keys that exist, and written back it is the new layout, which loads to the same config
     assert {new for news in LEGACY_KEYS.values() for new in news} <= set(valid_keys())
@@ -137,7 +137,9 @@ def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_cli_set_on_a_method_section(tmp_path: Path) -> None:
     shown = _cli(tmp_path, "presets", "show", "vicreg", "--set", "method.vicreg.sim_coeff=10")
     assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout)["method"]["vicreg"] == {"sim_coeff": 10.0, "std_coeff": 25.0, "cov_coeff": 1.0}
+    assert json.loads(shown.stdout)["method"]["vicreg"] == {
+        "sim_coeff": 10.0, "std_coeff": 25.0, "cov_coeff": 1.0, "std_branches": "mean"
+    }
     dry = _cli(tmp_path, "launch", "--preset", "momentum", "--set", "method.moco.queue_size=256", "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout)[0]["method"]["moco"]["queue_size"] == 256

@@ -1,9 +1,10 @@
-"""Helpers that several methods share: frozen copies for target / key networks."""
+"""Helpers that several methods share: frozen copies for target / key networks, fp32 statistics."""
 
 from __future__ import annotations
 
 import copy
 
+import torch
 from torch import nn
 
 
@@ -17,3 +18,8 @@ def frozen_copy(module: nn.Module) -> nn.Module:
     for p in twin.parameters():
         p.requires_grad_(False)
     return twin
+
+
+def at_least_fp32(t: torch.Tensor) -> torch.Tensor:
+    """`t` in fp32 when it is a half type (bf16/fp16 under autocast); fp32 and fp64 stay as they are."""
+    return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
