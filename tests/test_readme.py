@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from simsiam_tui.launch.scheduler import RUNNER_LOCK, root_lock_path
 from simsiam_tui.store.verdict_rule import README_END, README_START, rule_markdown
 from tests.helpers import wait_until
 
@@ -97,7 +98,7 @@ def stop_all(root: Path) -> None:
         subprocess.run(
             [str(BIN), "runs", "stop", "--force", *live, "--runs", str(root)], capture_output=True, env=newcomer_env()
         )
-    runner = root / ".queue-runner.lock"
+    runner = root_lock_path(root, RUNNER_LOCK)
     text = runner.read_text().strip() if runner.exists() else ""
     if text.isdigit() and int(text) != os.getpid():
         try:

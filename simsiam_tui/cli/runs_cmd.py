@@ -137,7 +137,8 @@ def run_rows(root: str | None) -> list[dict[str, Any]]:
             {
                 "id": name, "variant": None, "scale": None, "state": "symlink", "epoch": 0.0, "epochs": None,
                 "step": None, "loss_last": None, "verdict": "unknown", "verdict_reason": "not read", "created": None,
-                "message": f"symbolic link to {target}; not managed here", "dir": str(_root(root) / name),
+                "source_run": None, "message": f"symbolic link to {target}; not managed here",
+                "dir": str(_root(root) / name),
             }
         )  # fmt: skip
     return rows

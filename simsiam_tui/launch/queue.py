@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from simsiam_tui.launch.scheduler import RUNNER_LOCK, queued_runs, root_lock, schedule
-from simsiam_tui.store import resolve_path
+from simsiam_tui.launch.scheduler import RUNNER_LOCK, queued_runs, root_lock, root_lock_path, schedule
+from simsiam_tui.store import StoreError, resolve_path
 from simsiam_tui.store.files import open_lock_file
 
 POLL_S = 1.0
@@ -20,8 +20,8 @@ def run_queue(root: Path, poll_s: float = POLL_S) -> int:
     """Hold the runner lock and schedule every poll_s until no run is queued; 0 at once if another runner holds it."""
     root.mkdir(parents=True, exist_ok=True)
     try:
-        fd = open_lock_file(root / RUNNER_LOCK)  # a planted link or FIFO is refused, never written through
-    except OSError as exc:
+        fd = open_lock_file(root_lock_path(root, RUNNER_LOCK))  # this user's, outside the shared root
+    except (OSError, StoreError) as exc:
         print(f"no queue runner for {root}: {exc}", file=sys.stderr, flush=True)
         return 2
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import time
 from collections.abc import Iterator
@@ -17,11 +18,11 @@ from simsiam_tui.launch.spawn import python_argv
 from simsiam_tui.launch.state import refresh_state, worker_alive
 from simsiam_tui.probe import process_create_time
 from simsiam_tui.store import RunPaths, list_runs, read_status, update_status
-from simsiam_tui.store.files import file_lock
+from simsiam_tui.store.files import file_lock, private_dir
 from simsiam_tui.store.schema import FAILED, LOST, QUEUED, STARTING, WORKER_STATES
 
-SCHED_LOCK = ".queue.lock"  # held briefly around every scheduling pass
-RUNNER_LOCK = ".queue-runner.lock"  # held by the one queue runner of a root for its whole life
+SCHED_LOCK = "queue.lock"  # held briefly around every scheduling pass
+RUNNER_LOCK = "queue-runner.lock"  # held by the one queue runner of a root for its whole life (its pid inside)
 RUNNER_LOG = ".queue.log"
 
 
@@ -29,15 +30,14 @@ RUNNER_LOG = ".queue.log"
 def root_lock(
     root: Path, name: str = SCHED_LOCK, blocking: bool = True, required: bool = True
 ) -> Iterator[int | None]:
-    """The store's lock on root/name (never through a symlink); yields the fd, or None when non-blocking and held.
+    """This user's lock `name` on `root` (root_lock_path); yields the fd, or None when non-blocking and held.
 
-    A root where the lock file cannot be made (read-only, full, a planted FIFO or link) is a LaunchError
-    naming it; with required=False a full disk yields None instead (nothing can start there anyway), so
-    `runs rm` works.
+    A lock that cannot be made (a read-only or full disk) is a LaunchError naming it; with required=False a
+    full disk yields None instead (nothing can start there anyway), so `runs rm` works.
     """
     try:
         root.mkdir(parents=True, exist_ok=True)
-        lock = file_lock(root / name, blocking=blocking)
+        lock = file_lock(root_lock_path(root, name), blocking=blocking)
         fd = lock.__enter__()
     except OSError as exc:
         if not required and exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -49,6 +49,18 @@ def root_lock(
         yield fd
     finally:
         lock.__exit__(None, None, None)
+
+
+def root_lock_path(root: Path, name: str) -> Path:
+    """Where this user's lock `name` of a runs root lives: in a private folder, never in the (shared) root.
+
+    Locks serialize this user's launchers and queue runner, which start only this user's runs; another
+    user cannot plant a file there to write through or to lock the owner out.
+    """
+    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
+    folder = private_dir() / "locks"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder / f"{digest}-{name}"
 
 
 def owned_by_me(paths: RunPaths) -> bool:

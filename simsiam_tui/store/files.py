@@ -175,3 +175,27 @@ def file_lock(path: Path | str, blocking: bool = True) -> Iterator[int | None]:
 def atomic_write_text(path: Path | str, text: str) -> None:
     """atomic_write of UTF-8 text."""
     atomic_write(path, text.encode())
+
+
+def private_dir() -> Path:
+    """A folder only this user can write, outside every runs root: where locks live that nobody may plant.
+
+    A lock file in a shared runs root can be pre-created by anyone (a link, another user's file), which
+    would lock its owner out for good in a sticky folder. ~/.cache/simsiam-tui, else $XDG_RUNTIME_DIR, else
+    a folder of ours in the temp folder; each used only when it is a real folder, ours, writable by no one else.
+    """
+    import tempfile
+
+    bases = [Path.home() / ".cache" / "simsiam-tui"]
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        bases.append(Path(os.environ["XDG_RUNTIME_DIR"]) / "simsiam-tui")
+    bases.append(Path(tempfile.gettempdir()) / f"simsiam-tui-{os.geteuid()}")
+    for base in bases:
+        try:
+            base.mkdir(mode=0o700, parents=True, exist_ok=True)
+            st = base.lstat()
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022:
+            return base
+    raise StoreError(f"no private folder for simsiam-tui's locks: none of {', '.join(map(str, bases))} is ours alone")

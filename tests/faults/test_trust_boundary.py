@@ -46,17 +46,17 @@ def test_children_import_nothing_from_the_runs_root(root: Path) -> None:
     assert str(root) not in path and "''" not in path
 
 
-def test_a_planted_log_link_is_never_written_through(root: Path, tmp_path: Path) -> None:
+def test_planted_links_are_never_written_through_nor_lock_the_owner_out(root: Path, tmp_path: Path) -> None:
     precious = tmp_path / "precious"
     precious.write_text("mine\n")
     (root / "worker.log").symlink_to(precious)
     with pytest.raises(OSError, match="symbolic link"):
         spawn_detached([sys.executable, "-c", "pass"], root / "worker.log", dict(os.environ))
-    for name in (scheduler.SCHED_LOCK, scheduler.RUNNER_LOCK):
-        (root / name).symlink_to(precious)
-    with pytest.raises(LaunchError, match="symbolic link"):
-        scheduler.schedule(root)
+    for name in (".queue.lock", ".queue-runner.lock", scheduler.SCHED_LOCK, scheduler.RUNNER_LOCK):
+        (root / name).symlink_to(precious)  # where the locks once lived, and their names now: never opened
+    assert scheduler.schedule(root) == [] and not scheduler.runner_alive(root)
     assert precious.read_text() == "mine\n"
+    assert tmp_path not in scheduler.root_lock_path(root, scheduler.SCHED_LOCK).parents  # the locks live elsewhere
 
 
 def _queued(root: Path, name: str, **request: object) -> Path:
@@ -67,6 +67,8 @@ def _queued(root: Path, name: str, **request: object) -> Path:
 
 def test_the_launcher_starts_only_its_own_user_s_queued_runs(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     theirs = _queued(root, "theirs")
+    locks = scheduler.private_dir()
+    monkeypatch.setattr(scheduler, "private_dir", lambda: locks)  # (its ownership check would see the fake uid)
     monkeypatch.setattr(os, "geteuid", lambda: os.getuid() + 4242)  # now every run in the root is another user's
     assert scheduler.queued_runs(root) == [] and scheduler.schedule(root) == []
     assert read_status(theirs / "status.json")["state"] == "queued"  # untouched: it waits for its owner

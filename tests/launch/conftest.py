@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from simsiam_tui.launch.scheduler import RUNNER_LOCK, root_lock_path
 from tests.helpers import wait_until  # noqa: F401  (the launch tests import it from here)
 
 # A digits run small enough for a shared 2-core machine: ~21 steps per epoch, a few seconds each epoch.
@@ -61,7 +62,7 @@ def events_of(run_dir: Path) -> list[dict[str, Any]]:
 
 def kill_everything(root: Path) -> None:
     """SIGKILL every worker process group and the queue runner recorded under root."""
-    runner = root / ".queue-runner.lock"
+    runner = root_lock_path(root, RUNNER_LOCK)  # this user's runner lock, with the runner's pid in it
     if runner.exists():
         text = runner.read_text().strip()
         if text.isdigit() and int(text) != os.getpid():

@@ -14,7 +14,7 @@ import pytest
 
 from simsiam_tui.config import resolve_config
 from simsiam_tui.launch import LaunchError, diagnose, parse_gpus, refresh_state, runner_alive
-from simsiam_tui.launch.scheduler import ensure_runner, occupancy, root_lock
+from simsiam_tui.launch.scheduler import RUNNER_LOCK, ensure_runner, occupancy, root_lock
 from simsiam_tui.launch.slots import Request, make_request, pick_slot
 from simsiam_tui.store import create_run, read_status, update_status
 
@@ -128,7 +128,7 @@ def test_other_host_is_left_alone(tmp_path: Path) -> None:
 def test_runner_lock_and_empty_queue(tmp_path: Path) -> None:
     assert not runner_alive(tmp_path)
     assert ensure_runner(tmp_path) is False  # nothing queued: no runner
-    with root_lock(tmp_path, ".queue-runner.lock"):
+    with root_lock(tmp_path, RUNNER_LOCK):
         assert runner_alive(tmp_path)
 
 
