@@ -8,6 +8,9 @@ from collections.abc import Iterable
 import torch
 import torch.nn.functional as F
 
+from simsiam_tui.train import dist
+from simsiam_tui.train.methods.common import at_least_fp32
+
 
 def info_nce(
     q: torch.Tensor,
@@ -25,28 +28,36 @@ def info_nce(
     l_neg = q @ negatives.t()  # N x K
     if neg_mask is not None:
         l_neg = l_neg.masked_fill(neg_mask, float("-inf"))
-    logits = torch.cat([l_pos, l_neg], dim=1).float() / temperature  # N x (1 + K)
+    logits = at_least_fp32(torch.cat([l_pos, l_neg], dim=1)) / temperature  # N x (1 + K)
     labels = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)  # the positive is column 0
     return F.cross_entropy(logits, labels)
 
 
 def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Tensor:
-    """SimCLR's NT-Xent: each of the 2N views has one positive (its pair) and 2N - 2 in-batch negatives.
+    """SimCLR's NT-Xent: each of the 2B views has one positive (its pair) and 2B - 2 negatives, B the global batch.
 
-    z1, z2: N x d (normalized here); the loss is the mean over all 2N anchors.
+    z1, z2: N x d (normalized here); the loss is the mean over this rank's 2N anchors. Under DDP the candidates
+    are gathered from every rank with their gradient (SimCLR's cross-replica concat, lightly's GatherLayer), so
+    DDP's average over ranks is the mean over all 2B anchors and the run equals one process with batch B.
     """
     n = z1.shape[0]
-    z = F.normalize(torch.cat([z1, z2], dim=0).float(), dim=1)  # 2N x d
-    sim = z @ z.t() / temperature  # 2N x 2N
-    self_mask = torch.eye(2 * n, dtype=torch.bool, device=z.device)
+    q = F.normalize(at_least_fp32(torch.cat([z1, z2], dim=0)), dim=1)  # 2N x d, this rank's anchors
+    k1, k2 = dist.gather_with_grad(q[:n]), dist.gather_with_grad(q[n:])  # B x d each, rank order
+    b = k1.shape[0]
+    keys = torch.cat([k1, k2], dim=0)  # 2B x d: view 1 of the global batch, then view 2
+    sim = q @ keys.t() / temperature  # 2N x 2B
+    rows = torch.arange(n, device=q.device) + dist.row_offset(n)  # N: this rank's images in the global batch
+    own = torch.cat([rows, rows + b])  # 2N: each anchor's own column
+    self_mask = torch.zeros_like(sim, dtype=torch.bool)
+    self_mask[torch.arange(2 * n, device=q.device), own] = True
     sim = sim.masked_fill(self_mask, float("-inf"))  # an anchor is never its own negative
-    targets = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)  # i <-> i + N
+    targets = torch.cat([rows + b, rows])  # view 1 of image i <-> view 2 of image i
     return F.cross_entropy(sim, targets)
 
 
 def normalized_mse(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """BYOL's regression loss: mean_i ||p_i/|p_i| - z_i/|z_i|||^2 = 2 - 2 cos(p_i, z_i); the caller stops z's gradient."""
-    return (2.0 - 2.0 * F.cosine_similarity(p.float(), z.float(), dim=1)).mean()
+    return (2.0 - 2.0 * F.cosine_similarity(at_least_fp32(p), at_least_fp32(z), dim=1)).mean()
 
 
 @torch.no_grad()

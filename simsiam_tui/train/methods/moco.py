@@ -38,7 +38,8 @@ class MoCo(Method):
     included) with nn.SyncBatchNorm.convert_sync_batchnorm, as the SimSiam recipe does.
     Batch statistics over the global batch leave no per-device BN signature through which a
     query could find its key, the leak MoCo's shuffled BN guards against; MoCo v3 and SimCLR
-    do the same. The keys of every process are gathered before they are enqueued.
+    do the same. The keys of every process are gathered before they are enqueued (MoCo's
+    concat_all_gather), view 1's then view 2's, so the queue holds them in one process's order.
     """
 
     def __init__(
@@ -94,13 +95,14 @@ class MoCo(Method):
         k2 = self.keys(x2)  # N x d
         negatives = self.queue.clone()  # K x d, this step's negatives: keys of earlier steps only
         loss = info_nce(q1, k2, negatives, self.temperature)
-        new_keys = k2
         if self.symmetric:
             q2 = F.normalize(self.projector(self.backbone(x2)), dim=1)
             k1 = self.keys(x1)
             loss = 0.5 * (loss + info_nce(q2, k1, negatives, self.temperature))
-            new_keys = torch.cat([k1, k2], dim=0)  # 2N x d
-        self.enqueue(gather_all(new_keys))  # after the loss
+            new_keys = torch.cat([gather_all(k1), gather_all(k2)], dim=0)  # 2B x d, the global batch's order
+        else:
+            new_keys = gather_all(k2)  # B x d
+        self.enqueue(new_keys)  # after the loss
         return MethodOutput(loss=loss, z=z1.detach())
 
     @torch.no_grad()

@@ -21,9 +21,9 @@ class SimCLR(Method):
     """z = projector(backbone(x)) for both views; L = NT-Xent(z1, z2; t).
 
     Negatives are the other images of the batch, so the memory cost grows with the batch:
-    the known limit of the end-to-end design. Under DDP the negatives are the local batch
-    only (SimCLR gathers them across devices; the DDP issue may add that with a
-    gradient-carrying all-gather) and BN is SyncBN, as SimCLR's global BN.
+    the known limit of the end-to-end design. Under DDP the negatives are gathered from every
+    rank with their gradient (SimCLR's cross-replica concat) and BN is SyncBN, as SimCLR's
+    global BN: a DDP run equals one process with the same global batch.
     """
 
     def __init__(self, backbone: nn.Module, dim: int = 2048, proj_layers: int = 2, temperature: float = 0.5) -> None:
