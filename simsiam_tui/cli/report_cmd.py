@@ -23,6 +23,10 @@ def plot(
     metrics: list[str] = typer.Option(
         [], "--metrics", help="Panels, one per metric (comma-separated or repeated), e.g. loss,lr,train/z_std."
     ),
+    by: str | None = typer.Option(
+        None, "--by", help="A swept config key (optim.lr): final accuracy against its values, mean ± std over seeds."
+    ),
+    include_all: bool = typer.Option(False, "--all", help="With --by: count runs that did not finish, too."),
     runs: str | None = RunsOption,
 ) -> None:
     """Write a figure: by default the paper's Figure 2 (loss, output std with 1/sqrt(d), kNN/linear accuracy)."""
@@ -35,6 +39,13 @@ def plot(
     targets = _targets(run, runs)
     if not targets:
         raise ReportError(f"no runs to plot in {runs_root(runs)}")
+    if by:
+        from simsiam_tui.report.sweep_figure import plot_sweep
+
+        drawn = plot_sweep(targets, by.strip(), out, include_all)
+        points = sum(len(line.points) for line in drawn)
+        err_console.print(f"wrote {out} ({len(drawn)} lines, {points} points of {by})")
+        return
     panels = plot_runs(targets, out, x, names or None)
     lines = sum(len(p.series) for p in panels)
     err_console.print(f"wrote {out} ({len(panels)} panels, {lines} lines from {len(targets)} run(s))")
