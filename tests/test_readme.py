@@ -194,6 +194,11 @@ EXERCISED = {
     ),
     "simsiam-tui eval linear no-stop-grad-s0": "tests/launch/test_seeds_eval_e2e.py; tests/train/test_linear_eval.py",
     "simsiam-tui runs compare --by variant --markdown": "tests/cli/test_compare_by_variant.py",
+    # groups and sweeps (issue 21)
+    "simsiam-tui launch --preset simsiam --sweep optim.lr=0.01,0.05 --seeds 2 --scale digits --set train.epochs=2": (
+        "test_sweep_block_as_typed"
+    ),
+    "simsiam-tui runs compare --by optim.lr": "test_sweep_block_as_typed",
 }
 
 
@@ -326,6 +331,23 @@ def test_first_runs_block_as_typed(fresh):
         wait_for(lambda: b"no-stop-grad" in term.output, 60, "the app to show the runs", poll=0.2)
     finally:
         assert term.quit() == 0
+
+
+@pytest.mark.slow
+def test_sweep_block_as_typed(fresh):
+    """The Groups block as typed: a 2-point sweep with 2 seeds each, then compare by the swept key: 2 rows, n = 2, ±."""
+    commands = sh_commands(README.read_text())
+    at = next(i for i, c in enumerate(commands) if "--sweep" in c)
+    launch, compare = commands[at], commands[at + 1]
+    out = run(launch, fresh)
+    assert out.returncode == 0, out.stderr
+    rows = wait_for(all_ended(fresh, 4), RUN_TIMEOUT, "the four sweep runs to end")
+    assert all(r["state"] == "finished" for r in rows), rows
+    table = run(compare, fresh)
+    assert table.returncode == 0, table.stderr
+    groups = json.loads(run(f"{compare} --json", fresh).stdout)
+    assert sorted((g["label"], g["n"]) for g in groups) == [("0.01", 2), ("0.05", 2)]
+    assert table.stdout.count("±") >= 2 and "compare by optim.lr" in table.stdout
 
 
 @pytest.mark.slow
