@@ -1,14 +1,17 @@
 """A linear-evaluation run: a linear classifier on a source run's frozen, centre-cropped backbone features.
 
-The backbone is frozen and in eval mode, and the protocol has no augmentation here (see
-config/linear_protocol.py), so the features of the labelled train split and of the test split are
-computed once; the classifier then trains on them with the protocol's optimizer, batch, lr and cosine
-decay, writing `train` (loss, lr) and `eval` (linear_top1 on the test split) events every epoch and a
-checkpoint of its own (classifier, optimizer, step) so that a stopped run resumes exactly.
+It follows SimSiam's main_lincls.py where that is protocol: the backbone frozen in eval mode, a zero-bias
+normal(0.01) classifier, SGD with momentum or (linear_eval.optimizer = "lars") apex's LARC, cosine decay set once
+per epoch, every image in every epoch (the last partial batch kept), the lr scaled with the batch, fp32 features.
+Where it deliberately differs: main_lincls augments each epoch (RandomResizedCrop and flip); here the features of
+the centre-cropped images are computed once and the classifier trains on them (README, "Evaluation", says what that
+costs). It writes `train` (loss, lr) and `eval` (linear_top1 on the test split) events every epoch and a checkpoint
+of its own (classifier, optimizer, epoch) so that a stopped run resumes exactly.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,19 +20,37 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from simsiam_tui.config.linear_protocol import CIFAR, IMAGENET
 from simsiam_tui.train.augment import AugmentSpec, DeviceAugment
 from simsiam_tui.train.backbones import build_backbone
 from simsiam_tui.train.checkpoint import check_step, load_checkpoint, save_checkpoint
 from simsiam_tui.train.data import epoch_permutation, make_source
 from simsiam_tui.train.datasets import load_dataset
 from simsiam_tui.train.errors import UserFacingError
-from simsiam_tui.train.lars import LARS
+from simsiam_tui.train.lars import LARC
 from simsiam_tui.train.loop import Outcome, StopFlag
-from simsiam_tui.train.optim import CosineSchedule
 from simsiam_tui.train.runtime import SafeEvents, seed_everything, select_device
 
 if TYPE_CHECKING:
-    from simsiam_tui.config.schema import RunConfig
+    from simsiam_tui.config.schema import LinearEvalConfig, RunConfig
+
+# The batch each protocol's linear_eval.lr is given for (config/linear_protocol.py): another batch scales the lr.
+PROTOCOL_BATCH = {"imagenet": int(IMAGENET["batch_size"]), "cifar": int(CIFAR["batch_size"]), "digits": int(CIFAR["batch_size"])}
+
+
+def classifier_lr(lin: LinearEvalConfig) -> float:
+    """The classifier's initial lr: linear_eval.lr x batch_size / the protocol's batch (main_lincls: base x batch / 256).
+
+    linear_eval.lr is the lr at the protocol's batch (0.32 at 4096 for ImageNet, 30 at 256 for CIFAR and digits), so
+    `--set linear_eval.batch_size=128` on CIFAR trains at 15. A config without a protocol takes linear_eval.lr as is.
+    """
+    reference = PROTOCOL_BATCH.get(lin.protocol)
+    return lin.lr if reference is None else lin.lr * lin.batch_size / reference
+
+
+def epoch_cosine(lr0: float, epoch: int, epochs: int) -> float:
+    """main_lincls's adjust_learning_rate: lr0 x (1 + cos(pi x epoch / epochs)) / 2, set at the start of each epoch."""
+    return lr0 * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
 
 
 class LinearEval:
@@ -54,19 +75,19 @@ class LinearEval:
         nn.init.normal_(self.classifier.weight, std=0.01)  # as the SimSiam code's linear evaluation
         nn.init.zeros_(self.classifier.bias)
         params = self.classifier.parameters()
+        self.lr0 = classifier_lr(self.lin)
         self.optimizer: torch.optim.Optimizer = (
-            LARS(params, lr=self.lin.lr, momentum=self.lin.momentum, weight_decay=self.lin.weight_decay)
+            LARC(params, lr=self.lr0, momentum=self.lin.momentum, weight_decay=self.lin.weight_decay, trust=0.001)
             if self.lin.optimizer == "lars"
-            else torch.optim.SGD(params, lr=self.lin.lr, momentum=self.lin.momentum, weight_decay=self.lin.weight_decay)
+            else torch.optim.SGD(params, lr=self.lr0, momentum=self.lin.momentum, weight_decay=self.lin.weight_decay)
         )
-        for g in self.optimizer.param_groups:
-            g["initial_lr"] = self.lin.lr
         labelled = int((self.train_src.labels >= 0).sum()) if hasattr(self.train_src, "labels") else len(self.train_src)
         self.batch = min(self.lin.batch_size, labelled)
-        self.steps_per_epoch = max(1, labelled // self.batch)
+        self.steps_per_epoch = max(1, math.ceil(labelled / self.batch))  # the last, partial batch too
+        self.old_steps_per_epoch = max(1, labelled // self.batch)  # how checkpoints without an epoch counted steps
         self.total_steps = self.steps_per_epoch * self.lin.epochs
-        self.schedule = CosineSchedule(self.total_steps, 0, fix_pred_lr=False)
         self.step = 0
+        self.epoch = 0  # classifier epochs done
         self.resumed_from: int | None = None
         self.resume_note: str | None = None  # the worker reports it; this run keeps one last.pt, no fallback
 
@@ -96,12 +117,10 @@ class LinearEval:
         """Frozen backbone features (N x C, not normalized) and labels of a source, labelled items only."""
         fs, ys = [], []
         for images, labels in src.ordered(512):
-            x = self.prepare(images.to(self.device))
+            x = self.prepare(images.to(self.device))  # fp32, no autocast: the features are the fp32 network's
             if self.cuda:
-                with torch.autocast("cuda", dtype=torch.bfloat16):
-                    fs.append(self.backbone(x.contiguous(memory_format=torch.channels_last)).float())
-            else:
-                fs.append(self.backbone(x).float())
+                x = x.contiguous(memory_format=torch.channels_last)
+            fs.append(self.backbone(x).float())
             ys.append(labels.to(self.device))
         f, y = torch.cat(fs), torch.cat(ys)
         keep = y >= 0  # STL-10's unlabelled split has no class
@@ -109,7 +128,10 @@ class LinearEval:
 
     def state(self) -> dict[str, Any]:
         """Classifier, optimizer and position: tensors and plain types only."""
-        return {"classifier": self.classifier.state_dict(), "optimizer": self.optimizer.state_dict(), "step": self.step}
+        return {
+            "classifier": self.classifier.state_dict(), "optimizer": self.optimizer.state_dict(), "step": self.step,
+            "epoch": self.epoch,
+        }
 
     def maybe_resume(self) -> None:
         """Continue from this run's own last.pt (an epoch boundary) when it exists."""
@@ -119,6 +141,10 @@ class LinearEval:
         self.classifier.load_state_dict(ckpt["classifier"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.step = check_step(self.checkpoint_path, ckpt.get("step"), self.total_steps)
+        epoch = ckpt.get("epoch", self.step // self.old_steps_per_epoch)  # earlier versions dropped the partial batch
+        if not isinstance(epoch, int) or not 0 <= epoch <= self.lin.epochs:
+            raise UserFacingError(f"{self.checkpoint_path} holds epoch {epoch!r}, not one of this run's 0..{self.lin.epochs}")
+        self.epoch = epoch
         self.resumed_from = self.step
 
     def save(self, reason: str) -> None:
@@ -145,19 +171,22 @@ class LinearEval:
             "system", step=self.step, epoch=self.epoch_float, feature_seconds=round(time.perf_counter() - t0, 3),
             train_features=int(f_train.shape[0]), test_features=int(f_test.shape[0]),
         )
-        for epoch in range(self.step // self.steps_per_epoch, self.lin.epochs):
-            t_epoch, losses = time.perf_counter(), []
+        for epoch in range(self.epoch, self.lin.epochs):
+            t_epoch, losses, sizes = time.perf_counter(), [], []
+            lr = epoch_cosine(self.lr0, epoch, self.lin.epochs)
+            for g in self.optimizer.param_groups:
+                g["lr"] = lr
             order = epoch_permutation(f_train.shape[0], self.cfg.train.seed, epoch).to(self.device)
-            for i in range(self.steps_per_epoch):
-                idx = order[i * self.batch : (i + 1) * self.batch]
-                lr = self.schedule.apply(self.optimizer, self.step)
+            for idx in order.split(self.batch):  # every image once; the last batch may be smaller
                 loss = F.cross_entropy(self.classifier(f_train[idx]), y_train[idx])  # batch x classes logits
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()
                 self.step += 1
-                losses.append(loss.detach())
-            loss_mean = float(torch.stack(losses).mean())
+                losses.append(loss.detach() * idx.numel())
+                sizes.append(idx.numel())
+            self.epoch = epoch + 1
+            loss_mean = float(torch.stack(losses).sum()) / sum(sizes)  # per image, as main_lincls's meter
             if loss_mean != loss_mean:
                 return Outcome("diverged", f"loss is {loss_mean} in epoch {epoch + 1}")
             self.events.emit("train", step=self.step, epoch=self.epoch_float, loss=loss_mean, lr=lr)

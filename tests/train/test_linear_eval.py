@@ -1,8 +1,9 @@
-"""Linear-evaluation runs: bad sources are one line, the protocol per scale, exact resume, LARS's trust ratio."""
+"""Linear-evaluation runs: bad sources are one line, the protocol per scale and main_lincls's conventions, exact resume."""
 
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from simsiam_tui.config.linear_protocol import linear_protocol
 from simsiam_tui.launch.linear_eval import FROZEN
 from simsiam_tui.store import EventWriter, create_run, read_events, update_status
 from simsiam_tui.train.checkpoint import save_checkpoint
-from simsiam_tui.train.lars import LARS
+from simsiam_tui.train.lars import LARC
 from simsiam_tui.train.linear_eval import LinearEval
 from simsiam_tui.train.loop import StopFlag
 from simsiam_tui.train.methods import build_method
@@ -92,10 +93,10 @@ def test_protocols_per_scale() -> None:
     assert linear_protocol("digits", epochs=7)["epochs"] == 7 and linear_protocol("digits")["protocol"] == "digits"
 
 
-def _linear_eval(tmp: Path, src: Path, name: str, epochs: int = 6) -> LinearEval:
+def _linear_eval(tmp: Path, src: Path, name: str, epochs: int = 6, **protocol: object) -> LinearEval:
     data = config_to_dict(tiny_config())
     data["linear_eval"].update(linear_protocol("digits", epochs), source_run=src.name,
-                               checkpoint=str(src / "checkpoints" / "last.pt"))
+                               checkpoint=str(src / "checkpoints" / "last.pt"), **protocol)
     (tmp / name).mkdir(exist_ok=True)
     events = SafeEvents(EventWriter(tmp / name / "events.jsonl", 0.2))
     return LinearEval(config_from_dict(data), tmp / name / "last.pt", events, StopFlag())
@@ -129,13 +130,35 @@ def test_stop_then_resume_equals_straight(tmp_path: Path) -> None:
         assert torch.equal(v, second.classifier.state_dict()[k]), k
 
 
-def test_lars_scales_each_matrix_step_by_its_trust_ratio() -> None:
-    w = torch.nn.Parameter(torch.full((2, 2), 3.0))  # ||w|| = 6
-    b = torch.nn.Parameter(torch.zeros(2))
-    w.grad, b.grad = torch.full((2, 2), 0.5), torch.ones(2)  # ||g|| = 1
-    LARS([w, b], lr=1.0, momentum=0.9, trust=0.001).step()
-    assert torch.allclose(w, torch.full((2, 2), 3.0 - 0.001 * 6 / 1 * 0.5))  # trust x ||w|| / ||g|| x g
-    assert torch.allclose(b, torch.full((2,), -1.0))  # biases: plain SGD
+@pytest.mark.parametrize("optimizer", ["lars", "sgd"])
+def test_main_lincls_conventions(tmp_path: Path, optimizer: str) -> None:
+    """Per-epoch cosine, every image each epoch (the partial batch kept), lr x batch / the protocol's, LARC for lars."""
+    src = _source(tmp_path / "runs", "finished", True)
+    ev = _linear_eval(tmp_path, src, optimizer, epochs=3, batch_size=200, optimizer=optimizer)
+    assert isinstance(ev.optimizer, LARC if optimizer == "lars" else torch.optim.SGD)
+    assert ev.lr0 == pytest.approx(30.0 * 200 / 256)  # the digits protocol's lr 30 is for batch 256
+    assert ev.steps_per_epoch == 7  # 1347 labelled digits: 6 x 200 + 147
+    lrs: list[float] = []
+    sizes: list[int] = []
+    ev.optimizer.register_step_pre_hook(lambda opt, args, kwargs: lrs.append(opt.param_groups[0]["lr"]))
+    ev.classifier.register_forward_pre_hook(lambda m, args: sizes.append(args[0].shape[0]) if torch.is_grad_enabled() else None)
+    assert ev.run().state == "finished"
+    assert sizes == ([200] * 6 + [147]) * 3  # every image once an epoch
+    per_epoch = [ev.lr0 * 0.5 * (1 + math.cos(math.pi * e / 3)) for e in range(3)]
+    assert lrs == pytest.approx([lr for lr in per_epoch for _ in range(7)], rel=1e-12)  # set once per epoch
+    ev.events.close()
+    trains = [e for e in read_events(tmp_path / optimizer / "events.jsonl") if e["kind"] == "train"]
+    assert [e["lr"] for e in trains] == pytest.approx(per_epoch) and trains[-1]["step"] == 21
+
+
+def test_a_checkpoint_without_an_epoch_resumes_at_the_epoch_it_counted(tmp_path: Path) -> None:
+    """Earlier versions dropped the partial batch (5 steps an epoch at batch 256) and stored only the step."""
+    src = _source(tmp_path / "runs", "finished", True)
+    ev = _linear_eval(tmp_path, src, "old", epochs=4)
+    save_checkpoint(tmp_path / "old" / "last.pt", {"classifier": ev.classifier.state_dict(),
+                                                   "optimizer": ev.optimizer.state_dict(), "step": 10})
+    ev.maybe_resume()
+    assert ev.epoch == 2 and ev.resumed_from == 10
 
 
 @pytest.mark.slow
