@@ -1,34 +1,41 @@
-"""Axis ticks for the charts: as many as fit the chart's size, and log-scale labels."""
+"""Axis ticks for the charts: as many as fit the chart's size, labels that never touch, on linear, log and symlog axes."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
-from textual_plot import NumericAxisFormatter, PlotWidget
+from textual_plot import PlotWidget
+from textual_plot.axis_formatter import AxisFormatter
+
+from simsiam_tui.ui.ticks import fit_ticks, inverse, labels
 
 
-class FitFormatter(NumericAxisFormatter):
-    """Nice ticks, no more than fit the chart (labels of a narrow chart never run into each other)."""
+def plot_cells(chart: PlotWidget) -> tuple[int, int]:
+    """Columns and rows inside the plot's frame (the widget less its margins and the frame's two lines)."""
+    width = chart.content_size.width - chart.margin_left - 2
+    height = chart.content_size.height - chart.margin_top - chart.margin_bottom - 2
+    return max(1, width), max(1, height)
 
-    def __init__(self, limit: int = 8) -> None:
-        self.limit = limit
+
+class FitAxis(AxisFormatter):
+    """Ticks for the chart's x (horizontal) or y axis in the drawing space of `scale` (ui/ticks.py), fitted to the
+    size the chart has when it paints (a chart drawn while off screen has none yet)."""
+
+    def __init__(self, chart: PlotWidget, horizontal: bool, scale: str = "linear", threshold: float = 1.0) -> None:
+        self.chart, self.horizontal, self.scale, self.threshold = chart, horizontal, scale, threshold
+
+    def get_ticks_and_labels(self, min_: float, max_: float, max_ticks: int = 8) -> tuple[list[float], list[str]]:
+        cells = plot_cells(self.chart)[0 if self.horizontal else 1]
+        return fit_ticks(min_, max_, cells, self.horizontal, self.scale, self.threshold)
 
     def get_ticks(self, min_: float, max_: float, max_ticks: int = 8) -> list[float]:
-        ticks = super().get_ticks(min_, max_, max(2, min(max_ticks, self.limit)))
-        # a flat line's range is a few ulps wide: its ticks round to equal floats, and equal neighbours
-        # make the label precision log10(0) (a crash while drawing)
-        return sorted(set(ticks))
+        return self.get_ticks_and_labels(min_, max_)[0]
+
+    def get_labels_for_ticks(self, ticks: Sequence[float]) -> list[str]:
+        return labels([float(v) for v in inverse(list(ticks), self.scale, self.threshold)])
 
 
-class LogFormatter(FitFormatter):
-    """Ticks of a log10-transformed axis, labelled with the values themselves (0.01, 0.1, 1...)."""
-
-    def get_labels_for_ticks(self, ticks: Any) -> list[str]:
-        return [f"{10**t:.2g}" for t in ticks]
-
-
-def fit_axes(chart: PlotWidget, log_y: bool = False) -> None:
-    """Tick counts for the chart's current size: a label about every 10 columns and every 3 rows."""
-    width, height = chart.size.width - chart.margin_left, chart.size.height - chart.margin_bottom
-    chart.set_x_formatter(FitFormatter(max(2, width // 10)))
-    chart.set_y_formatter((LogFormatter if log_y else FitFormatter)(max(2, height // 3)))
+def fit_axes(chart: PlotWidget, scale: str = "linear", threshold: float = 1.0) -> None:
+    """Formatters for the chart: x labels with room between them, y labels a row apart, on the y scale `scale`."""
+    chart.set_x_formatter(FitAxis(chart, True))
+    chart.set_y_formatter(FitAxis(chart, False, scale, threshold))

@@ -22,6 +22,7 @@ from simsiam_tui.store import RunHistory, Verdict
 from simsiam_tui.ui import fmt
 from simsiam_tui.ui.layout import Layout
 from simsiam_tui.ui.series import X_LABELS, Line, Metric, exact_at, group_line, line, metric_for
+from simsiam_tui.ui.ticks import forward, padded, symlog_threshold
 from simsiam_tui.ui.widgets.axes import fit_axes
 from simsiam_tui.ui.widgets.quantile_chart import QuantileChart
 
@@ -40,6 +41,8 @@ FAINT_TOWARD = (40, 40, 48)  # raw points under a smoothed line are blended towa
 REFERENCE_COLOR = "#969696"
 CURSOR_COLOR = "#ffd75f"
 RAW_LINES_UP_TO = 8  # with more runs, only the smoothed lines are drawn: 16 runs stay readable (and cheap)
+Y_MARGIN = 0.03  # of the y range, above and below: lines clear the frame, and a round tick often fits in
+SCALE_NOTES = {"linear": "", "log": " (log)", "symlog": " (symlog: has values <= 0)"}
 
 
 def hex_color(rgb: tuple[int, int, int]) -> str:
@@ -50,6 +53,19 @@ def hex_color(rgb: tuple[int, int, int]) -> str:
 def faint(rgb: tuple[int, int, int], amount: float = 0.55) -> tuple[int, int, int]:
     """The colour blended `amount` of the way toward the background."""
     return tuple(int(c + (b - c) * amount) for c, b in zip(rgb, FAINT_TOWARD, strict=True))  # type: ignore[return-value]
+
+
+def chart_scale(log_y: bool, lines: list[Line]) -> tuple[str, float]:
+    """The y scale a chart draws on, and the symmetric log's linear half-width: log-y where every value is
+    positive; where some are not (a negative loss), a symmetric log, which shows them all, never an empty chart."""
+    if not log_y:
+        return "linear", 1.0
+    arrays = [np.asarray(v, dtype=float) for ln in lines for v in (ln.y, ln.band_lo) if v]
+    values = np.concatenate(arrays) if arrays else np.empty(0)
+    values = values[np.isfinite(values)]
+    if not len(values) or values.min() > 0:
+        return "log", 1.0
+    return "symlog", symlog_threshold(values)
 
 
 @dataclass
@@ -94,6 +110,8 @@ class MetricChart(PlotWidget):
     def __init__(self, metric: Metric, log_y: bool = False, **kwargs: Any) -> None:
         super().__init__(id=f"chart-{metric.slug}", **kwargs)
         self.metric, self.log_y = metric, log_y
+        self.scale, self.threshold = "linear", 1.0  # what the last draw used (chart_scale)
+        self.limits: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 1.0), (0.0, 1.0))  # x and y, drawn
         self.lines: dict[str, Line] = {}
         self.readings: dict[str, float | None] = {}  # each run's value at the cursor
         self.signature: object = None  # what the last draw showed: an unchanged chart is not drawn again
@@ -109,53 +127,77 @@ class MetricChart(PlotWidget):
         """True while the newest data is not painted yet."""
         return self.rendered != self.drawn
 
-    def _y(self, values: list[float] | np.ndarray) -> np.ndarray:
-        y = np.asarray(values, dtype=float)
-        if not self.log_y:
-            return y
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(y > 0, np.log10(np.where(y > 0, y, 1.0)), np.nan)
-
     def draw(
-        self, runs: list[tuple[ChartRun, Line | None]], x_range: tuple[float, float] | None, cursor: float | None
+        self,
+        runs: list[tuple[ChartRun, Line | None]],
+        x_range: tuple[float, float] | None,
+        cursor: float | None,
+        why_empty: str = "no data yet",
     ) -> None:
         """Plot these runs' lines (replacing the last plot), within `x_range` (None: all), with the cursor at x."""
         self.lines = {run.key: ln for run, ln in runs if ln is not None}
         if not self.is_mounted:
             return  # drawn again once mounted (on_mount asks for it)
         self.clear()
-        fit_axes(self, self.log_y)
-        self.border_title = Text(self.metric.title + (" (log)" if self.log_y else ""))
+        self.scale, self.threshold = chart_scale(self.log_y, list(self.lines.values()))
         raw = len(self.lines) <= RAW_LINES_UP_TO
-        lo = hi = None
         for run, ln in runs:
-            if ln is None:
-                continue
-            color = hex_color(run.color)
-            if ln.band_lo is not None and ln.band_hi is not None and ln.at_x is not None:
-                dim = hex_color(faint(run.color, 0.45))
-                self.plot(ln.at_x, self._y(ln.band_lo), line_style=dim, hires_mode=HiResMode.BRAILLE)
-                self.plot(ln.at_x, self._y(ln.band_hi), line_style=dim, hires_mode=HiResMode.BRAILLE)
-            if ln.smooth_x is not None and ln.smooth_y is not None:
-                if raw:
-                    self.plot(ln.x, self._y(ln.y), line_style=hex_color(faint(run.color)), hires_mode=HiResMode.BRAILLE)
-                self.plot(ln.smooth_x, self._y(ln.smooth_y), line_style=color, hires_mode=HiResMode.BRAILLE)
-            else:
-                self.plot(ln.x, self._y(ln.y), line_style=color, hires_mode=HiResMode.BRAILLE)
-            lo = ln.x[0] if lo is None else min(lo, ln.x[0])
-            hi = ln.x[-1] if hi is None else max(hi, ln.x[-1])
-        if x_range is not None:
-            lo, hi = x_range
-        if self.metric.reference is not None and lo is not None and hi is not None:
+            if ln is not None:
+                self._draw_line(run, ln, raw)
+        xs = [v for ln in self.lines.values() for v in (ln.x[0], ln.x[-1])]
+        lo, hi = x_range or (padded(min(xs), max(xs)) if xs else (0.0, 1.0))
+        if self.metric.reference is not None and xs:
             ref = self._y([self.metric.reference])
             self.plot([lo, hi], [ref[0], ref[0]], line_style=REFERENCE_COLOR, hires_mode=HiResMode.BRAILLE)
-        if cursor is not None and lo is not None:
+        if cursor is not None and xs:
             self.add_v_line(cursor, line_style=CURSOR_COLOR)
+        self.border_title = Text(self.metric.title + SCALE_NOTES[self.scale])
         if not self.lines:
-            self.border_title = Text(f"{self.metric.title}: no data yet")
-        self.set_xlimits(*(x_range or (None, None)))
-        self.set_ylimits(None, None)
+            self.border_title = Text(f"{self.metric.title}: {why_empty}")
+        fit_axes(self, self.scale, self.threshold)
+        self.limits = (lo, hi), self._y_limits()
+        self.set_xlimits(*self.limits[0])  # explicit: a single point or a flat line gets room, not a 1e-6 wide axis
+        self.set_ylimits(*self.limits[1])
         self.drawn += 1
+
+    def _y(self, values: list[float] | np.ndarray) -> np.ndarray:
+        return forward(values, self.scale, self.threshold)
+
+    def _draw_line(self, run: ChartRun, ln: Line, raw: bool) -> None:
+        color = hex_color(run.color)
+        if len(ln.x) == 1:  # one point (one evaluation so far): a dot, since a line needs two
+            self.scatter(ln.x, self._y(ln.y), marker="●", marker_style=color)
+            return
+        if ln.band_lo is not None and ln.band_hi is not None and ln.at_x is not None:
+            dim = hex_color(faint(run.color, 0.45))
+            self.plot(ln.at_x, self._y(ln.band_lo), line_style=dim, hires_mode=HiResMode.BRAILLE)
+            self.plot(ln.at_x, self._y(ln.band_hi), line_style=dim, hires_mode=HiResMode.BRAILLE)
+        if ln.smooth_x is not None and ln.smooth_y is not None:
+            if raw:
+                self.plot(ln.x, self._y(ln.y), line_style=hex_color(faint(run.color)), hires_mode=HiResMode.BRAILLE)
+            self.plot(ln.smooth_x, self._y(ln.smooth_y), line_style=color, hires_mode=HiResMode.BRAILLE)
+        else:
+            self.plot(ln.x, self._y(ln.y), line_style=color, hires_mode=HiResMode.BRAILLE)
+
+    def _y_limits(self) -> tuple[float, float]:
+        """The drawn values' range (the reference line's too), with room around a point or a flat line."""
+        ys = [self._y(v) for ln in self.lines.values() for v in (ln.y, ln.smooth_y, ln.band_lo, ln.band_hi) if v]
+        if self.metric.reference is not None and self.lines:
+            ys.append(self._y([self.metric.reference]))
+        values = np.concatenate(ys) if ys else np.empty(0)
+        values = values[np.isfinite(values)]
+        return padded(float(values.min()), float(values.max()), Y_MARGIN) if len(values) else (0.0, 1.0)
+
+    def scale_note(self) -> str:
+        """What `y` did, for the notice: a symmetric log says why, and what it shows."""
+        if self.scale != "symlog":
+            return f"{self.metric.title}: {'log' if self.log_y else 'linear'} y"
+        low = min(min(ln.y) for ln in self.lines.values())
+        return (
+            f"{self.metric.title} has values <= 0 (lowest {low:.4g}), which a log axis cannot show: "
+            f"drawn on a symmetric log instead (log of |y| beyond +-{self.threshold:g}, linear inside); "
+            "y or r: back to linear"
+        )
 
     def render(self) -> RenderResult:
         start = time.perf_counter()
@@ -172,6 +214,9 @@ class MetricChart(PlotWidget):
     def on_mount(self) -> None:
         self.post_message(ChartsPanel.NeedsRedraw())
 
+    def on_resize(self) -> None:
+        self.post_message(ChartsPanel.NeedsRedraw())  # shown again (a page of charts), or resized alone
+
     def on_click(self, event: events.Click) -> None:
         """A click puts the cursor of every chart at that x (the plot area starts after the left margin)."""
         # clicks bubble up from the plot's inner canvas with x relative to it: use the screen position instead
@@ -184,7 +229,10 @@ class MetricChart(PlotWidget):
             self.post_message(self.CursorAt(x))
 
     def action_reset_scales(self) -> None:
-        """`r` on a chart: every chart back to the whole x range (the panel resets all)."""
+        """`r` on a chart: every chart back to the whole x range (the panel resets all), this one to linear y."""
+        if self.log_y:
+            self.log_y = False
+            self.post_message(self.LogToggled(self))
         self.post_message(self.ResetView())
 
     def action_toggle_log_y(self) -> None:
@@ -213,6 +261,7 @@ class ChartsPanel(Vertical):
     ChartsPanel.cursor #readout { display: block; }
     ChartsPanel #chart-grid { grid-size: 2; grid-gutter: 0 1; height: 1fr; }
     ChartsPanel .pair { height: 1fr; width: 1fr; }
+    ChartsPanel .off-page { display: none; }
     """
 
     def __init__(self, layout: Layout | None = None, **kwargs: Any) -> None:
@@ -223,6 +272,9 @@ class ChartsPanel(Vertical):
         self.chart_layout = layout or Layout()
         self.changing = False  # True while set_layout swaps the charts
         self._charts = self._make_charts(self.chart_layout)
+        self.per_page: int | None = None  # a short terminal shows this many grid cells at a time (None: all)
+        self.page = 0
+        self._grid_cells: list[Any] = []
 
     @staticmethod
     def _make_charts(layout: Layout) -> list[MetricChart]:
@@ -244,7 +296,31 @@ class ChartsPanel(Vertical):
                 cells.append(chart)
         if not any(c.metric.key == "rank" for c in self._charts):
             cells.append(self.quantiles)
+        self._grid_cells = cells
         return cells
+
+    @property
+    def pages(self) -> int:
+        """How many pages the charts take (1 when all are on screen)."""
+        if not self.per_page:
+            return 1
+        return max(1, -(-len(self._grid_cells) // self.per_page))
+
+    def show_page(self, per_page: int | None, page: int | None = None) -> None:
+        """Show `per_page` grid cells at a time (None: all), from page `page` (default: the current one)."""
+        self.per_page = per_page
+        self.page = (self.page if page is None else page) % self.pages
+        for i, cell in enumerate(self._grid_cells):
+            cell.set_class(per_page is not None and i // per_page != self.page, "off-page")
+
+    def page_label(self) -> str:
+        """`charts 1-2 of 4 (n: next)` while paged, else empty."""
+        if self.pages == 1 or not self.per_page:
+            return ""
+        first = self.page * self.per_page
+        last = min(len(self._grid_cells), first + self.per_page)
+        shown = f"{first + 1}" if last == first + 1 else f"{first + 1}-{last}"
+        return f"charts {shown} of {len(self._grid_cells)} (n: next)  "
 
     def compose(self) -> ComposeResult:
         yield self.legend
@@ -260,6 +336,7 @@ class ChartsPanel(Vertical):
         self.quantiles = QuantileChart(id="quantiles")
         self._charts = self._make_charts(layout)
         await grid.mount_all(self._cells())
+        self.show_page(self.per_page, 0)
         self.changing = False
 
     def charts(self) -> list[MetricChart]:
@@ -302,8 +379,11 @@ class ChartsPanel(Vertical):
                     lines.append((run, _line(run, chart.metric, x_axis, width, smooth, x_range)))
                     if cursor is not None:
                         chart.readings[run.key] = exact_at(run.group or [run.history], chart.metric, x_axis, cursor)
-            chart.draw(lines, x_range, cursor)
-        self.legend.update(Text(empty, style="bold") if empty else legend(runs, x_axis, smooth, x_range))
+            logged = any(_logged(run, chart.metric) for run in runs)
+            chart.draw(lines, x_range, cursor, "nothing finite to draw (NaN or inf)" if logged else "no data yet")
+        self.legend.update(
+            Text(empty, style="bold") if empty else legend(runs, x_axis, smooth, x_range, self.page_label())
+        )
         self.set_class(cursor is not None, "cursor")
         if cursor is not None:
             self.readout.update(readout(self.charts(), runs, cursor, x_axis))
@@ -326,15 +406,27 @@ def _lengths(run: ChartRun, kind: str) -> tuple[int, ...]:
     return tuple(v for h in (run.group or [run.history]) for v in (id(h), len(h.series[kind])))
 
 
+def _logged(run: ChartRun, metric: Metric) -> bool:
+    """True when some history of the line has rows with the metric's column (drawn or not)."""
+    return any(
+        len(h.series[metric.kind]) and metric.column in h.series[metric.kind].columns
+        for h in run.group or [run.history]
+    )
+
+
 def _line(run: ChartRun, metric: Metric, x_axis: str, width: int, smooth: bool, x_range: Any) -> Line | None:
     if run.group:
         return group_line(run.group, metric, x_axis, width, smooth, x_range)
     return line(run.history, metric, x_axis, width, smooth, x_range)
 
 
-def legend(runs: list[ChartRun], x_axis: str, smooth: bool, x_range: tuple[float, float] | None = None) -> Text:
+def legend(
+    runs: list[ChartRun], x_axis: str, smooth: bool, x_range: tuple[float, float] | None = None, page: str = ""
+) -> Text:
     """`■ simsiam healthy  ■ no-stop-grad COLLAPSED   x: step  smoothing: on`."""
     text = Text()
+    if page:
+        text.append(page, style="bold")
     if not runs:
         text.append("no run selected: space selects runs to compare", style="dim")
     for run in runs:

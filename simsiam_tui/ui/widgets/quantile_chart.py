@@ -9,6 +9,7 @@ from rich.text import Text
 from textual_plot import HiResMode, PlotWidget
 
 from simsiam_tui.ui.quantiles import BANDS
+from simsiam_tui.ui.ticks import padded
 from simsiam_tui.ui.widgets.axes import fit_axes
 
 # min and max faint, the quartiles brighter, the median brightest: a band that narrows toward 0 is collapse
@@ -58,9 +59,18 @@ class QuantileChart(PlotWidget):
         else:
             self.border_title = Text(f"std quantiles of {label} (min 25 50 75 max)")
             for j in range(len(BANDS)):
-                self.plot(x, q[:, j], line_style=BAND_STYLES[j], hires_mode=HiResMode.BRAILLE)
+                if len(x) == 1:  # a line of one point draws nothing
+                    self.scatter(x, q[:, j], marker="●", marker_style=BAND_STYLES[j])
+                else:
+                    self.plot(x, q[:, j], line_style=BAND_STYLES[j], hires_mode=HiResMode.BRAILLE)
             if reference is not None:
                 lo, hi = x_range or (float(x[0]), float(x[-1]))
                 self.plot([lo, hi], [reference, reference], line_style=REFERENCE_COLOR, hires_mode=HiResMode.BRAILLE)
-        self.set_xlimits(*(x_range or (None, None)))
-        self.set_ylimits(0.0 if len(x) else None, None)
+        if len(x):  # explicit limits: one collapse event is a point with room around it, not a 1e-6 wide axis
+            finite = q[np.isfinite(q)]
+            top = max(float(finite.max()) if finite.size else 0.0, reference or 0.0)
+            self.set_xlimits(*(x_range or padded(float(x[0]), float(x[-1]))))
+            self.set_ylimits(0.0, top if top > 0 else 1.0)
+        else:
+            self.set_xlimits(None, None)
+            self.set_ylimits(None, None)
