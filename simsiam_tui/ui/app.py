@@ -32,6 +32,7 @@ from simsiam_tui.ui.widgets.runs_table import RunsTable, cells
 
 AUTO_COMPARE = 6  # until the user picks, up to this many runs are compared automatically
 NARROW_WIDTH, SHORT_HEIGHT = 110, 30
+SHORT_CHART_CELLS, SLIM_WIDTH = 2, 60  # a short terminal shows one row of charts at a time; a slim one, one chart
 REDRAW_MIN_S = 0.5  # charts redraw at most twice a second while events stream in
 REDRAW_BUSY_FACTOR = 3.0  # ... and spend at most a third of the time drawing
 INPUT_QUIET_S = 0.3  # live cells and charts wait this long after a key: the key's own frame is painted first
@@ -47,7 +48,10 @@ Screen.narrow #side { display: none; }
 Screen.narrow #quantiles { display: none; }
 Screen.narrow.show-side #side { display: block; width: 1fr; border-left: none; }
 Screen.narrow.show-side #charts { display: none; }
-Screen.short #runs { max-height: 35%; }
+Screen.short #runs { max-height: 7; }
+Screen.short #legend { max-height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+Screen.slim #chart-grid { grid-size: 1; }
+Screen.short #gpu { max-height: 40%; }
 """
 
 
@@ -66,6 +70,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
     CSS = CSS
     BINDINGS = [
         Binding("p", "toggle_panels", "Panels"),
+        Binding("n", "next_charts", "More charts"),
         Binding("l", "launch", "Launch"),
         Binding("s", "stop", "Stop"),
         Binding("r", "resume", "Resume"),
@@ -84,6 +89,10 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
         Binding("right_square_bracket", "move_cursor(1)", "Cursor right", show=False),
         Binding("question_mark,f1", "help", "Help"),
         Binding("q", "quit", "Quit"),
+        # the same keys when they cannot act (a wide terminal, nothing focused): they say why, never nothing
+        Binding("p", "cannot('p')", "Panels (narrow terminals)", show=False),
+        Binding("n", "cannot('n')", "More charts (short terminals)", show=False),
+        Binding("y", "cannot('y')", "Log y (on a focused chart)", show=False),
     ]
 
     smooth: reactive[bool] = reactive(True)
@@ -177,17 +186,25 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
         screen = getattr(self, "main_screen", None)
         if screen is None:
             return
-        narrow = width < NARROW_WIDTH
-        if narrow != screen.has_class("narrow"):
+        narrow, short = width < NARROW_WIDTH, height < SHORT_HEIGHT
+        if narrow != screen.has_class("narrow") or short != screen.has_class("short"):
             screen.set_class(narrow, "narrow")
+            screen.set_class(short, "short")
             self.refresh_bindings()
-        screen.set_class(height < SHORT_HEIGHT, "short")
+        screen.set_class(width < SLIM_WIDTH, "slim")
+        per_page = (1 if width < SLIM_WIDTH else SHORT_CHART_CELLS) if short else None
+        if per_page != self.charts_panel.per_page:
+            self.charts_panel.show_page(per_page)
+            self.request_redraw()  # the legend names the page
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """`p` (charts <-> side panels) only matters, and only shows in the footer, on a narrow terminal."""
+        """`p` (charts <-> side panels) acts, and shows in the footer, on a narrow terminal; `n` (the next charts)
+        on a short one. Elsewhere their `cannot` bindings say why they do nothing."""
+        screen = getattr(self, "main_screen", None)
         if action == "toggle_panels":
-            screen = getattr(self, "main_screen", None)
             return bool(screen is not None and screen.has_class("narrow"))
+        if action == "next_charts":
+            return bool(screen is not None and self.charts_panel.pages > 1)
         return True
 
     # -- live data --------------------------------------------------------------------------------

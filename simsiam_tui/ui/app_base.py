@@ -68,3 +68,9 @@ class AppBase(App[None]):
 
     def action_toggle_cursor(self) -> None:
         raise NotImplementedError
+
+    def action_next_charts(self) -> None:
+        raise NotImplementedError
+
+    def action_cannot(self, key: str) -> None:
+        raise NotImplementedError

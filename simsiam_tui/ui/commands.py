@@ -13,6 +13,7 @@ from textual.screen import Screen
 from simsiam_tui.errors import SimsiamError
 from simsiam_tui.store import RunPaths
 from simsiam_tui.ui.actions import LaunchPlan
+from simsiam_tui.ui.explore import CANNOT_PAGE
 from simsiam_tui.ui.export import export_csv
 from simsiam_tui.ui.model import RunModel
 from simsiam_tui.ui.screens.confirm import ConfirmScreen
@@ -20,6 +21,13 @@ from simsiam_tui.ui.screens.export import ExportScreen
 from simsiam_tui.ui.screens.help import HelpScreen
 from simsiam_tui.ui.screens.launch import LaunchScreen
 from simsiam_tui.ui.series import X_AXES
+
+CANNOT = {
+    "p": "p swaps the charts and the GPU/log/config panels on a narrow terminal (under 110 columns); "
+    "here both are on screen",
+    "n": CANNOT_PAGE,
+    "y": "y sets log-y on the focused chart: click a chart (or tab to it), then y; r there sets it back",
+}
 
 if TYPE_CHECKING:  # the app's declared state (ui/app_base.py); a plain class at run time
     from simsiam_tui.ui.app_base import AppBase
@@ -50,7 +58,14 @@ class ActionsMixin(_Base):
 
     def action_toggle_panels(self) -> None:
         """On a narrow terminal: show the GPU, log and config panels instead of the charts, or back."""
+        if not self.main_screen.has_class("narrow"):
+            self.action_cannot("p")  # from the palette: the key's own binding says so itself
+            return
         self.main_screen.toggle_class("show-side")
+
+    def action_cannot(self, key: str) -> None:
+        """A key pressed where it cannot act: say why, and what would make it act."""
+        self.notify(CANNOT.get(key, f"{key} does nothing here"), timeout=4)
 
     def action_help(self) -> None:
         """Show the keys and the collapse rule."""
@@ -195,19 +210,22 @@ class ActionsMixin(_Base):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand(
-            "Launch runs", "Pick a suite or presets, scale, GPUs and --set overrides", self.action_launch
-        )
-        yield SystemCommand("Stop runs", "Stop the selected runs (asks first)", self.action_stop)
-        yield SystemCommand("Resume runs", "Resume the selected runs from their checkpoints", self.action_resume)
-        yield SystemCommand("Delete runs", "Delete the selected runs' directories (asks first)", self.action_delete)
-        yield SystemCommand("Export", "The selected runs' events as CSV, or a figure (PNG/PDF)", self.action_export)
-        yield SystemCommand("Pick charts", "Any numeric metric on any chart, log-y per chart", self.action_pick_charts)
-        yield SystemCommand("Cursor", "Read every run's value at one x ([ and ] move it)", self.action_toggle_cursor)
-        yield SystemCommand("Reset zoom", "Every chart back to all the data", self.action_reset_view)
-        yield SystemCommand(
-            "Toggle smoothing", "EMA on/off; raw points stay faint behind", self.action_toggle_smoothing
-        )
-        yield SystemCommand("Switch x-axis", "step -> epoch -> wall time", self.action_cycle_x_axis)
-        yield SystemCommand("Toggle panels", "Narrow terminals: charts or GPU/log/config", self.action_toggle_panels)
-        yield SystemCommand("Help", "Keys and the collapse rule", self.action_help)
+        for title, help_text, callback in self._own_commands():
+            # the palette reads help as markup: `[ and ]` are keys here, so every bracket is escaped
+            yield SystemCommand(title, help_text.replace("[", "\\["), callback)
+
+    def _own_commands(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
+        """The app's palette entries as plain text: title, help, action."""
+        yield ("Launch runs", "Pick a suite or presets, scale, GPUs and --set overrides", self.action_launch)
+        yield ("Stop runs", "Stop the selected runs (asks first)", self.action_stop)
+        yield ("Resume runs", "Resume the selected runs from their checkpoints", self.action_resume)
+        yield ("Delete runs", "Delete the selected runs' directories (asks first)", self.action_delete)
+        yield ("Export", "The selected runs' events as CSV, or a figure (PNG/PDF)", self.action_export)
+        yield ("Pick charts", "Any numeric metric on any chart, log-y per chart", self.action_pick_charts)
+        yield ("Cursor", "Read every run's value at one x ([ and ] move it)", self.action_toggle_cursor)
+        yield ("Reset zoom", "Every chart back to all the data", self.action_reset_view)
+        yield ("Toggle smoothing", "EMA on/off; raw points stay faint behind", self.action_toggle_smoothing)
+        yield ("Switch x-axis", "step -> epoch -> wall time", self.action_cycle_x_axis)
+        yield ("Toggle panels", "Narrow terminals: charts or GPU/log/config", self.action_toggle_panels)
+        yield ("More charts", "Short terminals: the next row of charts", self.action_next_charts)
+        yield ("Help", "Keys and the collapse rule", self.action_help)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the app's declared state (ui/app_base.py); a plain class at
 else:
     _Base = object
 
+CANNOT_PAGE = "every chart is on screen: n pages through the charts on a short terminal (under 30 rows)"
 QUANTILES_AFTER_S = 0.15
 VIEW_SETTLE_S = 0.08  # a drag sends a scale change per mouse move: redraw every chart once it pauses
 CURSOR_STEPS = 60  # `[` and `]` move the cursor by this fraction of the visible x range
@@ -68,6 +69,16 @@ class ExploreMixin(_Base):
                 run.group, run.label = None, labels.get(run.key, run.key)
         return runs, locks
 
+    def action_next_charts(self) -> None:
+        """`n` on a short terminal: the next row of charts."""
+        panel = self.charts_panel
+        if panel.pages == 1:
+            self.notify(CANNOT_PAGE, timeout=4)
+            return
+        panel.show_page(panel.per_page, panel.page + 1)
+        self._charts_dirty = True
+        self.redraw_charts()  # the legend names the page; charts that were off the page draw at their size
+
     # -- zoom, pan, cursor ------------------------------------------------------------------------
     def data_x_range(self) -> tuple[float, float] | None:
         """The x range of everything drawn (before any zoom)."""
@@ -91,6 +102,7 @@ class ExploreMixin(_Base):
         """`+`/`-`: zoom every chart's x axis in or out, around the cursor when it is shown."""
         view = self.visible_x()
         if view is None:
+            self._nothing_drawn("zoom")
             return
         lo, hi = view
         center = self.cursor_x if self.cursor_x is not None and lo <= self.cursor_x <= hi else (lo + hi) / 2
@@ -100,6 +112,7 @@ class ExploreMixin(_Base):
         """`<`/`>`: move every chart's x window by a fraction of its width."""
         view = self.visible_x()
         if view is None:
+            self._nothing_drawn("pan")
             return
         shift = (view[1] - view[0]) * fraction
         self.set_view((view[0] + shift, view[1] + shift))
@@ -111,6 +124,9 @@ class ExploreMixin(_Base):
     def action_toggle_cursor(self) -> None:
         """`c`: a cursor in the middle of the visible x range that reads every run's value, or no cursor."""
         view = self.visible_x()
+        if view is None and self.cursor_x is None:
+            self._nothing_drawn("put a cursor on")
+            return
         self.cursor_x = None if self.cursor_x is not None or view is None else (view[0] + view[1]) / 2
         self.redraw_charts()
 
@@ -118,11 +134,15 @@ class ExploreMixin(_Base):
         """`[`/`]`: move the cursor left or right."""
         view = self.visible_x()
         if view is None:
+            self._nothing_drawn("move a cursor on")
             return
         if self.cursor_x is None:
             self.cursor_x = (view[0] + view[1]) / 2
         self.cursor_x += steps * (view[1] - view[0]) / CURSOR_STEPS
         self.redraw_charts()
+
+    def _nothing_drawn(self, verb: str) -> None:
+        self.notify(f"nothing to {verb}: the charts have no data yet (space selects runs to compare)", timeout=3)
 
     def on_charts_panel_view_changed(self, message: ChartsPanel.ViewChanged) -> None:
         """A chart's own zoom or pan (wheel, drag, its keys): the others follow once the mouse rests a moment."""
@@ -152,8 +172,8 @@ class ExploreMixin(_Base):
             if slot.metric == chart.metric.key:
                 slot.log_y = chart.log_y
         self.save_chart_layout()
-        self.notify(f"{chart.metric.title}: {'log' if chart.log_y else 'linear'} y", timeout=1.5)
-        self.redraw_charts()
+        self.redraw_charts()  # first: the notice says which scale the data allowed
+        self.notify(chart.scale_note(), timeout=8 if chart.scale == "symlog" else 1.5)
 
     # -- layout -----------------------------------------------------------------------------------
     def save_chart_layout(self) -> None:

@@ -92,3 +92,21 @@ def test_launch_dialog(snap_compare, tmp_path, monkeypatch):
 def test_confirm_dialog(snap_compare, tmp_path, monkeypatch):
     app = _suite_app(tmp_path, monkeypatch)
     assert snap_compare(app, terminal_size=(140, 42), run_before=_settled(app, "s"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "key",
+    [
+        "l",  # launch: every field, the --set box among them, and the buttons on screen
+        "v",  # chart picker: six slots and Defaults / Cancel / Apply
+        "question_mark",  # help: scrolls
+        "e",  # export menu
+        "s",  # confirm
+        "p",  # the GPU, log (its tail) and config panels in place of the charts
+    ],
+)
+def test_80x24(snap_compare, tmp_path, monkeypatch, key):
+    """80x24, the size of a fresh ssh session or a tmux split: every dialog and the side panels fit."""
+    app = _suite_app(tmp_path, monkeypatch)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_settled(app, key))

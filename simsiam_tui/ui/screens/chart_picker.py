@@ -6,15 +6,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, Select
 
 from simsiam_tui.store.text import printable
 from simsiam_tui.ui.layout import MAX_CHARTS, ChartSlot, Layout
+from simsiam_tui.ui.screens.fitted import FittedModal
 from simsiam_tui.ui.series import DEFAULT_CHARTS, METRICS
 
 
-class ChartPicker(ModalScreen[Layout | None]):
+class ChartPicker(FittedModal[Layout | None]):
     """Dismisses with the new layout (apply) or None (cancel, escape)."""
 
     DEFAULT_CSS = """
@@ -29,6 +29,9 @@ class ChartPicker(ModalScreen[Layout | None]):
     ChartPicker .slot Checkbox { width: 14; }
     ChartPicker #buttons { height: 3; align-horizontal: right; }
     ChartPicker Button { margin-left: 1; }
+    ChartPicker.compact .slot { height: 1; }
+    ChartPicker.compact .slot Label { padding: 0; }
+    ChartPicker.compact #buttons { height: 1; margin-top: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 

@@ -6,13 +6,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from simsiam_tui.store.text import printable
+from simsiam_tui.ui.screens.fitted import FittedModal
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(FittedModal[bool]):
     """Dismisses with True on yes, False on no or escape."""
 
     DEFAULT_CSS = """
@@ -23,6 +23,7 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen #question { margin-bottom: 1; }
     ConfirmScreen Horizontal { height: auto; align-horizontal: right; }
     ConfirmScreen Button { margin-left: 2; }
+    ConfirmScreen.compact > Vertical { padding: 0 1; }
     """
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),

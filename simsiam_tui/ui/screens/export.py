@@ -6,13 +6,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from simsiam_tui.ui.screens.fitted import FittedModal
 
 CHOICES = (("csv", "Events as CSV (c)"), ("png", "Figure as PNG (g)"), ("pdf", "Figure as PDF (f)"))
 
 
-class ExportScreen(ModalScreen[str | None]):
+class ExportScreen(FittedModal[str | None]):
     """Dismisses with `csv`, `png`, `pdf`, or None."""
 
     DEFAULT_CSS = """
@@ -21,6 +22,7 @@ class ExportScreen(ModalScreen[str | None]):
         width: 56; height: auto; border: thick $accent; background: $surface; padding: 1 2;
     }
     ExportScreen Button { width: 100%; margin-top: 1; }
+    ExportScreen.compact > Vertical { padding: 0 1; }
     """
     BINDINGS = [
         Binding("c", "choose('csv')", "CSV"),

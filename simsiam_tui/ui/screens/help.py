@@ -27,8 +27,9 @@ KEYS = (
     ("v", "charts: any numeric metric on any chart, log-y per chart (remembered per runs folder)"),
     ("+ - < > 0", "zoom, pan and reset the x axis of every chart (mouse: wheel zooms, drag pans)"),
     ("c [ ]", "cursor: every run's value at one x (a click on a chart puts it there), move it"),
-    ("y  r", "on a focused chart (click it): log-y on/off; reset the zoom"),
-    ("p", "panels: charts <-> GPUs/log/config (narrow terminals)"),
+    ("y  r", "on a focused chart (click it or tab to it): log-y on/off; reset the zoom and log-y"),
+    ("p", "panels: charts <-> GPUs/log/config (narrow terminals, under 110 columns)"),
+    ("n", "the next row of charts (short terminals, under 30 rows)"),
     ("ctrl+p", "command palette: every action by name"),
     ("?", "this help"),
     ("q", "quit (runs keep going)"),
@@ -41,7 +42,7 @@ def help_text() -> Table:
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
     for key, what in KEYS:
-        table.add_row(key, what)
+        table.add_row(Text(key), Text(what))  # plain: `[ ]` and the like are keys, not markup
     table.add_row("", "")
     table.add_row(
         "charts",

@@ -85,16 +85,19 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
                 yield Static("[b]Launch runs[/b]  ctrl+s launches, escape cancels")
                 with Horizontal(classes="row"):
                     yield Select(
-                        [(s, s) for s in suites],
+                        [(Text(s), s) for s in suites],  # names from a presets folder: text, never markup
                         value=self.initial_suite if self.initial_suite in suites else Select.BLANK,
                         prompt="suite (none)",
                         id="suite",
                     )
                     yield Select(
-                        [(s, s) for s in scales], value=scale if scale else Select.BLANK, prompt="scale", id="scale"
+                        [(Text(s), s) for s in scales],
+                        value=scale if scale else Select.BLANK,
+                        prompt="scale",
+                        id="scale",
                     )
                 yield Label("presets (space toggles; added to the suite's)")
-                yield SelectionList[str](*((p, p) for p in list_presets(self.presets_dir)), id="presets")
+                yield SelectionList[str](*((Text(p), p) for p in list_presets(self.presets_dir)), id="presets")
                 with Horizontal(classes="row"):
                     yield Label("GPUs")
                     yield Label("runs per GPU" if not no_gpu else "runs at once")

@@ -84,6 +84,7 @@ class DetailsPanel(Vertical):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._log_key: tuple[str | None, int] = (None, 0)
+        self._log_run: str | None = None
         self.lines: list[str] = []
         # held by reference: tab panes mount after the first updates may arrive
         self.log_view = Static(id="log", markup=False)
@@ -106,6 +107,11 @@ class DetailsPanel(Vertical):
             with TabPane("Run", id="tab-run"):
                 with VerticalScroll():
                     yield self.info_view
+
+    def on_mount(self) -> None:
+        # anchored: the log shows its tail and follows it, also when the panel was hidden (p on a narrow
+        # terminal) while lines came in; scrolling up releases it, scrolling to the end takes it again
+        self.log_scroll.anchor()
 
     def show_log(self, key: str | None, lines: list[str]) -> None:
         """Replace the log view when the run or its lines changed."""
@@ -136,7 +142,9 @@ class DetailsPanel(Vertical):
         self._shown[active] = want
         if active == "tab-log":
             self.log_view.update(Text("\n".join(printable(line) for line in self.lines)))  # each line escaped alone
-            self.log_scroll.scroll_end(animate=False)
+            if want is None or want[0] != self._log_run:
+                self._log_run = None if want is None else want[0]
+                self.log_scroll.anchor()  # another run: its tail; the anchor follows new lines until one scrolls up
         elif active == "tab-config":
             self.config_view.update(config_text(getattr(self, "_config", {})))
         elif active == "tab-run":
