@@ -110,7 +110,8 @@ def test_a_run_config_in_the_old_flat_layout_loads_into_the_sections(tmp_path: P
     assert method["name"] == "moco"
     assert method["moco"] == {"temperature": 0.3, "queue_size": 1024, "momentum": 0.95}
     assert method["instdisc"] == {"temperature": 0.3, "negatives": 512, "bank_momentum": 0.25}
-    assert method["simclr"] == {"temperature": 0.3} and method["byol"] == {"base_momentum": 0.95}
+    assert method["simclr"] == {"temperature": 0.3}
+    assert method["byol"] == {"base_momentum": 0.95, "momentum_schedule": "cosine"}
     assert method["vicreg"] == {"sim_coeff": 10.0, "std_coeff": 20.0, "cov_coeff": 2.0, "std_branches": "sum"}  # as trained
     assert method["barlow_twins"] == {"lambd": 0.01}
     # every legacy key maps to keys that exist, and written back it is the new layout, which loads to the same config

@@ -87,7 +87,7 @@ def test_bad_overrides_give_one_line(overrides, expected):
 def test_unknown_preset_suite_and_scale_list_what_exists():
     with pytest.raises(ConfigError, match=r"unknown preset 'nope'; available: .*no-stop-grad.*simsiam"):
         resolve_config("nope", "digits")
-    with pytest.raises(ConfigError, match=r"unknown suite 'nope'; available: .*loss, predictor, stop-grad"):
+    with pytest.raises(ConfigError, match=r"unknown suite 'nope'; available: .*loss, predictor, .*stop-grad"):
         load_suite("nope")
     with pytest.raises(ConfigError, match=r"unknown scale 'huge'; available: cifar10, digits, imagenet"):
         resolve_config("simsiam", "huge")

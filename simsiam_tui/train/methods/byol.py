@@ -26,7 +26,9 @@ class BYOL(Method):
     (BYOL sums the two terms; halving them keeps the gradient scale of SimSiam's
     symmetrized loss, so the scale's lr serves both). After each optimizer step the target
     moves as theta_T <- m theta_T + (1 - m) theta, with m = 1 - (1 - m_base)(cos(pi k / K) + 1) / 2
-    at step k (0-based) of K: m_base at the first step, 1 at the end.
+    at step k (0-based) of K: m_base at the first step, 1 at the end (`momentum_schedule = "constant"`: m_base
+    throughout). With m = 0 the target is the online network itself, without gradient: SimSiam's stop-gradient,
+    and the loss is 2 + 2 x SimSiam's (its gradient twice SimSiam's, tests/train/test_seed_claims.py).
     """
 
     def __init__(
@@ -36,6 +38,7 @@ class BYOL(Method):
         pred_dim: int = 512,
         proj_layers: int = 2,
         base_momentum: float = 0.996,
+        momentum_schedule: str = "cosine",
     ) -> None:
         super().__init__()
         self.backbone = backbone
@@ -44,7 +47,10 @@ class BYOL(Method):
         self.target_backbone = frozen_copy(self.backbone)
         self.target_projector = frozen_copy(self.projector)
         self.out_dim = dim
+        if momentum_schedule not in ("cosine", "constant"):
+            raise ValueError(f"unknown momentum_schedule {momentum_schedule!r}")
         self.base_momentum = base_momentum
+        self.momentum_schedule = momentum_schedule
         self.last_momentum = base_momentum  # the m of the latest update, logged (a function of the step)
 
     def online_params(self) -> list[nn.Parameter]:
@@ -68,8 +74,10 @@ class BYOL(Method):
 
     @torch.no_grad()
     def after_step(self, step: int, total_steps: int) -> None:
-        """theta_T <- m theta_T + (1 - m) theta with the cosine-scheduled m of step `step`."""
-        m = cosine_momentum(self.base_momentum, step, total_steps)
+        """theta_T <- m theta_T + (1 - m) theta, m the cosine-scheduled m of step `step` (or base_momentum, constant)."""
+        m = self.base_momentum
+        if self.momentum_schedule == "cosine":
+            m = cosine_momentum(self.base_momentum, step, total_steps)
         self.last_momentum = m
         ema_update(self.target_params(), self.online_params(), m)
 
@@ -77,11 +85,12 @@ class BYOL(Method):
 @register("byol")
 def build_byol(cfg: RunConfig) -> BYOL:
     """Build BYOL from the config's model section and [method.byol] (base_momentum is the base m)."""
-    model = cfg.model
+    model, m = cfg.model, cfg.method.params(BYOLParams)
     return BYOL(
         build_backbone(model.backbone, model.width),
         dim=model.dim,
         pred_dim=model.pred_dim,
         proj_layers=model.proj_layers,
-        base_momentum=cfg.method.params(BYOLParams).base_momentum,
+        base_momentum=m.base_momentum,
+        momentum_schedule=m.momentum_schedule,
     )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from simsiam_tui.config.methods.simsiam import SimSiamParams
 from simsiam_tui.train.backbones import build_backbone, feature_dim
 from simsiam_tui.train.heads import prediction_mlp, projection_mlp
 from simsiam_tui.train.losses import SIMILARITIES, asymmetric_loss, symmetric_loss
@@ -34,7 +35,8 @@ class SimSiam(Method):
     "encoder": the target branch is sg(backbone(x)) through a trainable MLP of its own;
     "projector": the target is P2(sg(f(x))), f = backbone + projector, P2 a trainable MLP shaped
     like the predictor P1, so P1 f(x1) is matched to P2 sg(f(x2))),
-    `predictor` (mlp | none | fixed-random), `symmetric`, `similarity` (cosine | cross-entropy).
+    `predictor` (mlp | none | fixed-random), `symmetric`, `similarity` (cosine | cross-entropy);
+    `loss_scale` multiplies L (the seed's "no stop-gradient at half scale").
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class SimSiam(Method):
         predictor: str = "mlp",
         symmetric: bool = True,
         similarity: str = "cosine",
+        loss_scale: float = 1.0,
     ) -> None:
         super().__init__()
         if predictor not in ("mlp", "none", "fixed-random"):
@@ -77,6 +80,7 @@ class SimSiam(Method):
         self.predictor_kind = predictor
         self.symmetric = symmetric
         self.similarity = SIMILARITIES[similarity]
+        self.loss_scale = loss_scale
 
     def _sg(self, t: torch.Tensor) -> torch.Tensor:
         return t.detach() if self.stop_grad else t
@@ -101,6 +105,8 @@ class SimSiam(Method):
             loss = symmetric_loss(self.similarity, p1, p2, t1, t2)
         else:
             loss = asymmetric_loss(self.similarity, p1, t2)
+        if self.loss_scale != 1.0:
+            loss = self.loss_scale * loss
         return MethodOutput(loss=loss, z=z1.detach())
 
     def param_groups(self) -> list[dict[str, Any]]:
@@ -131,4 +137,5 @@ def build_simsiam(cfg: RunConfig) -> SimSiam:
         predictor=m.predictor,
         symmetric=m.symmetric,
         similarity=m.similarity,
+        loss_scale=cfg.method.params(SimSiamParams).loss_scale,
     )
