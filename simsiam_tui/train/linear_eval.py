@@ -67,8 +67,8 @@ class LinearEval:
         self.num_classes = bundle.num_classes
         self.train_src = make_source(bundle.bank, self.device, cfg.data.workers)  # the labelled train split
         self.test_src = make_source(bundle.queries, self.device, cfg.data.workers)
-        spec = AugmentSpec(size=cfg.data.image_size, mean=bundle.mean, std=bundle.std)
-        self.prepare = DeviceAugment(spec, torch.Generator(device=self.device)).prepare_eval  # centre crop, normalize
+        self.spec = AugmentSpec(size=cfg.data.image_size, mean=bundle.mean, std=bundle.std)
+        self.prepare = DeviceAugment(self.spec, torch.Generator(device=self.device)).prepare_eval  # centre crop, normalize
         self.backbone = self._frozen_backbone(Path(self.lin.checkpoint))
         feat_dim = int(self.backbone.out_dim)  # type: ignore[arg-type]
         self.classifier = nn.Linear(feat_dim, self.num_classes).to(self.device)
@@ -126,6 +126,10 @@ class LinearEval:
         keep = y >= 0  # STL-10's unlabelled split has no class
         return f[keep], y[keep]
 
+    def epoch_features(self, epoch: int, cached: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The classifier's training features in `epoch`: the centre-crop features, computed once (`cached`)."""
+        return cached
+
     def state(self) -> dict[str, Any]:
         """Classifier, optimizer and position: tensors and plain types only."""
         return {
@@ -165,7 +169,8 @@ class LinearEval:
     def run(self) -> Outcome:
         """Features once, then the classifier's epochs; eval events carry linear_top1 on the test split."""
         t0 = time.perf_counter()
-        f_train, y_train = self.features(self.train_src)
+        cached = self.features(self.train_src)
+        f_train, y_train = cached
         f_test, y_test = self.features(self.test_src)
         self.events.emit(
             "system", step=self.step, epoch=self.epoch_float, feature_seconds=round(time.perf_counter() - t0, 3),
@@ -176,6 +181,7 @@ class LinearEval:
             lr = epoch_cosine(self.lr0, epoch, self.lin.epochs)
             for g in self.optimizer.param_groups:
                 g["lr"] = lr
+            f_train, y_train = self.epoch_features(epoch, cached)
             order = epoch_permutation(f_train.shape[0], self.cfg.train.seed, epoch).to(self.device)
             for idx in order.split(self.batch):  # every image once; the last batch may be smaller
                 loss = F.cross_entropy(self.classifier(f_train[idx]), y_train[idx])  # batch x classes logits

@@ -39,8 +39,9 @@ def standardize(z: torch.Tensor) -> torch.Tensor:
 def cross_correlation(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
     """C_ij = sum_b a_bi b_bj / (sqrt(sum_b a_bi^2) sqrt(sum_b b_bj^2)), a and b centred over the global batch (d x d).
 
-    As the official code: C = bn(z1)^T bn(z2) / B, summed over ranks with an all_reduce. Ours is differentiable,
-    so the gradient equals one process's (the official in-place all_reduce carries no gradient across ranks).
+    As the official code: C = bn(z1)^T bn(z2) / B, summed over ranks with an all_reduce. Ours is differentiable (as
+    torch.distributed.nn.all_reduce), so the gradient equals one process's; the official in-place all_reduce passes
+    no gradient between ranks, which leaves DDP with 1/world of it (lightly-ai/lightly#1977).
     """
     n = z1.shape[0] * dist.world_size()  # B (N rows on every rank)
     return dist.global_sum(standardize(z1).t() @ standardize(z2)) / n  # d x d
