@@ -27,6 +27,9 @@ def plot(
         None, "--by", help="A swept config key (optim.lr): final accuracy against its values, mean ± std over seeds."
     ),
     include_all: bool = typer.Option(False, "--all", help="With --by: count runs that did not finish, too."),
+    style: str = typer.Option(
+        "paper", "--style", help="paper: one column (3.4 in), panels stacked; slide: 16:9, large type."
+    ),
     runs: str | None = RunsOption,
 ) -> None:
     """Write a figure: by default the paper's Figure 2 (loss, output std with 1/sqrt(d), kNN/linear accuracy)."""
@@ -46,7 +49,7 @@ def plot(
         points = sum(len(line.points) for line in drawn)
         err_console.print(f"wrote {out} ({len(drawn)} lines, {points} points of {by})")
         return
-    panels = plot_runs(targets, out, x, names or None)
+    panels = plot_runs(targets, out, x, names or None, style)
     lines = sum(len(p.series) for p in panels)
     err_console.print(f"wrote {out} ({len(panels)} panels, {lines} lines from {len(targets)} run(s))")
 

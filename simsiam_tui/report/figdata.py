@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from simsiam_tui.report.errors import ReportError
+from simsiam_tui.report.style import variant_color
 from simsiam_tui.store import RunHistory, RunPaths, read_config_dict, read_history
 from simsiam_tui.store.reader import SERIES_KINDS
 
@@ -40,20 +41,25 @@ class RunData:
     variant: str
     group: str | None
     history: RunHistory
+    seed: int | None = None
 
 
 @dataclass
 class Series:
-    """One line of a panel: a run, or the mean of a group's replicas with their std."""
+    """One line of a panel: a run, or the mean of a group's replicas with their std (a band).
+
+    The colour is the variant's (report.style, the same in every figure); `replica` numbers a variant's separate
+    runs (0, 1, ...), each drawn in its own line style; `probe` marks the linear probe's accuracy."""
 
     label: str
     variant: str
-    color: int
+    color: str
     runs: list[str]
     x: list[float]
     y: list[float]
     std: list[float] | None = None
-    dashed: bool = False
+    replica: int = 0
+    probe: bool = False
 
 
 @dataclass
@@ -76,7 +82,13 @@ def load_runs(targets: list[RunPaths]) -> list[RunData]:
         history = read_history(paths.events)
         group = next((s.get("group") for s in history.starts if s.get("group")), None) or cfg.get("group")
         variant = cfg.get("variant") or next((s.get("variant") for s in history.starts if s.get("variant")), None)
-        runs.append(RunData(paths.run_id, str(variant or paths.run_id), str(group) if group else None, history))
+        train = cfg.get("train")
+        seed = train.get("seed") if isinstance(train, dict) else None
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            seed = next((s["seed"] for s in history.starts if isinstance(s.get("seed"), int)), None)
+        runs.append(
+            RunData(paths.run_id, str(variant or paths.run_id), str(group) if group else None, history, seed)
+        )
     return runs
 
 
@@ -134,22 +146,54 @@ def _units(runs: list[RunData]) -> list[tuple[str, list[RunData]]]:
     return list(units.items())
 
 
-def _series(runs: list[RunData], kind: str, fld: str, x_axis: str, colors: dict[str, int]) -> list[Series]:
+def _labels(runs: list[RunData]) -> dict[str, tuple[str, int]]:
+    """A short legend label and a replica number per unit: `simsiam`, `simsiam s1` when a variant has several
+    separate runs (its seed; the id's suffix only where seeds repeat), `simsiam (mean ± std, n=3)` for a group."""
+    units = _units(runs)
+    per_variant: dict[str, int] = {}
+    for _, members in units:
+        per_variant[members[0].variant] = per_variant.get(members[0].variant, 0) + 1
+    out: dict[str, tuple[str, int]] = {}
+    seen: dict[str, int] = {}
+    for key, members in units:
+        variant = members[0].variant
+        replica = seen.get(variant, 0)
+        seen[variant] = replica + 1
+        if key.startswith("group:") and len(members) > 1:
+            label = f"{variant} (mean ± std, n={len(members)})"
+        elif per_variant[variant] == 1:
+            label = variant
+        else:
+            seed = members[0].seed
+            label = f"{variant} s{seed}" if seed is not None else f"{variant} {members[0].run_id[-4:]}"
+        out[key] = (label, replica)
+    counts: dict[str, int] = {}
+    for label, _ in out.values():
+        counts[label] = counts.get(label, 0) + 1
+    for key, members in units:  # two runs of one variant and one seed: the id's suffix tells them apart
+        label, replica = out[key]
+        if counts[label] > 1:
+            out[key] = (f"{label} {members[0].run_id[-4:]}", replica)
+    return out
+
+
+def _series(runs: list[RunData], kind: str, fld: str, x_axis: str) -> list[Series]:
     out = []
+    labels = _labels(runs)
     for key, members in _units(runs):
         curves = [_xy(r, kind, fld, x_axis) for r in members]
         if not any(len(x) for x, _ in curves):
             continue
         variant = members[0].variant
         ids = [r.run_id for r in members]
+        label, replica = labels[key]
+        color = variant_color(variant)
         if key.startswith("group:") and len(members) > 1:
             x, mean, std = _mean_std(curves)
-            label = f"{variant} (n={sum(1 for c in curves if len(c[0]))})"
-            out.append(Series(label, variant, colors[variant], ids, x.tolist(), mean.tolist(), std.tolist()))
+            out.append(Series(label, variant, color, ids, x.tolist(), mean.tolist(), std.tolist(), replica))
         else:
             x, y = curves[0]
-            label = variant if sum(r.variant == variant for r in runs) == 1 else f"{variant} {ids[0]}"
-            out.append(Series(label, variant, colors[variant], ids, x.tolist(), y.tolist()))
+            out.append(Series(label, variant, color, ids, x.tolist(), y.tolist(), None, replica))
     return out
 
 
@@ -165,27 +209,22 @@ def figure_data(runs: list[RunData], metrics: list[str] | None = None, x_axis: s
         raise ReportError("no runs to plot")
     if x_axis not in X_AXES:
         raise ReportError(f"--x must be one of {', '.join(X_AXES)}, got '{x_axis}'")
-    colors: dict[str, int] = {}
-    for run in runs:
-        colors.setdefault(run.variant, len(colors))
     panels: list[Panel] = []
     if not metrics:
-        panels.append(Panel("loss", TITLES["loss"], "loss", _series(runs, "train", "loss", x_axis, colors)))
+        panels.append(Panel("loss", TITLES["loss"], "loss", _series(runs, "train", "loss", x_axis)))
         ref = _reference(runs)
-        z = Panel("z_std", TITLES["z_std"], "std", _series(runs, "train", "z_std", x_axis, colors), ref)
+        z = Panel("z_std", TITLES["z_std"], "std", _series(runs, "train", "z_std", x_axis), ref)
         z.reference_label = "1/sqrt(d)" if ref is not None else None
         panels.append(z)
-        acc = Panel("accuracy", TITLES["accuracy"], "top-1 (%)", _series(runs, "eval", "knn_top1", x_axis, colors))
-        for s in acc.series:
-            s.label = f"{s.label} kNN"
-        for s in _series(runs, "eval", "linear_top1", x_axis, colors):
-            s.label, s.dashed = f"{s.label} linear", True
+        acc = Panel("accuracy", TITLES["accuracy"], "top-1 (%)", _series(runs, "eval", "knn_top1", x_axis))
+        for s in _series(runs, "eval", "linear_top1", x_axis):
+            s.probe = True  # the same run's line, marked: kNN and the linear probe share colour and style
             acc.series.append(s)
         panels.append(acc)
         return panels
     for name in metrics:
         kind, fld = find_metric(runs, name)
-        panel = Panel(f"{kind}/{fld}", TITLES.get(fld, f"{kind}/{fld}"), fld, _series(runs, kind, fld, x_axis, colors))
+        panel = Panel(f"{kind}/{fld}", TITLES.get(fld, f"{kind}/{fld}"), fld, _series(runs, kind, fld, x_axis))
         if fld == "z_std":
             panel.reference, panel.reference_label = _reference(runs), "1/sqrt(d)"
         panels.append(panel)
@@ -212,7 +251,8 @@ def to_json(panels: list[Panel], digits: int = 6) -> list[dict[str, Any]]:
                         "variant": s.variant,
                         "color": s.color,
                         "runs": s.runs,
-                        "dashed": s.dashed,
+                        "replica": s.replica,
+                        "probe": s.probe,
                         "x": [r(v) for v in s.x],
                         "y": [r(v) for v in s.y],
                         "std": None if s.std is None else [r(v) for v in s.std],

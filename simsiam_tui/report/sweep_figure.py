@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simsiam_tui.report.errors import ReportError
-from simsiam_tui.report.figure import COLORS, DPI, PANEL_INCHES, check_out
+from simsiam_tui.report.figure import DPI, PANEL_INCHES, check_out
+from simsiam_tui.report.style import replica_style, variant_color
 from simsiam_tui.store import RunPaths, read_config_dict, read_history, read_status
 from simsiam_tui.store.files import atomic_write
 from simsiam_tui.store.groups import flat_config, group_runs, shown
@@ -41,6 +42,7 @@ class Line:
 
     label: str
     points: list[Point]
+    variant: str = ""
 
 
 def sweep_lines(targets: list[RunPaths], key: str, include_all: bool = False) -> list[Line]:
@@ -63,7 +65,7 @@ def sweep_lines(targets: list[RunPaths], key: str, include_all: bool = False) ->
         variant = shown(group.by["variant"])
         rest = ", ".join(f"{k}={shown(v)}" for k, v in group.split.items() if k != key)
         label = f"{variant} ({rest})" if rest else variant
-        line = lines.setdefault(label, Line(label, []))
+        line = lines.setdefault(label, Line(label, [], variant))
         value = group.by[key]
         point = Point(value if isinstance(value, (int, float)) and not isinstance(value, bool) else shown(value))
         for metric, _ in METRICS:
@@ -87,14 +89,16 @@ def plot_sweep(targets: list[RunPaths], key: str, out: Path, include_all: bool =
     axes = fig.subplots(1, max(1, len(metrics)), squeeze=False)[0]
     numeric = all(isinstance(p.x, (int, float)) for line in lines for p in line.points)
     for ax, (metric, title) in zip(axes, metrics, strict=False):
-        for i, line in enumerate(lines):
+        nth: dict[str, int] = {}
+        for line in lines:
+            replica = nth[line.variant] = nth.get(line.variant, -1) + 1  # a variant's lines: one colour, own style
             stats = [(p.x, p.mean_std(metric)) for p in line.points]
             xs = [x for x, s in stats if s is not None]
             if not xs:
                 continue
             means = [s[0] for _, s in stats if s is not None]
             stds = [s[1] for _, s in stats if s is not None]
-            ax.errorbar(xs if numeric else [str(x) for x in xs], means, yerr=stds, color=COLORS[i % len(COLORS)],
+            ax.errorbar(xs if numeric else [str(x) for x in xs], means, yerr=stds, color=variant_color(line.variant), ls=replica_style(replica),
                         marker="o", ms=4, lw=1.4, capsize=3, label=line.label)  # fmt: skip
         positive = numeric and all(float(p.x) > 0 for line in lines for p in line.points)
         xs_all = [float(p.x) for line in lines for p in line.points] if positive else []

@@ -36,9 +36,12 @@ def test_default_panels_are_the_papers_figure_2(suite_root: Path) -> None:
     assert [p.key for p in panels] == ["loss", "z_std", "accuracy"]
     loss, z_std, acc = panels
     assert z_std.reference == pytest.approx(1 / math.sqrt(512)) and z_std.reference_label == "1/sqrt(d)"
-    # one colour per variant; the three simsiam seeds are one mean ± std line
-    assert [(s.label, s.color, len(s.runs)) for s in loss.series] == [("simsiam (n=3)", 0, 3), ("no-stop-grad", 1, 1)]
-    assert [s.label for s in acc.series] == ["simsiam (n=3) kNN", "no-stop-grad kNN"]
+    # one colour per variant, the palette's own; the three simsiam seeds are one mean ± std line
+    assert [(s.label, s.color, len(s.runs)) for s in loss.series] == [
+        ("simsiam (mean ± std, n=3)", "#0072B2", 3),
+        ("no-stop-grad", "#D55E00", 1),
+    ]
+    assert [s.label for s in acc.series] == ["simsiam (mean ± std, n=3)", "no-stop-grad"]
 
 
 def test_group_band_is_the_mean_and_std_of_the_replicas(suite_root: Path) -> None:
@@ -129,7 +132,7 @@ def test_runs_plot_without_runs_is_one_line(tmp_path: Path) -> None:
     assert "no runs to plot" in result.stderr
 
 
-def test_linear_probe_joins_the_accuracy_panel_dashed(pair_root: Path) -> None:
+def test_linear_probe_joins_the_accuracy_panel_marked(pair_root: Path) -> None:
     from simsiam_tui.store import encode_event
 
     runs = list_runs(pair_root)
@@ -137,8 +140,8 @@ def test_linear_probe_joins_the_accuracy_panel_dashed(pair_root: Path) -> None:
         for step, acc in ((120, 0.61), (240, 0.74)):
             fh.write(encode_event("eval", step, step / 40, {"linear_top1": acc}, now=1_767_000_500.0 + step))
     acc_panel = figure_data(load_runs(runs))[2]
-    linear = [s for s in acc_panel.series if s.dashed]
-    assert [(s.label, s.x, s.y) for s in linear] == [("simsiam linear", [120.0, 240.0], [61.0, 74.0])]
+    linear = [s for s in acc_panel.series if s.probe]
+    assert [(s.label, s.x, s.y) for s in linear] == [("simsiam", [120.0, 240.0], [61.0, 74.0])]
 
 
 @pytest.mark.slow
