@@ -23,7 +23,7 @@ from simsiam_tui.store.schema import FAILED, LOST, QUEUED, STARTING, WORKER_STAT
 
 SCHED_LOCK = "queue.lock"  # held briefly around every scheduling pass
 RUNNER_LOCK = "queue-runner.lock"  # held by the one queue runner of a root for its whole life (its pid inside)
-RUNNER_LOG = ".queue.log"
+RUNNER_LOG = "queue.log"  # the runner's output, beside its lock (a file in the shared root could be planted)
 
 
 @contextlib.contextmanager
@@ -229,7 +229,8 @@ def ensure_runner(root: Path) -> bool:
     with root_lock(root):
         if not queued_runs(root) or runner_alive(root):
             return False
-        spawn_detached(python_argv("simsiam_tui.launch.queue", str(root)), root / RUNNER_LOG, dict(os.environ), roots=[root])
+        log = root_lock_path(root, RUNNER_LOG)
+        spawn_detached(python_argv("simsiam_tui.launch.queue", str(root)), log, dict(os.environ), roots=[root])
         return True
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from simsiam_tui.launch.scheduler import RUNNER_LOG, root_lock_path
 from tests.launch.conftest import CLI, TINY, events_of, kill_everything, status_of, wait_until
 
 pytestmark = pytest.mark.slow
@@ -66,7 +67,7 @@ def test_relative_runs_option_launch_and_queue(work: Path) -> None:
     assert set(ended.values()) == {"finished"}, ended
     for r in launched:
         _absolute_everywhere(Path(r["dir"]))
-    queue_log = (work / "rel" / ".queue.log").read_text()
+    queue_log = root_lock_path((work / "rel").resolve(), RUNNER_LOG).read_text()
     assert f"simsiam_tui.launch.queue {work.resolve() / 'rel'}" in queue_log
 
 
