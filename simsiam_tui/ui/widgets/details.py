@@ -85,6 +85,7 @@ class DetailsPanel(Vertical):
         super().__init__(**kwargs)
         self._log_key: tuple[str | None, int] = (None, 0)
         self._log_run: str | None = None
+        self._follow = True  # the log view shows its newest lines
         self.lines: list[str] = []
         # held by reference: tab panes mount after the first updates may arrive
         self.log_view = Static(id="log", markup=False)
@@ -108,10 +109,10 @@ class DetailsPanel(Vertical):
                 with VerticalScroll():
                     yield self.info_view
 
-    def on_mount(self) -> None:
-        # anchored: the log shows its tail and follows it, also when the panel was hidden (p on a narrow
-        # terminal) while lines came in; scrolling up releases it, scrolling to the end takes it again
-        self.log_scroll.anchor()
+    def on_resize(self) -> None:
+        # shown again (p on a narrow terminal) or resized: a log that followed its tail still shows it
+        if self._follow:
+            self.log_scroll.call_after_refresh(self.log_scroll.scroll_end, animate=False)
 
     def show_log(self, key: str | None, lines: list[str]) -> None:
         """Replace the log view when the run or its lines changed."""
@@ -141,10 +142,14 @@ class DetailsPanel(Vertical):
             return
         self._shown[active] = want
         if active == "tab-log":
+            scroll = self.log_scroll
+            run = None if want is None else want[0]
+            # follow the tail unless the reader scrolled up (a hidden panel has nothing to scroll: it follows)
+            self._follow = run != self._log_run or scroll.scroll_y >= scroll.max_scroll_y - 1
+            self._log_run = run
             self.log_view.update(Text("\n".join(printable(line) for line in self.lines)))  # each line escaped alone
-            if want is None or want[0] != self._log_run:
-                self._log_run = None if want is None else want[0]
-                self.log_scroll.anchor()  # another run: its tail; the anchor follows new lines until one scrolls up
+            if self._follow:
+                scroll.call_after_refresh(scroll.scroll_end, animate=False)  # once the new lines are laid out
         elif active == "tab-config":
             self.config_view.update(config_text(getattr(self, "_config", {})))
         elif active == "tab-run":
