@@ -8,7 +8,17 @@ import typer
 from typer.core import TyperGroup
 
 from simsiam_tui import __version__
-from simsiam_tui.cli import eval_cmd, gpus_cmd, launch_cmd, presets_cmd, runs_cmd, slurm_cmd, train_cmd, ui_cmd
+from simsiam_tui.cli import (
+    eval_cmd,
+    gpus_cmd,
+    launch_cmd,
+    presets_cmd,
+    runs_cmd,
+    serve_cmd,
+    slurm_cmd,
+    train_cmd,
+    ui_cmd,
+)
 from simsiam_tui.cli.common import fail
 from simsiam_tui.errors import SimsiamError
 
@@ -90,6 +100,7 @@ app.command("launch")(launch_cmd.launch)
 app.command("train")(train_cmd.train)
 app.command("gpus")(gpus_cmd.gpus)
 ui_cmd.register(app)
+serve_cmd.register(app)
 
 
 def _version(value: bool) -> None:
