@@ -28,7 +28,7 @@ sys.exit(0 if any(r["state"] in ("queued", "starting", "running") for r in json.
 
 t0=$SECONDS
 args=()
-for p in simsiam no-stop-grad no-stop-grad-half no-predictor asymmetric-no-predictor fixed-random-predictor; do
+for p in simsiam no-stop-grad no-stop-grad-half no-predictor asymmetric-no-predictor fixed-random-predictor memory-bank; do
   args+=(--preset "$p")
 done
 "$ST" launch "${args[@]}" "${common[@]}" >/dev/null
