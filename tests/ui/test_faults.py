@@ -75,7 +75,7 @@ async def test_small_terminal_keeps_panels_usable(suite_root, backend):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, loaded(app, 3))
         table, charts = app.table, app.charts_panel
-        assert table.region.height >= 4  # header + 3 runs
+        await wait_until(pilot, lambda: table.region.height >= 4)  # header + 3 runs, once laid out
         first, rest = charts.charts()[:2], charts.charts()[2:]
         for chart in first:  # one row of charts at a time, each with room for its data
             assert chart.region.width >= 30 and chart.region.height >= 12

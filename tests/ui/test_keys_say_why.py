@@ -27,8 +27,10 @@ async def test_log_y_on_a_negative_loss_draws_a_symmetric_log_and_r_restores(sui
         await wait_until(pilot, loaded(app, 3))
         said = _spy(app)
         loss = app.query_one("#chart-loss", MetricChart)
-        await pilot.click(loss)
+        loss.focus()  # as a click or tab does (test_explore clicks)
+        await wait_until(pilot, lambda: app.focused is loss)
         await pilot.press("y")
+        await wait_until(pilot, lambda: loss.log_y)
         await wait_until(pilot, lambda: loss.scale == "symlog" and app.charts_current)
         assert loss.lines and "symlog" in str(loss.border_title)  # every run still drawn
         assert any("values <= 0" in s and "symmetric log" in s for s in said), said
