@@ -49,3 +49,12 @@ async def test_keys_that_cannot_act_say_why(suite_root, backend):
             await pilot.press(key)
             await wait_until(pilot, lambda words=words: any(words in s for s in said))
         assert len(said) == 3
+
+
+async def test_selecting_in_an_empty_table_says_so(tmp_path, backend):
+    app = make_app([tmp_path], backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        said = _spy(app)
+        await pilot.press("space", "a")
+        await wait_until(pilot, lambda: len([s for s in said if "no run to select" in s]) == 2)

@@ -205,6 +205,7 @@ class RunsTable(DataTable[object]):
     def action_toggle_select(self) -> None:
         key = self.cursor_key
         if key is None:
+            self.app.notify("no run to select yet: l launches some", timeout=3)
             return
         if key in self.selected:
             self.selected.remove(key)
@@ -214,5 +215,8 @@ class RunsTable(DataTable[object]):
 
     def action_select_all(self) -> None:
         keys = [str(k.value) for k in self.rows]
+        if not keys:
+            self.app.notify("no run to select yet: l launches some", timeout=3)
+            return
         self.selected = [] if set(self.selected) >= set(keys) else keys
         self.post_message(self.SelectionChanged())
