@@ -7,7 +7,9 @@ thread per run: first to the end (`--on-collapse continue`), then with `--on-col
 first launch's events, each run's verdict is judged after every evaluation exactly as the worker's guard
 judges it: the epoch of the first `collapsed`, and whether any later evaluation says otherwise (it must
 not, or stopping would cut a run that recovers). From both launches: each run's wall time (start to end
-event; one thread each, so CPU seconds) and what the stop saved. Prints a Markdown table.
+event; one thread each, so CPU seconds). The seconds saved are read off the first launch's own timeline (its
+seconds after the epoch where the second launch stopped that run), so both sides ran under the same load:
+the second launch's wall time is printed too, but it ran beside other work. Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -60,7 +62,10 @@ def timeline(run_dir: Path) -> dict[str, Any]:
     start = next(e for e in events if e["kind"] == "start")
     end = next((e for e in reversed(events) if e["kind"] == "end"), None)
     config = read_config_dict(RunPaths(run_dir))
+    times = [(float(e["epoch"]), float(e["time"])) for e in events if e.get("kind") in ("train", "eval", "end")]
     return {
+        "times": times,
+        "start": float(start["time"]),
         "variant": config.get("variant"),
         "seed": (config.get("train") or {}).get("seed"),
         "seconds": (end["time"] - start["time"]) if end else None,
@@ -94,21 +99,29 @@ def main() -> None:
     print(f"trained in {time.monotonic() - t0:.0f} s", file=sys.stderr)
     ran = {(t["variant"], t["seed"]): t for t in map(timeline, (p.dir for p in list_runs(full)))}
     cut = {(t["variant"], t["seed"]): t for t in map(timeline, (p.dir for p in list_runs(stopped)))}
-    print("| variant | seed | first `collapsed` (epoch) | changes afterwards | stopped at epoch | CPU s to the end | CPU s with stop | saved |")
-    print("|---|--:|--:|---|--:|--:|--:|--:|")
+    print("| variant | seed | first `collapsed` (epoch) | changes afterwards | stopped at epoch | CPU s to the end "
+          "| CPU s to the stop | saved | (wall s with stop) |")  # fmt: skip
+    print("|---|--:|--:|---|--:|--:|--:|--:|--:|")
     total_full = total_cut = 0.0
     for key in sorted(ran, key=lambda k: (VARIANTS.index(str(k[0])), k[1])):
         a, b = ran[key], cut.get(key, {})
         epoch, changes = first_collapsed(a["verdicts"])
-        full_s, cut_s = a["seconds"] or 0.0, b.get("seconds") or 0.0
-        total_full, total_cut = total_full + full_s, total_cut + cut_s
-        stopped_at = f"{b['epoch']:.0f}" if b and "--on-collapse" in b.get("reason", "") else "-"
-        saved = f"{100 * (1 - cut_s / full_s):.0f}%" if full_s and cut_s else "-"
+        full_s = a["seconds"] or 0.0
+        stopped = b and "--on-collapse" in b.get("reason", "")
+        stop_epoch = float(b["epoch"]) if stopped else None
+        until = seconds_until(a, stop_epoch) if stop_epoch is not None else full_s
+        total_full, total_cut = total_full + full_s, total_cut + until
         first = "-" if epoch is None else f"{epoch:g}"
-        print(f"| `{key[0]}` | {key[1]} | {first} | {'yes' if changes else 'no'} | {stopped_at} "
-              f"| {full_s:.0f} | {cut_s:.0f} | {saved} |")
+        print(f"| `{key[0]}` | {key[1]} | {first} | {'yes' if changes else 'no'} | {stop_epoch or '-':} "
+              f"| {full_s:.0f} | {until:.0f} | {100 * (1 - until / full_s):.0f}% | {b.get('seconds') or 0:.0f} |")  # fmt: skip
     print(f"\nall runs: {total_full:.0f} CPU s to the end, {total_cut:.0f} with --on-collapse stop "
           f"({100 * (1 - total_cut / max(total_full, 1e-9)):.0f}% saved)")  # fmt: skip
+
+
+def seconds_until(run: dict[str, Any], epoch: float) -> float:
+    """Seconds from a run's start until it first reached `epoch` (its own timeline)."""
+    reached = next((t for e, t in run["times"] if e >= epoch), None)
+    return (reached if reached is not None else run["times"][-1][1]) - run["start"]
 
 
 if __name__ == "__main__":
