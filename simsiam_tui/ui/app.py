@@ -125,7 +125,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
         self._last_key = 0.0
         self._redraw_cost = 0.0
         self._held_updates: list[Callable[[], None]] = []  # live panel updates waiting for the keys to pause
-        self.sub_title = "  ".join(shown_path(r) for r in self.roots)
+        self.sub_title = "  ".join(printable(shown_path(r)) for r in self.roots)  # a folder name may hold escapes
         self.closing = False
         self.seen_versions: dict[str, int] = {}
         self.chart_layout, self.layout_notice = load_layout(self.roots[0])
