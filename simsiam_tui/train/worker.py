@@ -118,6 +118,8 @@ def run_worker(run_dir: Path | str) -> int:
     outcome: Outcome
     try:
         paths.checkpoints.mkdir(exist_ok=True)  # never parents: a removed run is not recreated
+        if paths.checkpoints.is_symlink():  # checkpoints are written inside the run folder, never through a link
+            raise UserFacingError(f"{paths.checkpoints} is a symbolic link; checkpoints stay inside the run folder")
         # `eval linear` runs train a classifier on another run's frozen features
         if cfg.linear_eval.source_run:
             trainer = LinearEval(cfg, paths.checkpoint, events, stop)

@@ -181,3 +181,17 @@ def test_a_fifo_checkpoint_never_hangs_the_worker(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="FIFO"):
         load_checkpoint(last)
     assert time.monotonic() - started < 5
+
+
+def test_a_checkpoints_link_is_never_written_through(root: Path, tmp_path: Path) -> None:
+    from simsiam_tui.train.errors import UserFacingError
+    from simsiam_tui.train.worker import run_worker
+
+    paths = create_run(root, tiny_config(), "linked")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    paths.checkpoints.rmdir()
+    paths.checkpoints.symlink_to(outside)
+    with pytest.raises(UserFacingError, match="symbolic link"):
+        run_worker(paths.dir)
+    assert list(outside.iterdir()) == [] and read_status(paths.status)["state"] == "failed"
