@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ from simsiam_tui.report.errors import ReportError
 from simsiam_tui.report.figdata import X_LABELS, Panel, RunData, figure_data, load_runs
 from simsiam_tui.report.style import STYLES, Style, replica_style, variant_color
 from simsiam_tui.store import RunPaths
-from simsiam_tui.store.status import NEW_FILE_MODE
+from simsiam_tui.store.files import atomic_write
 
 FORMATS = ("png", "svg", "pdf")
 # Okabe-Ito: distinguishable for colour-blind readers and in greyscale print (lines that are no variant's own)
@@ -112,14 +111,11 @@ def render(panels: list[Panel], x_axis: str, out: Path, style: str = "paper") ->
     """Draw the panels and write them to `out` (written whole: a temp file, then renamed)."""
     fmt = check_out(out)
     fig = draw_figure(panels, x_axis, style)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=f".{fmt}", dir=out.parent)
-    os.fchmod(fd, NEW_FILE_MODE)  # a figure to share, readable as any new file
-    os.close(fd)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, metadata={"Software": "simsiam-tui"} if fmt == "png" else None)
     try:
-        fig.savefig(tmp, format=fmt, metadata={"Software": "simsiam-tui"} if fmt == "png" else None)
-        os.replace(tmp, out)
+        atomic_write(out, buffer.getvalue(), fsync=False)  # the store's one writer: whole, never through a link
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise ReportError(f"cannot write {out}: {exc.strerror}") from None
 
 

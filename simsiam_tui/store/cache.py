@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import stat
 import sys
 import time
@@ -26,7 +25,7 @@ from typing import Any, Union
 
 import msgspec
 
-from simsiam_tui.store.files import open_fd
+from simsiam_tui.store.files import atomic_write, open_fd
 from simsiam_tui.store.reader import NOT_COLUMNS, SERIES_KINDS, KindSeries, RunHistory, valid_event
 
 CACHE_NAME = "events.cache"
@@ -130,16 +129,8 @@ def write_cache(
         return False
     target = cache_path(events)
     _remove_stale_temps(target)
-    tmp = target.with_name(f".{CACHE_NAME}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, target)  # replaces a symlink named events.cache, never writes through it
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        atomic_write(target, blob, fsync=False)  # derived data: a crash costs the next reader a full decode
     except OSError:
         return False
     return True
