@@ -64,6 +64,9 @@ class StartEvent(EventBase, tag="start"):
     pid: Union[int, None, Unset] = UNSET  # noqa: UP007
 
 
+METHOD_SCALARS = ("ema_momentum", "bank_staleness")  # train fields only some methods write (BYOL/MoCo, InstDisc)
+
+
 class TrainEvent(EventBase, tag="train"):
     """`train`: loss, lr, z_std and its reference, throughput, data wait, and the methods' extra scalars."""
 
