@@ -1,7 +1,8 @@
 """The linear-evaluation protocol per scale (the paper's, or the offline scale's), as config values.
 
-ImageNet (SimSiam paper, appendix): LARS, batch 4096, lr = 0.02 x batch/256, cosine decay, 90 epochs,
-no weight decay; the official code's default base lr is 0.1 (set --set linear_eval.lr=1.6 for it).
+ImageNet (SimSiam paper, appendix): LARS (apex's LARC as main_lincls.py uses it: trust 0.001, no clipping),
+batch 4096, lr = 0.02 x batch/256, cosine decay set once per epoch, 90 epochs, no weight decay; the official
+code's default base lr is 0.1 (set --set linear_eval.lr=1.6 for it).
 CIFAR (the paper's CIFAR section; Chen & He follow the MoCo CIFAR recipe): SGD, lr 30, batch 256, no weight
 decay, cosine, 100 epochs. The paper is silent on the momentum (0.9 chosen, as in its ImageNet recipe) and on
 the augmentation (none chosen: features of the centre-cropped image are computed once and the classifier

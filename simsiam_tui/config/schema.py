@@ -120,7 +120,7 @@ class LinearEvalConfig:
     optimizer: str = "sgd"  # sgd | lars
     epochs: int = 100
     batch_size: int = 256
-    lr: float = 30.0  # the classifier's lr (already scaled by batch/256 where the recipe scales it)
+    lr: float = 30.0  # the lr at the protocol's batch_size; the worker scales it by linear_eval.batch_size / that batch
     momentum: float = 0.9
     weight_decay: float = 0.0
 
