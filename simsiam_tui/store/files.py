@@ -23,7 +23,6 @@ from pathlib import Path
 from simsiam_tui.store.paths import StoreError, inside_root
 
 MAX_READ_BYTES = 16 << 20  # config.json, status.json, the layout: a few KB each
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _WRITE_FLAGS = os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -67,19 +66,7 @@ def open_fd(path: Path | str, root: Path | None = None) -> int:
     path = Path(path)
     if root is not None and not inside_root(root, path):
         raise UnsafeFile(path, f"resolves outside the runs folder '{root}'")
-    try:
-        fd = os.open(path, _READ_FLAGS)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:  # O_NOFOLLOW on a symlink
-            raise UnsafeFile(path, "is a symbolic link; run files are never followed") from None
-        if exc.errno == errno.ENXIO:  # a socket
-            raise UnsafeFile(path, "is a socket, not a file") from None
-        raise
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        raise UnsafeFile(path, f"is {_kind(st.st_mode)}, not a file")
-    return fd
+    return _regular_fd(path, os.O_RDONLY | os.O_NONBLOCK)
 
 
 def read_bytes(path: Path | str, cap: int = MAX_READ_BYTES, root: Path | None = None) -> bytes:
@@ -132,12 +119,15 @@ def atomic_write(path: Path | str, data: bytes, mode: int | None = None, fsync: 
         raise
 
 
-def _regular_fd(path: Path, flags: int, mode: int) -> int:
+def _regular_fd(path: Path, flags: int, mode: int = 0o600) -> int:
+    """os.open with O_NOFOLLOW, then fstat: a regular file's fd, or UnsafeFile saying what is there instead."""
     try:
-        fd = os.open(path, flags | _WRITE_FLAGS, mode)
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise UnsafeFile(path, "is a symbolic link; run files are never written through") from None
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a symlink
+            raise UnsafeFile(path, "is a symbolic link; run files are never followed") from None
+        if exc.errno == errno.ENXIO:  # a socket
+            raise UnsafeFile(path, "is a socket, not a file") from None
         raise
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
