@@ -123,7 +123,7 @@ def launch(
 
 def follow_runs(runs: list[RunPaths], poll_s: float = 1.0) -> None:
     """A live table of `runs` until every one has ended; Ctrl-C detaches and leaves them running."""
-    from simsiam_tui.cli.runs_cmd import summary_table, table_console
+    from simsiam_tui.cli.tables import summary_table, table_console
 
     readers = {p.run_id: (EventTail(p.events), RunHistory()) for p in runs}
     try:

@@ -10,11 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
-from simsiam_tui.cli import report_cmd
+from simsiam_tui.cli import compare_cmd, report_cmd
 from simsiam_tui.cli.common import (
     JsonOption,
     RunsOption,
@@ -23,6 +21,17 @@ from simsiam_tui.cli.common import (
     fail,
     json_safe,
     print_json,
+)
+from simsiam_tui.cli.tables import (
+    STATE_STYLE,
+    VERDICT_STYLE,
+    cell,
+    created,
+    epochs,
+    fmt,
+    styled,
+    summary_table,
+    table_console,
 )
 from simsiam_tui.launch import (
     await_resume,
@@ -34,8 +43,7 @@ from simsiam_tui.launch import (
     stop_runs,
     wait_for_end,
 )
-from simsiam_tui.launch.compare import METRICS, attach_linear_evals, compare_groups, fmt_stat, fmt_verdicts
-from simsiam_tui.launch.compare import markdown as compare_markdown
+from simsiam_tui.launch.compare import attach_linear_evals
 from simsiam_tui.store import (
     LIVE_STATES,
     RunPaths,
@@ -48,7 +56,6 @@ from simsiam_tui.store import (
 )
 from simsiam_tui.store.export import export_rows, write_csv
 from simsiam_tui.store.files import read_range
-from simsiam_tui.store.groups import flat_config, matches, parse_where
 from simsiam_tui.store.text import printable
 from simsiam_tui.store.verdict_rule import rule_text
 
@@ -56,46 +63,8 @@ app = typer.Typer(help="List, inspect, stop, resume, compare and export runs.", 
 
 RunArgs = typer.Argument(..., help="Run ids (a unique prefix or a unique name is enough).")
 
-STATE_STYLE = {
-    "running": "green",
-    "starting": "green",
-    "queued": "cyan",
-    "finished": "bold",
-    "stopped": "yellow",
-    "failed": "red",
-    "diverged": "red",
-    "lost": "magenta",
-    "symlink": "dim",
-}
-VERDICT_STYLE = {"healthy": "green", "collapsing": "yellow", "collapsed": "bold red", "unknown": "dim"}
 RUN_FACTS = (("host", "host"), ("pid", "pid"), ("gpus", "gpus"), ("exit code", "exit_code"))  # `runs show`'s line
 LOG_CHUNK = 1 << 20  # worker.log is read this much at a time: a huge log never sits in memory whole
-
-
-def table_console() -> Console:
-    """The console for tables: the terminal's, or a wide one when piped so ids and numbers are never cut."""
-    return console if console.is_terminal else Console(width=220, highlight=False)
-
-
-def _fmt(value: Any, spec: str = ".3f") -> str:
-    return "-" if value is None else format(value, spec)
-
-
-def cell(value: Any, style: str = "") -> Text:
-    """A table cell of text from a run folder: control characters escaped, and never read as markup."""
-    return Text(printable(value), style=style)
-
-
-def _styled(value: Any, styles: dict[str, str]) -> Text:
-    return cell(value, styles.get(str(value), ""))
-
-
-def _epochs(row: dict[str, Any]) -> Text:
-    return cell(f"{row['epoch']:.1f}/{row['epochs']}" if row.get("epochs") else f"{row['epoch']:.1f}")
-
-
-def _created(stamp: Any) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp)) if isinstance(stamp, (int, float)) and stamp else ""
 
 
 def say(text: Any) -> None:
@@ -161,50 +130,12 @@ def runs_ls(runs: str | None = RunsOption, as_json: bool = JsonOption) -> None:
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in rows:  # every cell a Text: ids, names and messages come from run folders, never markup
         table.add_row(
-            cell(row["id"]), cell(row["variant"]), cell(row["scale"]), _styled(row["state"], STATE_STYLE),
-            _epochs(row), _fmt(row["loss_last"], ".4f"), _styled(row["verdict"], VERDICT_STYLE),
-            _created(row["created"]), cell(f"linear eval of {row['source_run']}" if row["source_run"] else ""),
+            cell(row["id"]), cell(row["variant"]), cell(row["scale"]), styled(row["state"], STATE_STYLE),
+            epochs(row), fmt(row["loss_last"], ".4f"), styled(row["verdict"], VERDICT_STYLE),
+            created(row["created"]), cell(f"linear eval of {row['source_run']}" if row["source_run"] else ""),
             cell(row["message"] or ""),
         )  # fmt: skip
     table_console().print(table)
-
-
-def summary_table(rows: list[dict[str, Any]], title: str) -> Table:
-    """A rich table of run summaries: losses, z_std/ref, kNN, img/s, epochs, state and the collapse verdict."""
-    table = Table(title=cell(title))  # a run id as the title: a Text, never markup
-    for col, justify in (
-        ("run", "left"),
-        ("variant", "left"),
-        ("state", "left"),
-        ("epoch", "right"),
-        ("loss last", "right"),
-        ("loss best", "right"),
-        ("z_std/ref", "right"),
-        ("kNN top-1", "right"),
-        ("linear top-1", "right"),
-        ("linear eval", "right"),
-        ("img/s", "right"),
-        ("verdict", "left"),
-    ):
-        table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    for row in rows:
-        # a linear-eval run names its source; a pre-training run shows its linear eval's result beside its kNN
-        variant = f"{row['variant']} (linear eval of {row['source_run']})" if row.get("source_run") else str(row["variant"])
-        table.add_row(
-            cell(row["id"]),
-            cell(variant),
-            _styled(row["state"], STATE_STYLE),
-            _epochs(row),
-            _fmt(row["loss_last"], ".4f"),
-            _fmt(row["loss_best"], ".4f"),
-            _fmt(row["z_std_ratio"], ".2f"),
-            _fmt(row["knn_top1_last"], ".3f"),
-            _fmt(row.get("linear_top1_last"), ".3f"),
-            _fmt(row.get("linear_eval_top1"), ".3f"),
-            _fmt(row["img_per_s"], ".0f"),
-            _styled(row["verdict"], VERDICT_STYLE),
-        )
-    return table
 
 
 @app.command("show")
@@ -404,98 +335,6 @@ def runs_rm(
     _actions_out(remove_runs(targets, force=force), as_json)
 
 
-@app.command("compare")
-def runs_compare(
-    run: list[str] = typer.Argument(None, help="Run ids or prefixes (default: every run)."),
-    by: str | None = typer.Option(
-        None, "--by", help="Config keys to group by, comma-separated (variant, optim.lr, train.epochs...): mean ± std per group."
-    ),
-    where: list[str] = typer.Option([], "--where", help="Only runs whose config has KEY=VALUE; repeatable."),
-    include_all: bool = typer.Option(False, "--all", help="With --by: count runs that did not finish, too."),
-    markdown: bool = typer.Option(False, "--markdown", help="With --by: a Markdown table, the paper beside each variant."),
-    runs: str | None = RunsOption,
-    as_json: bool = JsonOption,
-) -> None:
-    """Side by side: loss, z_std/ref, kNN and linear top-1, img/s, epochs, state and the collapse verdict.
-
-    With --by, runs pool into one mean ± std only when their configs are equal but for the seed: a group
-    whose runs differ in other keys is split, and the keys are named. Only finished runs count unless --all.
-    """
-    keys = [k.strip() for k in (by or "").split(",") if k.strip()]
-    if by is not None and not keys:
-        raise fail("--by needs config keys, e.g. --by variant or --by optim.lr,train.epochs")
-    if markdown and not keys:
-        raise fail("--markdown needs --by KEY (e.g. --by variant)")
-    wanted = parse_where(where)
-    root = _root(runs)
-    targets = [resolve_run(root, r) for r in run] if run else list_runs(root)
-    configs = [flat_config(read_config_dict(p)) for p in targets]
-    picked = [(p, c) for p, c in zip(targets, configs, strict=True) if matches(c, wanted)]
-    rows = [run_summary(p) for p, _ in picked]
-    configs = [c for _, c in picked]
-    rows = attach_linear_evals(rows, configs)
-    if keys:
-        _compare_groups(rows, configs, keys, root, markdown, as_json, include_all)
-        return
-    if as_json:
-        print_json(rows)
-        return
-    if not rows:
-        console.print(f"no runs in {root}" + (" match --where" if wanted else ""), highlight=False)
-        return
-    table_console().print(summary_table(rows, f"compare ({len(rows)} runs)"))
-
-
-def _compare_groups(
-    rows: list[dict[str, Any]], configs: list[dict[str, Any]], by: list[str], root: Path, markdown: bool, as_json: bool,
-    include_all: bool,
-) -> None:  # fmt: skip
-    """One row per group of equal configs: n, mean ± std of each metric over its runs, verdict counts."""
-    from simsiam_tui.config import valid_keys
-
-    known = set(valid_keys())
-    unknown = [k for k in by if k not in known and not any(k in c for c in configs)]
-    if unknown:
-        raise fail(f"--by {','.join(unknown)}: not a config key (keys look like variant, optim.lr, train.epochs)")
-    finished = [i for i, r in enumerate(rows) if include_all or r.get("state") == "finished" or r.get("kind") == "linear-eval"]
-    left_out = len(rows) - len(finished)
-    groups = compare_groups([rows[i] for i in finished], [configs[i] for i in finished], by)
-    if as_json:
-        print_json(groups)
-        return
-    note = f"{left_out} run(s) that did not finish left out (--all counts them)" if left_out else ""
-    if not groups:
-        console.print(f"no finished pre-training runs in {root}" + (f"; {note}" if note else ""), highlight=False)
-        return
-    title = ", ".join(by)
-    if markdown:
-        typer.echo(compare_markdown(groups, _paper_figures([str(g["variant"]) for g in groups]), title), nl=False)
-        return
-    table = Table(title=f"compare by {title} ({len(finished)} runs in {root}; mean ± std over equal configs)")
-    for col in (title, "n", *(m[1] for m in METRICS), "verdicts"):
-        table.add_column(col, justify="left" if col in (title, "verdicts") else "right", no_wrap=col != title)
-    for g in groups:
-        stats = [fmt_stat(g["stats"][key], scale, spec, g["n"]) for key, _, scale, spec in METRICS]
-        verdicts = cell(fmt_verdicts(g["verdicts"], g["n"]))
-        table.add_row(cell(g["label"]), str(g["n"]), *stats, verdicts)
-    table_console().print(table)
-    if note:
-        console.print(note, highlight=False)
-
-
-def _paper_figures(variants: list[str]) -> dict[str, str]:
-    """The paper's figure per variant, from the presets (DESIGN.md's variant table); none for unknown ones."""
-    from simsiam_tui.config import ConfigError, describe_preset
-
-    figures = {}
-    for variant in variants:
-        try:
-            figures[variant] = describe_preset(variant)[1]
-        except ConfigError:
-            figures[variant] = ""
-    return figures
-
-
 @app.command("export")
 def runs_export(
     run: list[str] = typer.Argument(None, help="Run ids or prefixes (default: every run)."),
@@ -530,3 +369,4 @@ def runs_export(
 
 
 report_cmd.register(app)  # `runs plot` (issue 15)
+compare_cmd.register(app)  # `runs compare` (issues 14, 21)
