@@ -157,7 +157,7 @@ def resolve_config(
         flat[key] = value
         sources[key] = f"--set {brief(text)}"
     if isinstance(flat.get("data.dir"), str) and flat["data.dir"]:
-        # relative to where the user is now: the worker starts elsewhere (the runs folder's parent, a Slurm node)
+        # relative to where the user is now: the worker starts elsewhere (in /, or on a Slurm node)
         flat["data.dir"] = str(Path(flat["data.dir"]).expanduser().resolve())
     flat.setdefault("variant", preset_layer.path.stem)
     flat["scale"] = scale_name
