@@ -84,7 +84,7 @@ def _rank(rank: int, port: int, out_dir: str) -> None:
         if rank == 0:
             torch.save(results, Path(out_dir) / "ddp.pt")
     finally:
-        torch_dist.destroy_process_group()
+        dist.shutdown()  # a barrier first: a rank tearing down its gloo pairs mid-collective aborts its peer
 
 
 def _free_port() -> int:
