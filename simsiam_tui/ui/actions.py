@@ -34,6 +34,7 @@ class LaunchRequest:
     per_gpu: str = ""
     overrides: str = ""
     name: str = ""
+    stop_on_collapse: bool = False  # `launch --on-collapse stop`
 
 
 @dataclass
@@ -72,6 +73,8 @@ def check_launch(req: LaunchRequest, presets_dir: str | None = None) -> tuple[La
             bad.append(str(exc))
     if bad:
         errors["overrides"] = "; ".join(bad)
+    if req.stop_on_collapse:  # as the CLI's --on-collapse stop: a config key, recorded in config.json
+        overrides.append("monitor.on_collapse=stop")
     configs: list[RunConfig] = []
     if not errors:
         try:

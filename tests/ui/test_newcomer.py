@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Checkbox, Input, Static
 from textual.widgets._toast import Toast
 
 from simsiam_tui.store import RunPaths, read_status, update_status
@@ -184,6 +184,22 @@ async def test_launch_dialog_fits_80x24_without_gpus(suite_root, backend):
         await pilot.click("#launch")
         await wait_until(pilot, lambda: backend.calls)
         assert backend.calls[0][0] == "launch"
+
+
+async def test_launch_dialog_stops_what_collapses_when_asked(suite_root, backend):
+    """The dialog's --on-collapse stop: the plan says so and every config it launches carries monitor.on_collapse."""
+    app = make_app([suite_root], backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_dialog(pilot, app)
+        box = screen.query_one("#on_collapse", Checkbox)
+        box.scroll_visible(animate=False)
+        await pilot.pause()
+        box.value = True
+        await wait_until(pilot, lambda: "stopping what collapses" in _text([screen.query_one("#plan", Static)]))
+        await pilot.click("#launch")
+        await wait_until(pilot, lambda: backend.calls)
+        plan = backend.calls[0][1]
+        assert plan.configs and all(c.monitor.on_collapse == "stop" for c in plan.configs)
 
 
 async def test_launch_dialog_names_the_gpus_it_sees(suite_root):

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
-from textual.widgets import Button, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 from textual.worker import get_current_worker
 
 from simsiam_tui.config import list_presets, list_scales, list_suites, load_suite
@@ -108,6 +108,7 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
                     yield Input(placeholder="optional", id="name")
                 yield Label("--set KEY=VALUE ...")
                 yield Input(placeholder="train.epochs=5 optim.lr=0.05", id="overrides")
+                yield Checkbox("stop a run once its verdict says collapsed (--on-collapse stop)", id="on_collapse")
             with Vertical(id="foot"):  # docked: message and buttons stay in view at any size
                 yield Static("", id="error")
                 yield Static("", id="plan")
@@ -131,6 +132,7 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
             per_gpu=self.query_one("#per_gpu", Input).value,
             overrides=self.query_one("#overrides", Input).value,
             name=self.query_one("#name", Input).value,
+            stop_on_collapse=self.query_one("#on_collapse", Checkbox).value,
         )
 
     # -- validation: debounced, on a thread ------------------------------------------------------
@@ -186,10 +188,14 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
             where = "the CPU (no GPU seen)"
         else:
             where = "every visible GPU, else the CPU"
-        return f"{len(self.plan.configs)} run(s): {names} @ {first.scale}, {first.train.epochs} epochs, on {where}"
+        stops = ", stopping what collapses" if first.monitor.on_collapse == "stop" else ""
+        return f"{len(self.plan.configs)} run(s): {names} @ {first.scale}, {first.train.epochs} epochs, on {where}{stops}"
 
     # -- events -----------------------------------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
+        self.validate_soon()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         self.validate_soon()
 
     def on_select_changed(self, event: Select.Changed) -> None:
