@@ -17,6 +17,7 @@ from typing import Any
 
 from simsiam_tui.store import EventTail
 from simsiam_tui.store.decode import Event, as_dict, bulk_apply, decode_chunk, load_history, thin_history
+from simsiam_tui.store.files import open_fd
 from simsiam_tui.store.reader import RunHistory
 
 Loaded = tuple[RunHistory, int, int, str | None]  # load_history's result: history, offset, lines, cache note
@@ -41,7 +42,7 @@ def preview_events(path: Path, size: int) -> tuple[list[Event], int]:
     events: list[Event] = []
     tail_start = max(0, size - PREVIEW_TAIL_BYTES)
     try:
-        with path.open("rb") as fh:
+        with os.fdopen(open_fd(path), "rb") as fh:  # the store's opener: never a FIFO, never through a link
             head = fh.read(PREVIEW_BLOCK_BYTES)
             events += decode_chunk(head[: head.rfind(b"\n") + 1])
             for i in range(1, PREVIEW_BLOCKS):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from simsiam_tui.store.files import open_fd
 
 BANDS = (0.0, 0.25, 0.5, 0.75, 1.0)  # which quantiles of the logged vector the view draws
 
@@ -56,7 +59,7 @@ class QuantileTrack:
     def _read(self) -> list[dict[str, Any]]:
         """New `start` and `collapse` events; other lines are skipped before parsing (most lines are `train`)."""
         try:
-            with self.path.open("rb") as fh:
+            with os.fdopen(open_fd(self.path), "rb") as fh:  # the store's opener: never a FIFO, never through a link
                 fh.seek(0, 2)
                 if fh.tell() < self.offset:  # truncated or replaced: start again
                     self.offset, self.partial = 0, b""

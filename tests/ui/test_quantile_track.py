@@ -27,3 +27,19 @@ def test_rows_in_file_order_across_appends_and_a_resume(tmp_path: Path) -> None:
     assert track.poll()
     assert track.x["step"] == [10.0, 25.0] and track.rows == [[0.1, 0.2], [0.7, 0.8]]  # 20 and 30 redone after 15
     assert track.origin == 1e9 and not track.poll()
+
+
+def test_a_fifo_or_a_link_as_events_never_blocks_the_app_s_readers(tmp_path: Path) -> None:
+    """The quantile track and the preview read through the store's opener: a planted FIFO is refused, not waited on."""
+    import os
+
+    from simsiam_tui.ui.fastread import preview_events
+
+    fifo, link = tmp_path / "fifo.jsonl", tmp_path / "link.jsonl"
+    os.mkfifo(fifo)
+    (tmp_path / "real.jsonl").write_text(_collapse(10, [0.1, 0.2]))
+    link.symlink_to(tmp_path / "real.jsonl")
+    for path in (fifo, link):
+        track = QuantileTrack(path)
+        assert not track.poll() and track.rows == []
+        assert preview_events(path, 1 << 20) == ([], 0)
