@@ -46,8 +46,8 @@ def resolve_launch(
     scale = scale or machine_default_scale()  # passed in, as the app's dialog passes it: one rule
     extra = [f"train.seed={seed}"] if seed is not None else []
     points = sweep_points(sweeps or [])
-    if len(points) * max(1, len(presets) or 1) * seeds > MAX_GRID * 10:  # (a suite's size is known only once resolved)
-        raise ConfigError(f"--sweep x --seeds asks for more than {MAX_GRID * 10} runs; launch fewer at once")
+    if len(points) * seeds > MAX_GRID:  # every point is at least one run: said before any config is resolved
+        raise ConfigError(f"this launch asks for at least {len(points) * seeds} runs; at most {MAX_GRID} at once")
     configs: list[RunConfig] = []
     for point in points:  # every point resolved and validated before anything starts
         for cfg in config_resolve_launch(presets, suite, scale, [*overrides, *point_overrides(point), *extra], presets_dir):
