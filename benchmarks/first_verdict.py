@@ -71,7 +71,7 @@ def main() -> int:
     root = cwd / "runs"
     try:
         while time.monotonic() - t0 < args.timeout:
-            summaries = {s["variant"]: s for s in (run_summary(p) for p in list_runs(root))}
+            summaries = {s["variant"]: s for s in (run_summary(p).to_dict() for p in list_runs(root))}
             now = time.monotonic() - t0
             if "running" not in marks and summaries and all(s["state"] == "running" for s in summaries.values()):
                 marks["running"] = now

@@ -43,7 +43,7 @@ def runs_compare(
     targets = [resolve_run(root, r) for r in run] if run else list_runs(root)
     configs = [flat_config(read_config_dict(p)) for p in targets]
     picked = [(p, c) for p, c in zip(targets, configs, strict=True) if matches(c, wanted)]
-    rows = [run_summary(p) for p, _ in picked]
+    rows = [run_summary(p).to_dict() for p, _ in picked]
     configs = [c for _, c in picked]
     rows = attach_linear_evals(rows, configs)
     if keys:

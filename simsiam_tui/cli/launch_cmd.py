@@ -111,10 +111,10 @@ def launch(
     root = runs_root(runs)
     started = launch_runs(configs, root, gpus=gpu_list, per_gpu=per_gpu, name=name, gpus_per_run=gpus_per_run)
     if as_json:
-        print_json([{"id": p.run_id, "dir": str(p.dir), "state": run_summary(p)["state"]} for p in started])
+        print_json([{"id": p.run_id, "dir": str(p.dir), "state": run_summary(p).state} for p in started])
     else:
         for paths in started:
-            typer.echo(f"{run_summary(paths)['state']:8} {paths.run_id}  {paths.dir}")
+            typer.echo(f"{run_summary(paths).state:8} {paths.run_id}  {paths.dir}")
         if not follow:
             typer.echo("runs continue in the background: `simsiam-tui runs ls`, `runs logs RUN -f`, `runs compare`")
     if follow:
@@ -135,7 +135,7 @@ def follow_runs(runs: list[RunPaths], poll_s: float = 1.0) -> None:
                         continue
                     tail, history = readers[paths.run_id]
                     history.apply(tail.poll())
-                    rows.append(run_summary(paths, history))
+                    rows.append(run_summary(paths, history).to_dict())
                 live.update(summary_table(rows, "launched runs (Ctrl-C detaches)"), refresh=True)
                 if all(r["state"] not in LIVE_STATES for r in rows):
                     break

@@ -81,7 +81,7 @@ def run_rows(root: str | None) -> list[dict[str, Any]]:
     """One summary dict per run: id, variant, scale, state (dead workers show `lost`), epoch/epochs, last loss, verdict."""
     rows = []
     for paths in list_runs(_root(root)):
-        summary = run_summary(paths)
+        summary = run_summary(paths).to_dict()
         status = read_status(paths.status) or {}
         rows.append(
             {
@@ -146,9 +146,9 @@ def runs_show(
 ) -> None:
     """One run: state, last metrics, verdict, paths and config."""
     paths = resolve_run(_root(runs), run)
-    summary = run_summary(paths)
+    summary = run_summary(paths).to_dict()
     evals = [p for p in list_runs(paths.dir.parent) if (read_config_dict(p).get("linear_eval") or {}).get("source_run") == paths.run_id]
-    summaries = [*(run_summary(p) for p in evals), summary]
+    summaries = [*(run_summary(p).to_dict() for p in evals), summary]
     summary = attach_linear_evals(summaries, [{} for _ in summaries])[-1]  # its linear eval, if any
     info = {
         "summary": summary,

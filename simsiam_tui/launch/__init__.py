@@ -6,7 +6,7 @@ Imports config, store and probe only (never torch), so the CLI and the Textual a
 - stop_runs(runs, force=False), resume_runs(runs, gpus=None, per_gpu=None), remove_runs(runs, force=False)
   -> list[Action]; LaunchError (one line) for what cannot be done
 - refresh_state(paths) -> state: status.json checked against the worker's pid and heartbeat (writes `lost`)
-- run_summary(paths, history=None) -> dict: last/best metrics, verdict
+- run_summary(paths, history=None) -> RunSummary: progress, last/best metrics, verdict (`.to_dict()` for JSON)
 - wait_for_end(runs, timeout), runner_alive(root), parse_gpus("0,2"), default_cpu_slots()
 
 CPU runs: without GPUs, at most per_gpu runs at once per machine (default max(2, cores // 4), or

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 import time
@@ -15,16 +16,15 @@ from simsiam_tui.store import (
     EventTail,
     RunHistory,
     RunPaths,
-    Verdict,
     cache,
     list_runs,
 )
 from simsiam_tui.store.files import UnsafeFile, read_range
+from simsiam_tui.store.run_summary import RunSummary as RunSummary  # re-exported: the widgets show it
+from simsiam_tui.store.run_summary import summarize
 from simsiam_tui.store.runs import load_config
 from simsiam_tui.store.schema import CORRUPT
 from simsiam_tui.store.status import load_status
-from simsiam_tui.store.summary import config_epochs, run_metrics
-from simsiam_tui.store.text import printable
 from simsiam_tui.ui.fastread import (
     PREVIEW_MIN_BYTES,
     Loaded,
@@ -39,49 +39,6 @@ TAIL_IN_PROCESS = 64 << 10  # a cache's tail longer than this is decoded in a re
 CHUNK_BYTES = 512 << 10  # one poll parses at most this much of a run in-process (the GIL: a few ms per chunk)
 THIN_ROWS = 2048  # rows per kind kept for a long run that is not on the charts
 LOCAL_HOST = socket.gethostname()
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """What the runs table shows for one run; an immutable snapshot swapped in by the poller."""
-
-    key: str
-    run_id: str
-    root: str
-    name: str
-    variant: str
-    scale: str
-    state: str
-    problem: str | None
-    epoch: float | None
-    epochs: int | None
-    step: float | None
-    total_steps: float | None
-    loss: float | None
-    z_ratio: float | None
-    knn: float | None
-    img_per_s: float | None
-    gpus: str
-    host: str
-    started: float | None
-    last_time: float | None
-    ended: bool
-    eta_s: float | None
-    verdict: Verdict
-    loading: bool = False
-
-    @property
-    def live(self) -> bool:
-        return self.state in LIVE_STATES
-
-    def elapsed(self, now: float | None = None) -> float | None:
-        """Seconds from the first start to the last event (finished runs) or to now (live runs)."""
-        if self.started is None:
-            return None
-        if self.live and not self.ended and self.state == "running":
-            return max(0.0, (now if now is not None else time.time()) - self.started)
-        end = self.last_time if self.last_time is not None else self.started
-        return max(0.0, end - self.started)
 
 
 EXPECT_S = 30.0  # how long an action's expected state stands in for a status.json that has not changed yet
@@ -226,7 +183,12 @@ class RunModel:
     def _write_cache(self) -> None:
         """Keep events.cache near the end of a thin history (the next start of the app reads only what follows)."""
         cache.write_cache(
-            self.paths.events, self.history, self.tail.complete_offset, THIN_ROWS, self.tail.bad_lines, self.tail.last_error
+            self.paths.events,
+            self.history,
+            self.tail.complete_offset,
+            THIN_ROWS,
+            self.tail.bad_lines,
+            self.tail.last_error,
         )
 
     def _submit(self, end: int, full: bool) -> None:
@@ -261,8 +223,11 @@ class RunModel:
             return
         if self.wanted_full and self.thinned:
             self._submit(self.tail.complete_offset, full=True)
-        elif self.charts_known and not self.wanted_full and self.caught_up and (
-            not self.thinned or len(self.history.series["train"]) > 2 * THIN_ROWS
+        elif (
+            self.charts_known
+            and not self.wanted_full
+            and self.caught_up
+            and (not self.thinned or len(self.history.series["train"]) > 2 * THIN_ROWS)
         ):
             with self.lock:
                 thin_history(self.history, THIN_ROWS)
@@ -361,29 +326,18 @@ class RunModel:
             self.summary = self._build_summary(history)
 
     def _build_summary(self, history: RunHistory) -> RunSummary:
-        cfg = self.config
         status = self.status or {}
-        metrics = run_metrics(history)  # the same numbers and verdict as `runs ls/show/compare`
-        starts = history.starts
-        first_start = starts[0] if starts else None
-        last_start = starts[-1] if starts else {}
-        last_times = [s.last("time") for s in history.series.values()]
-        last_times += [e.get("time") for e in (history.end, *history.checkpoints[-1:]) if e]
-        last_time = max((t for t in last_times if isinstance(t, (int, float))), default=None)
-        epochs = config_epochs(cfg)
-        epoch = metrics.epoch
-        total_steps = last_start.get("total_steps") if isinstance(last_start.get("total_steps"), (int, float)) else None
         problem = self.problem if self._gone else None
         state = str(status.get("state") or "")
         if self._gone:
             state = CORRUPT
-        elif not cfg:
+        elif not self.config:
             state, problem = CORRUPT, self.config_problem or "config.json is missing"
         elif self.status is None:
             state, problem = CORRUPT, self.status_problem or "status.json is missing"
         if self.tail.last_error and not problem:
             problem = self.tail.last_error
-            if not any(len(s) for s in history.series.values()) and not starts:
+            if not any(len(s) for s in history.series.values()) and not history.starts:
                 state = CORRUPT
         if history.end and state in LIVE_STATES and not _relaunched_after(status, history.end):
             state = str(history.end.get("state") or state)  # the worker ended; its status may lag
@@ -393,53 +347,21 @@ class RunModel:
                 state = want
             else:  # status.json moved on (or never will): it speaks again
                 self.expected = None
-        gpus = status.get("gpus")
-        if isinstance(gpus, (list, tuple)):
-            gpus = ",".join(str(g) for g in gpus)
-        devices = last_start.get("devices") if isinstance(last_start.get("devices"), list) else None
-        if not gpus:
-            gpus = "cpu" if devices == ["cpu"] or last_start.get("device") == "cpu" else ""
-        host = str(status.get("host") or last_start.get("host") or "")
-        # every text here comes from the run folder: escaped once, for the table, charts, panels and toasts
-        return RunSummary(
+        message = status.get("message")
+        summary = summarize(  # the CLI's summary too; only the state above is the app's own
             key=self.key,
-            run_id=printable(self.paths.run_id),
-            root=printable(self.root),
-            name=printable(status.get("name") or cfg.get("variant") or self.paths.run_id),
-            variant=printable(cfg.get("variant") or status.get("variant") or "?"),
-            scale=printable(cfg.get("scale") or ""),
-            state=printable(state or "unknown"),
-            problem=None if problem is None else printable(problem),
-            epoch=epoch,
-            epochs=epochs if isinstance(epochs, int) else None,
-            step=metrics.step,
-            total_steps=total_steps,
-            loss=metrics.loss,
-            z_ratio=metrics.z_std_ratio,
-            knn=metrics.knn_top1,
-            img_per_s=metrics.img_per_s,
-            gpus=printable(gpus or ""),
-            host=printable(host),
-            started=first_start.get("time") if first_start else None,
-            last_time=last_time,
-            ended=history.end is not None,
-            eta_s=self._eta(history, epoch, epochs, state),
-            verdict=metrics.verdict,
+            run_id=self.paths.run_id,
+            root=str(self.root),
+            dir=str(self.paths.dir),
+            config=self.config,
+            status=status,
+            history=history,
+            state=state or "unknown",
+            problem=problem,
+            message=message if isinstance(message, str) else None,
             loading=not self.caught_up,
-        )
-
-    @staticmethod
-    def _eta(history: RunHistory, epoch: float | None, epochs: Any, state: str) -> float | None:
-        if state not in LIVE_STATES or epoch is None or not isinstance(epochs, int) or not history.starts:
-            return None
-        train = history.series["train"]
-        start = history.starts[-1]
-        t0, e0 = start.get("time"), start.get("epoch", 0.0)
-        t1 = train.last("time")
-        if not isinstance(t0, (int, float)) or not isinstance(e0, (int, float)) or t1 is None or epoch <= e0:
-            return None
-        rate = (epoch - e0) / max(t1 - t0, 1e-9)
-        return max(0.0, (epochs - epoch) / rate)
+        ).escaped()  # every text here comes from the run folder: escaped once, for the table, charts and toasts
+        return summary if summary.variant else dataclasses.replace(summary, variant="?")
 
 
 def log_lines(data: bytes) -> list[str]:
