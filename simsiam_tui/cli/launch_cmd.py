@@ -20,42 +20,11 @@ from simsiam_tui.cli.common import (
     err_console,
     print_json,
 )
-from simsiam_tui.config import ConfigError, RunConfig, config_to_dict
-from simsiam_tui.config.resolve import resolve_launch as config_resolve_launch
-from simsiam_tui.config.schema import MAX_SEEDS
-from simsiam_tui.config.seeds import replicate
-from simsiam_tui.config.sweep import MAX_GRID, point_overrides, point_text, sweep_points
-from simsiam_tui.launch import launch_runs, parse_gpus, run_summary
-from simsiam_tui.launch.slots import check_launch_numbers, machine_default_scale, make_request
-from simsiam_tui.store import LIVE_STATES, EventTail, RunHistory, RunPaths, check_name, runs_root
-
-
-def resolve_launch(
-    presets: list[str],
-    suite: str | None,
-    scale: str | None,
-    overrides: list[str],
-    seed: int | None,
-    presets_dir: str | None,
-    seeds: int = 1,
-    sweeps: list[str] | None = None,
-) -> list[RunConfig]:
-    """Every run config a launch asks for (config.resolve_launch), with --seed and the machine's default scale."""
-    if not 1 <= seeds <= MAX_SEEDS:  # checked first: a huge N would copy configs for minutes, even for --dry-run
-        raise ConfigError(f"--seeds {seeds} is out of range: expected 1 to {MAX_SEEDS} replicas per variant")
-    scale = scale or machine_default_scale()  # passed in, as the app's dialog passes it: one rule
-    extra = [f"train.seed={seed}"] if seed is not None else []
-    points = sweep_points(sweeps or [])
-    if len(points) * seeds > MAX_GRID:  # every point is at least one run: said before any config is resolved
-        raise ConfigError(f"this launch asks for at least {len(points) * seeds} runs; at most {MAX_GRID} at once")
-    configs: list[RunConfig] = []
-    for point in points:  # every point resolved and validated before anything starts
-        for cfg in config_resolve_launch(presets, suite, scale, [*overrides, *point_overrides(point), *extra], presets_dir):
-            cfg.sweep = point_text(point)
-            configs.append(cfg)
-    if len(configs) * seeds > MAX_GRID:
-        raise ConfigError(f"this launch asks for {len(configs) * seeds} runs; at most {MAX_GRID} at once")
-    return replicate(configs, seeds)
+from simsiam_tui.config import config_to_dict
+from simsiam_tui.launch import run_summary
+from simsiam_tui.launch.api import start_plan
+from simsiam_tui.launch.request import LaunchRequest, plan_launch
+from simsiam_tui.store import LIVE_STATES, EventTail, RunHistory, RunPaths, runs_root
 
 
 def launch(
@@ -91,15 +60,23 @@ def launch(
     as_json: bool = JsonOption,
 ) -> None:
     """Start runs in the background (detached workers), or print what would start with --dry-run."""
-    if name is not None:
-        check_name(name)
-    gpu_list = parse_gpus(gpus)  # bad input is an error with --dry-run too
-    check_launch_numbers(per_gpu, gpus_per_run)
-    if on_collapse is not None:  # a config key like any other: validated with its choices, recorded in config.json
-        overrides = [*overrides, f"monitor.on_collapse={on_collapse}"]
-    configs = resolve_launch(preset, suite, scale, overrides, seed, presets_dir, seeds, sweep)
-    for cfg in configs:  # GPUs and device checked as a real launch checks them, --dry-run too
-        make_request(gpu_list, per_gpu, cfg.train.device, gpus_per_run)
+    request = LaunchRequest(
+        presets=tuple(preset),
+        suite=suite,
+        scale=scale,
+        overrides=tuple(overrides),
+        seed=seed,
+        seeds=seeds,
+        sweeps=tuple(sweep),
+        on_collapse=on_collapse,
+        gpus=gpus,
+        per_gpu=per_gpu,
+        gpus_per_run=gpus_per_run,
+        name=name,
+        presets_dir=presets_dir,
+    )
+    plan = plan_launch(request)  # every check, --dry-run too, before any run folder exists
+    configs = plan.configs
     if dry_run:
         if as_json:
             print_json([config_to_dict(c) for c in configs])
@@ -109,7 +86,7 @@ def launch(
                 console.print_json(json.dumps(config_to_dict(cfg)))
         return
     root = runs_root(runs)
-    started = launch_runs(configs, root, gpus=gpu_list, per_gpu=per_gpu, name=name, gpus_per_run=gpus_per_run)
+    started = start_plan(plan, root)
     if as_json:
         print_json([{"id": p.run_id, "dir": str(p.dir), "state": run_summary(p).state} for p in started])
     else:

@@ -20,11 +20,9 @@ from simsiam_tui.cli.common import (
     console,
     print_json,
 )
-from simsiam_tui.cli.launch_cmd import resolve_launch
-from simsiam_tui.launch.api import run_labels
+from simsiam_tui.launch.request import LaunchRequest, plan_launch
 from simsiam_tui.launch.slurm import SlurmOptions, cancel, render_script, require, slurm_states, submit
 from simsiam_tui.store import (
-    check_name,
     create_run,
     list_runs,
     new_run_id,
@@ -50,6 +48,10 @@ def slurm_submit(
     overrides: list[str] = SetOption,
     name: str | None = typer.Option(None, "--name", help="Run name prefix (letters, digits, . _ -)."),
     seed: int | None = SeedOption,
+    seeds: int = typer.Option(1, "--seeds", help="Replicas per variant with seeds seed..seed+N-1, grouped."),
+    sweep: list[str] = typer.Option(
+        [], "--sweep", help="KEY=V1,V2,...: submit every combination of the values (repeatable), each with --seeds."
+    ),
     nodes: int = typer.Option(1, "--nodes", help="Nodes per run (torchrun rendezvous on the first)."),
     gpus_per_node: int = typer.Option(0, "--gpus-per-node", help="GPUs per node, one worker each (0: CPU job)."),
     cpus_per_task: int | None = typer.Option(None, "--cpus-per-task", help="CPUs per node (default 1, or 4 per GPU)."),
@@ -64,12 +66,23 @@ def slurm_submit(
     as_json: bool = JsonOption,
 ) -> None:
     """Submit each run as one Slurm job: writes RUN_DIR/slurm.sbatch and calls sbatch."""
-    if name is not None:
-        check_name(name)
     opts = SlurmOptions(nodes, gpus_per_node, cpus_per_task, partition, time_limit, account).check()
-    configs = resolve_launch(preset, suite, scale, overrides, seed, presets_dir)
+    plan = plan_launch(  # the launch's own request and checks; the GPUs are the job's node's, not checked here
+        LaunchRequest(
+            presets=tuple(preset),
+            suite=suite,
+            scale=scale,
+            overrides=tuple(overrides),
+            seed=seed,
+            seeds=seeds,
+            sweeps=tuple(sweep),
+            name=name,
+            presets_dir=presets_dir,
+            local=False,
+        )
+    )
+    configs, labels = plan.configs, plan.labels  # the same names as `launch` gives
     root = runs_root(runs)
-    labels = run_labels(configs, name)  # the launcher's naming rule: the same names as `launch` gives
     if dry_run:
         scripts = [
             {
@@ -88,7 +101,7 @@ def slurm_submit(
     require("sbatch")  # before any run folder exists
     out = []
     for cfg, label in zip(configs, labels, strict=True):
-        paths = create_run(root, cfg, check_name(label))
+        paths = create_run(root, cfg, label)
         job_id = submit(paths, opts, sys.executable)
         out.append(
             {

@@ -42,14 +42,13 @@ def demo(
     presets: str | None = PresetsDirOption,
 ) -> None:
     """Launch the stop-grad suite at the digits scale and open the app on it: watch one run collapse."""
-    from simsiam_tui.config.resolve import resolve_launch
-
     root = runs_root(runs)
     if not no_launch:
-        configs = resolve_launch([], suite, scale, overrides, presets)
-        from simsiam_tui.launch.api import launch_runs
+        from simsiam_tui.launch.api import start_plan
+        from simsiam_tui.launch.request import LaunchRequest, plan_launch
 
-        created = launch_runs(configs, root)
+        request = LaunchRequest(suite=suite, scale=scale, overrides=tuple(overrides), presets_dir=presets)
+        created = start_plan(plan_launch(request), root)
         typer.echo(f"launched {len(created)} run(s) in {root}: {', '.join(p.run_id for p in created)}")
     if no_app:
         typer.echo("watch them: `simsiam-tui` (the app) or `simsiam-tui runs ls`")

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simsiam_tui.config.sweep import label_of
 from simsiam_tui.launch.actor import acting_on
 from simsiam_tui.launch.errors import LaunchError
+from simsiam_tui.launch.labels import run_labels
 from simsiam_tui.launch.procs import (
     hostname,
     is_alive,
@@ -22,6 +22,7 @@ from simsiam_tui.launch.procs import (
     recorded_create_time,
     signal_process,
 )
+from simsiam_tui.launch.request import LaunchPlan, place
 from simsiam_tui.launch.scheduler import root_lock, submit
 from simsiam_tui.launch.slots import Request, make_request
 from simsiam_tui.launch.state import refresh_state
@@ -60,20 +61,6 @@ def _root(root: str | Path) -> Path:
     return path
 
 
-def run_labels(configs: Sequence[Any], name: str | None = None) -> list[str]:
-    """The one naming rule of a launch (CLI, `slurm submit`, the app): `--name` or the variant, then the sweep
-    point (`simsiam-lr0.03`), then the seed of a replica of `--seeds` (`-s1`); each checked as a run name."""
-    out = []
-    for cfg in configs:
-        label = name if name and len(configs) == 1 else (f"{name}-{cfg.variant}" if name else str(cfg.variant or "run"))
-        if getattr(cfg, "sweep", ""):
-            label = f"{label}-{label_of(cfg.sweep)}"
-        if getattr(cfg, "group", "") and not (name and len(configs) == 1):
-            label = f"{label}-s{cfg.train.seed}"
-        out.append(check_name(label))
-    return out
-
-
 def launch_runs(
     configs: Sequence[Any],
     root: str | Path,
@@ -89,22 +76,22 @@ def launch_runs(
     of that many torchrun processes, one GPU each (gloo processes on the CPU); data.batch_size stays the
     global batch. Returns at once; a detached queue runner starts queued runs later, even after the caller exits.
     """
-    if not configs:
-        raise LaunchError("nothing to launch: give at least one preset or a suite")
     if name is not None:
         check_name(name)
-    for cfg in configs:
-        batch = getattr(getattr(cfg, "data", None), "batch_size", None)
-        if isinstance(batch, int) and batch % max(1, gpus_per_run):
-            raise LaunchError(
-                f"data.batch_size {batch} ({cfg.variant}) is the global batch and must divide by --gpus-per-run "
-                f"{gpus_per_run}; fix: --set data.batch_size={max(gpus_per_run, batch // gpus_per_run * gpus_per_run)}"
-            )
-    requests = [
-        make_request(gpus, per_gpu, getattr(getattr(c, "train", None), "device", "auto"), gpus_per_run)
-        for c in configs
-    ]
-    labels = run_labels(configs, name)
+    return _create_and_submit(configs, place(configs, gpus, per_gpu, gpus_per_run), run_labels(configs, name), root)
+
+
+def start_plan(plan: LaunchPlan, root: str | Path) -> list[RunPaths]:
+    """Create and start (or queue) the runs of a checked launch request under `root`."""
+    return _create_and_submit(plan.configs, plan.slots, plan.labels, root)
+
+
+def _create_and_submit(
+    configs: Sequence[Any], requests: Sequence[Request], labels: Sequence[str], root: str | Path
+) -> list[RunPaths]:
+    """One run folder per config, all or none, marked queued with its slot request; then a scheduling pass."""
+    if not configs:
+        raise LaunchError("nothing to launch: give at least one preset or a suite")
     path = _root(root)
     created: list[RunPaths] = []
     with root_lock(path):  # created and marked queued before any scheduling pass sees half of them

@@ -11,12 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simsiam_tui.config import ConfigError, RunConfig, load_suite, parse_override
-from simsiam_tui.config.resolve import resolve_launch
-from simsiam_tui.config.validate import check_value
 from simsiam_tui.errors import SimsiamError
-from simsiam_tui.launch.slots import machine_default_scale
-from simsiam_tui.store import RunPaths, StoreError, check_name
+from simsiam_tui.launch.request import LaunchPlan as LaunchPlan  # re-exported: what the dialog dismisses with
+from simsiam_tui.launch.request import LaunchRequest, check_request
+from simsiam_tui.store import RunPaths
 
 
 class ActionError(SimsiamError, ValueError):
@@ -24,8 +22,8 @@ class ActionError(SimsiamError, ValueError):
 
 
 @dataclass
-class LaunchRequest:
-    """What the launch dialog asks for, before validation."""
+class LaunchForm:
+    """What the launch dialog's fields hold, as typed; it becomes the launcher's one LaunchRequest."""
 
     suite: str | None = None
     presets: list[str] = field(default_factory=list)
@@ -37,79 +35,43 @@ class LaunchRequest:
     stop_on_collapse: bool = False  # `launch --on-collapse stop`
 
 
-@dataclass
-class LaunchPlan:
-    """A validated launch: the configs and how to place them."""
+def check_launch(form: LaunchForm, presets_dir: str | None = None) -> tuple[LaunchPlan | None, dict[str, str]]:
+    """Check the form as the CLI checks `launch` (the same request, rules and messages), every field at once.
 
-    configs: list[RunConfig]
-    gpus: list[int] | None
-    per_gpu: int | None
-    name: str | None
-
-
-def check_launch(req: LaunchRequest, presets_dir: str | None = None) -> tuple[LaunchPlan | None, dict[str, str]]:
-    """Validate every field of a launch request with the CLI's rules and messages.
-
-    Returns (plan, {}) or (None, {field: message}) with every field's problem at once, not only the first.
+    Returns (plan, {}) or (None, {field: message}); a problem of where the runs would go marks the GPUs field.
     """
     errors: dict[str, str] = {}
-    if req.suite:
-        try:
-            load_suite(req.suite, presets_dir)  # its own field's message; resolve_launch below reads it again
-        except ConfigError as exc:
-            errors["suite"] = str(exc)
-    if not req.presets and not req.suite:
-        errors["presets"] = "pick a suite or at least one preset"
     overrides: list[str] = []
     try:
-        overrides = shlex.split(req.overrides)
+        overrides = shlex.split(form.overrides)
     except ValueError as exc:
         errors["overrides"] = f"--set: {exc}"
-    bad = []
-    for text in overrides:
-        try:
-            check_value(*parse_override(text))  # the key and the value, each with the CLI's message
-        except ConfigError as exc:
-            bad.append(str(exc))
-    if bad:
-        errors["overrides"] = "; ".join(bad)
-    if req.stop_on_collapse:  # as the CLI's --on-collapse stop: a config key, recorded in config.json
-        overrides.append("monitor.on_collapse=stop")
-    configs: list[RunConfig] = []
-    if not errors:
-        try:
-            configs = resolve_launch(req.presets, req.suite, req.scale or machine_default_scale(), overrides, presets_dir)
-        except ConfigError as exc:
-            errors["config"] = str(exc)
-    from simsiam_tui.launch.slots import parse_gpus  # the CLI's --gpus rules and message
-
-    gpus: list[int] | None = None
-    try:
-        gpus = parse_gpus(req.gpus.strip() or None)  # an empty field is no --gpus: every visible GPU
-    except SimsiamError as exc:
-        errors["gpus"] = str(exc)
     per_gpu = None
-    if req.per_gpu.strip():
+    if form.per_gpu.strip():
         try:
-            per_gpu = int(req.per_gpu)
+            per_gpu = int(form.per_gpu)
         except ValueError:
-            per_gpu = 0
-        if per_gpu < 1:
-            errors["per_gpu"] = f"--per-gpu expects a positive integer, got '{req.per_gpu}'"
-    name = req.name.strip() or None
-    if name:
-        try:
-            check_name(name)
-        except StoreError as exc:
-            errors["name"] = str(exc)
-    if errors:
-        return None, errors
-    return LaunchPlan(configs, gpus, per_gpu, name), {}
+            errors["per_gpu"] = f"--per-gpu expects a positive integer, got '{form.per_gpu}'"
+    request = LaunchRequest(
+        presets=tuple(form.presets),
+        suite=form.suite,
+        scale=form.scale,
+        overrides=tuple(overrides),
+        on_collapse="stop" if form.stop_on_collapse else None,
+        gpus=form.gpus.strip() or None,  # an empty field is no --gpus: every visible GPU
+        per_gpu=per_gpu,
+        name=form.name.strip() or None,
+        presets_dir=presets_dir,
+    )
+    plan, problems = check_request(request)
+    for key, message in problems.items():
+        errors.setdefault("gpus" if key == "placement" else key, message)
+    return (plan, {}) if plan is not None and not errors else (None, errors)
 
 
-def plan_launch(req: LaunchRequest, presets_dir: str | None = None) -> LaunchPlan:
-    """Validate a launch request; raises ActionError with every field's problem, one per `; `-joined part."""
-    plan, errors = check_launch(req, presets_dir)
+def plan_launch(form: LaunchForm, presets_dir: str | None = None) -> LaunchPlan:
+    """Check a launch form; raises ActionError with every field's problem, one per `; `-joined part."""
+    plan, errors = check_launch(form, presets_dir)
     if plan is None:
         raise ActionError("; ".join(errors.values()))
     return plan
@@ -132,7 +94,7 @@ class Backend:
 
     def launch(self, plan: LaunchPlan, root: Path) -> list[RunPaths]:
         """Create and start the runs of a plan under `root`."""
-        return list(_launch_api().launch_runs(plan.configs, root, gpus=plan.gpus, per_gpu=plan.per_gpu, name=plan.name))
+        return list(_launch_api().start_plan(plan, root))
 
     def stop(self, runs: Sequence[RunPaths]) -> str:
         """Ask workers to checkpoint and stop."""
