@@ -20,13 +20,8 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}  # many small runs at once: one thr
 where=(--per-gpu "$AT_ONCE")
 [[ -n "${GPUS-}" ]] && where+=(--gpus "$GPUS")
 
-wait_all() {  # until no run under ROOT is queued, starting or running
-  while "$ST" runs ls --runs "$ROOT" --json | python3 -c '
-import json, sys
-sys.exit(0 if any(r["state"] in ("queued", "starting", "running") for r in json.load(sys.stdin)) else 1)'; do
-    sleep 5
-  done
-}
+# shellcheck source=benchmarks/wait_all.sh
+source "$(dirname "${BASH_SOURCE[0]}")/wait_all.sh"
 
 t0=$SECONDS
 args=()
