@@ -41,10 +41,10 @@ def runs_compare(
     wanted = parse_where(where)
     root = runs_root(runs, must_exist=True)
     targets = [resolve_run(root, r) for r in run] if run else list_runs(root)
-    configs = [flat_config(read_config_dict(p)) for p in targets]
-    picked = [(p, c) for p, c in zip(targets, configs, strict=True) if matches(c, wanted)]
-    rows = [run_summary(p).to_dict() for p, _ in picked]
-    configs = [c for _, c in picked]
+    raw = [read_config_dict(p) for p in targets]  # each config.json read once, for the groups and the summaries
+    picked = [(p, r, flat_config(r)) for p, r in zip(targets, raw, strict=True) if matches(flat_config(r), wanted)]
+    rows = [run_summary(p, config=r).to_dict() for p, r, _ in picked]
+    configs = [c for _, _, c in picked]
     rows = attach_linear_evals(rows, configs)
     if keys:
         _compare_groups(rows, configs, keys, root, markdown, as_json, include_all)
