@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from simsiam_tui.config import config_from_dict, config_to_dict, load_config_file
+from simsiam_tui.config import config_from_dict, config_to_dict, parse_config_file
 from simsiam_tui.config.linear_protocol import linear_protocol
 from simsiam_tui.store import EventWriter
 from simsiam_tui.train.augment import DeviceAugment
@@ -48,7 +48,7 @@ class AugmentedLinearEval(LinearEval):
 
 def evaluate(run_dir: Path, epochs: int, augmented: bool) -> tuple[float, float]:
     """(test top-1, seconds) of one linear evaluation of `run_dir`'s last checkpoint."""
-    cfg = load_config_file(run_dir / "config.json")
+    cfg = parse_config_file((run_dir / "config.json").read_bytes(), run_dir / "config.json")
     data = config_to_dict(cfg)
     data["linear_eval"].update(
         linear_protocol(cfg.data.name, epochs), source_run=run_dir.name, source_dir=str(run_dir),

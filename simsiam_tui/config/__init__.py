@@ -26,16 +26,17 @@ def config_digest(cfg: RunConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def load_config_file(path: str | Path) -> RunConfig:
-    """Load and re-validate a run's config.json."""
-    path = Path(path)
+def parse_config_file(data: bytes, path: str | Path) -> RunConfig:
+    """Re-validate a run's config.json from its bytes (read by the store's opener: never a FIFO, never huge)."""
     try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise ConfigError(f"cannot read run config {path}: {exc.strerror}") from None
-    except ValueError as exc:
+        loaded = json.loads(data)
+    except ValueError as exc:  # UnicodeDecodeError too
         raise ConfigError(f"run config {path} is not valid JSON: {exc}") from None
-    return config_from_dict(data, f" in {path}")
+    except RecursionError:
+        raise ConfigError(f"run config {path} is nested too deeply to be a config") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"run config {path} is not a JSON object")
+    return config_from_dict(loaded, f" in {path}")
 
 
 __all__ = [
@@ -49,7 +50,7 @@ __all__ = [
     "list_presets",
     "list_scales",
     "list_suites",
-    "load_config_file",
+    "parse_config_file",
     "load_suite",
     "parse_override",
     "resolve_config",

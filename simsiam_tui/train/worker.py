@@ -36,14 +36,17 @@ def _versions() -> dict[str, str | None]:
 
 
 def _load_config(paths: Any) -> Any:
-    from simsiam_tui.config import ConfigError, load_config_file
+    from simsiam_tui.config import ConfigError, parse_config_file
+    from simsiam_tui.store.files import read_bytes
 
     if not paths.dir.is_dir():
         raise UserFacingError(f"run folder '{paths.dir}' does not exist; create a run with `simsiam-tui train --preset NAME`")
     if not paths.config.is_file():
         raise UserFacingError(f"'{paths.dir}' holds no run (no config.json); create one with `simsiam-tui train --preset NAME`")
     try:
-        return load_config_file(paths.config)
+        return parse_config_file(read_bytes(paths.config), paths.config)
+    except OSError as err:  # UnsafeFile says which file and why (a FIFO, a link, too big)
+        raise UserFacingError(f"cannot read the run's config: {err}") from None
     except ConfigError as err:
         raise UserFacingError(str(err)) from None
 

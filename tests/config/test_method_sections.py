@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from simsiam_tui.config import ConfigError, config_to_dict, load_config_file, resolve_config, valid_keys
+from simsiam_tui.config import ConfigError, config_to_dict, parse_config_file, resolve_config, valid_keys
 from simsiam_tui.config import methods as method_schemas
 from simsiam_tui.config.legacy import LEGACY_KEYS
 from simsiam_tui.config.methods.moco import MoCoParams
@@ -105,7 +105,7 @@ OLD_LAYOUT = {
 def test_a_run_config_in_the_old_flat_layout_loads_into_the_sections(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     path.write_text(json.dumps(OLD_LAYOUT))
-    cfg = load_config_file(path)
+    cfg = parse_config_file(path.read_bytes(), path)
     method = config_to_dict(cfg)["method"]
     assert method["name"] == "moco"
     assert method["moco"] == {"temperature": 0.3, "queue_size": 1024, "momentum": 0.95}
@@ -117,7 +117,7 @@ def test_a_run_config_in_the_old_flat_layout_loads_into_the_sections(tmp_path: P
     # every legacy key maps to keys that exist, and written back it is the new layout, which loads to the same config
     assert {new for news in LEGACY_KEYS.values() for new in news} <= set(valid_keys())
     path.write_text(json.dumps(config_to_dict(cfg)))
-    assert load_config_file(path) == cfg
+    assert parse_config_file(path.read_bytes(), path) == cfg
 
 
 def test_a_new_key_beside_its_legacy_key_wins(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simsiam_tui.config import ConfigError, load_config_file, parse_override, resolve_config, valid_keys
+from simsiam_tui.config import ConfigError, parse_config_file, parse_override, resolve_config, valid_keys
 from simsiam_tui.store import EventTail, RunHistory, dedupe_events, judge
 from simsiam_tui.store.reader import valid_event
 from simsiam_tui.ui.fastread import parse_lines
@@ -128,7 +128,7 @@ def test_arbitrary_json_configs_and_overrides_only_raise_config_errors(
 ) -> None:
     path = tmp_path / "config.json"
     path.write_text(json.dumps(value))
-    for call in (lambda: load_config_file(path), lambda: parse_override(override),
+    for call in (lambda: parse_config_file(path.read_bytes(), path), lambda: parse_override(override),
                  lambda: resolve_config("simsiam", "digits", [override])):  # fmt: skip
         try:
             call()

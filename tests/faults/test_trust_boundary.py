@@ -195,3 +195,21 @@ def test_a_checkpoints_link_is_never_written_through(root: Path, tmp_path: Path)
     with pytest.raises(UserFacingError, match="symbolic link"):
         run_worker(paths.dir)
     assert list(outside.iterdir()) == [] and read_status(paths.status)["state"] == "failed"
+
+
+@pytest.mark.parametrize("plant", ["fifo", "deep", "list"])
+def test_a_hostile_config_fails_the_worker_in_one_line(root: Path, plant: str) -> None:
+    from simsiam_tui.train.errors import UserFacingError
+    from simsiam_tui.train.worker import run_worker
+
+    paths = create_run(root, tiny_config(), "planted")
+    paths.config.unlink()
+    if plant == "fifo":
+        os.mkfifo(paths.config)  # an open() for reading would wait for a writer forever
+    else:
+        paths.config.write_text("[" * 100_000 if plant == "deep" else "[1, 2]")
+    started = time.monotonic()
+    with pytest.raises(UserFacingError) as failure:
+        run_worker(paths.dir)
+    assert time.monotonic() - started < 5
+    assert "\n" not in str(failure.value) and "config" in str(failure.value), failure.value

@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from simsiam_tui.config import load_config_file, resolve_config
+from simsiam_tui.config import parse_config_file, resolve_config
 from simsiam_tui.config.methods.vicreg import VICRegParams
 from simsiam_tui.train.methods import Batch, build_method
 from simsiam_tui.train.methods.vicreg import VICReg, vicreg_loss
@@ -140,10 +140,10 @@ def test_a_config_stored_before_std_branches_resumes_with_the_sum_it_trained_wit
     data = config_to_dict(tiny_config(method={"name": "vicreg"}))
     assert data["method"]["vicreg"]["std_branches"] == "mean"  # every config written now says which
     (tmp_path / "new.json").write_text(json.dumps(data))
-    assert load_config_file(tmp_path / "new.json").method.params(VICRegParams).std_branches == "mean"
+    assert parse_config_file((tmp_path / "new.json").read_bytes(), tmp_path / "new.json").method.params(VICRegParams).std_branches == "mean"
     del data["method"]["vicreg"]["std_branches"]  # the section as every earlier version stored it
     (tmp_path / "old.json").write_text(json.dumps(data))
-    cfg = load_config_file(tmp_path / "old.json")
+    cfg = parse_config_file((tmp_path / "old.json").read_bytes(), tmp_path / "old.json")
     assert cfg.method.params(VICRegParams).std_branches == "sum"
     torch.manual_seed(0)
     method = build_method(cfg)
