@@ -3,7 +3,8 @@
 Everything under a runs root may have been planted by someone else (a shared cluster filesystem). So
 every read opens without following a final symlink and without blocking (a FIFO never hangs a
 reader), accepts regular files only, reads at most a size cap (a link to /dev/zero or a 10 GB file
-never fills memory), and, given the root, refuses a path that resolves outside it. Every write goes
+never fills memory), given the root, refuses a path that resolves outside it, and answers within a time
+bound (READ_TIMEOUT_S: a hung network filesystem is one clear error, not a hang). Every write goes
 to a temporary file created with O_EXCL and is renamed over its target (a rename replaces a symlink,
 it never writes through one); appends and locks open with O_NOFOLLOW and refuse anything but a
 regular file.
@@ -17,13 +18,23 @@ import fcntl
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
+from simsiam_tui.store import bounded
 from simsiam_tui.store.paths import StoreError, inside_root
 
 MAX_READ_BYTES = 16 << 20  # config.json, status.json, the layout: a few KB each
+# The time bound on every read below (open, fstat, read): past it, UnsafeFile instead of a thread blocked
+# for good on a hung NFS/Lustre server (store/bounded.py). None or 0: unbounded, on the caller's thread.
+# Writes, appends and locks are not bounded: they go to the writer's own run folder or to private_dir(),
+# and a worker whose filesystem hangs cannot make progress anyway; a reader must never hang on one.
+READ_TIMEOUT_S: float | None = 10.0
+_CHUNK = 1 << 20
+_read = os.read  # the one read primitive of the bounded reads (a seam for the tests that hang it)
 _WRITE_FLAGS = os.O_NOFOLLOW | os.O_CLOEXEC
+T = TypeVar("T")
 
 
 def _new_file_mode() -> int:
@@ -61,42 +72,93 @@ def _kind(mode: int) -> str:
 def open_fd(path: Path | str, root: Path | None = None) -> int:
     """A read-only fd on a regular file: no final symlink, no FIFO or device, inside `root` when given.
 
-    FileNotFoundError when it is missing; UnsafeFile when it is there but not a file to read.
+    FileNotFoundError when it is missing; UnsafeFile when it is there but not a file to read, or when the
+    open does not answer within READ_TIMEOUT_S. Only the open and its checks are bounded: reads on the fd
+    are the caller's.
     """
     path = Path(path)
+    return _bounded(lambda: _open_read(path, root), path, os.close)
+
+
+def read_bytes(path: Path | str, cap: int = MAX_READ_BYTES, root: Path | None = None) -> bytes:
+    """The whole file, when it is a regular file of at most `cap` bytes (UnsafeFile otherwise, or past the bound)."""
+    path = Path(path)
+    return _bounded(lambda: _read_whole(path, cap, root), path)
+
+
+def read_range(path: Path | str, start: int, size: int, root: Path | None = None) -> tuple[bytes, int]:
+    """(at most `size` bytes from offset `start`, the file's size now) of a regular file."""
+    path = Path(path)
+    return _bounded(lambda: _read_range(path, start, size, root), path)
+
+
+def read_tail(path: Path | str, size: int, root: Path | None = None) -> bytes:
+    """The last `size` bytes of a regular file, starting on a line boundary when the file is longer."""
+    path = Path(path)
+    return _bounded(lambda: _read_tail(path, size, root), path)
+
+
+def _bounded(fn: Callable[[], T], path: Path, discard: Callable[[T], object] | None = None) -> T:
+    """fn() on a reader thread within READ_TIMEOUT_S, or UnsafeFile saying it did not answer."""
+    try:
+        return bounded.call(fn, path, READ_TIMEOUT_S, discard)
+    except bounded.NoAnswer as exc:
+        raise UnsafeFile(path, exc.why) from None
+
+
+# What the bounded calls above run on a reader thread: every syscall that can hang on a network
+# filesystem (resolving the root, open, fstat, read) happens in here, never on the caller's thread.
+
+
+def _open_read(path: Path, root: Path | None) -> int:
     if root is not None and not inside_root(root, path):
         raise UnsafeFile(path, f"resolves outside the runs folder '{root}'")
     return _regular_fd(path, os.O_RDONLY | os.O_NONBLOCK)
 
 
-def read_bytes(path: Path | str, cap: int = MAX_READ_BYTES, root: Path | None = None) -> bytes:
-    """The whole file, when it is a regular file of at most `cap` bytes (UnsafeFile otherwise)."""
-    fd = open_fd(path, root)
-    with os.fdopen(fd, "rb") as fh:
-        data = fh.read(cap + 1)
+def _read_upto(fd: int, limit: int) -> bytes:
+    """Up to `limit` bytes from fd's offset, reading until end of file (a network filesystem may read short)."""
+    parts = []
+    while limit > 0:
+        chunk = _read(fd, min(limit, _CHUNK))
+        if not chunk:
+            break
+        parts.append(chunk)
+        limit -= len(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _read_whole(path: Path, cap: int, root: Path | None) -> bytes:
+    fd = _open_read(path, root)
+    try:
+        data = _read_upto(fd, cap + 1)
+    finally:
+        os.close(fd)
     if len(data) > cap:
         raise UnsafeFile(path, f"is larger than {cap >> 20} MB; not read")
     return data
 
 
-def read_range(path: Path | str, start: int, size: int, root: Path | None = None) -> tuple[bytes, int]:
-    """(at most `size` bytes from offset `start`, the file's size now) of a regular file."""
-    fd = open_fd(path, root)
-    with os.fdopen(fd, "rb") as fh:
-        length = os.fstat(fh.fileno()).st_size
-        fh.seek(start)
-        return fh.read(max(0, size)), length
+def _read_range(path: Path, start: int, size: int, root: Path | None) -> tuple[bytes, int]:
+    fd = _open_read(path, root)
+    try:
+        length = os.fstat(fd).st_size
+        os.lseek(fd, start, os.SEEK_SET)
+        return _read_upto(fd, size), length
+    finally:
+        os.close(fd)
 
 
-def read_tail(path: Path | str, size: int, root: Path | None = None) -> bytes:
-    """The last `size` bytes of a regular file, starting on a line boundary when the file is longer."""
-    fd = open_fd(path, root)
-    with os.fdopen(fd, "rb") as fh:
-        length = os.fstat(fh.fileno()).st_size
+def _read_tail(path: Path, size: int, root: Path | None) -> bytes:
+    fd = _open_read(path, root)
+    try:
+        length = os.fstat(fd).st_size
         if length <= size:
-            return fh.read(size)
-        fh.seek(length - size - 1)
-        data = fh.read(size + 1)
+            return _read_upto(fd, size)
+        os.lseek(fd, length - size - 1, os.SEEK_SET)
+        data = _read_upto(fd, size + 1)
+    finally:
+        os.close(fd)
     newline = data.find(b"\n")
     return data[newline + 1 :] if newline >= 0 else data[1:]
 
