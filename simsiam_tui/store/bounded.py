@@ -147,7 +147,7 @@ def _serve(pool: _Pool) -> None:
         with pool.mutex:
             job.finished = True
             abandoned = job.abandoned
-            if abandoned:
+            if abandoned and job.key:  # counted as stuck (not a caller interrupted while waiting)
                 pool.stuck -= 1
                 for table, name in ((pool.stuck_paths, job.key), (pool.stuck_mounts, job.mount)):
                     if name and table.get(name, 0) <= 1:
@@ -201,7 +201,17 @@ def call(fn: Callable[[], T], path: str | os.PathLike[str], bound: float | None,
                 pool.threads -= 1
             return fn()
     pool.jobs.put(job)  # type: ignore[arg-type]
-    if job.done.acquire(timeout=bound):
+    try:
+        answered = job.done.acquire(timeout=bound)
+    except BaseException:  # Ctrl-C while waiting: whatever fn returns later is dropped (an fd closed)
+        with pool.mutex:
+            late = job.finished  # it answered as the interrupt came: this caller drops the result itself
+            job.abandoned = not late
+        if late and job.error is None and discard is not None:
+            with contextlib.suppress(Exception):
+                discard(job.result)  # type: ignore[arg-type]
+        raise
+    if answered:
         return job.value()
     mounts = _read_mounts()  # afresh on each timeout: a mount may have come since
     mount = _mount_of(key, mounts)
