@@ -212,3 +212,22 @@ def test_a_forked_child_reads_with_a_fresh_pool(tmp_path: Path) -> None:
             os._exit(0 if ok else 1)
     _, code = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(code) == 0
+
+
+def test_callers_on_many_threads_each_get_their_own_file_and_idle_readers_are_capped(tmp_path: Path) -> None:
+    """The app's poller, the quantile thread and the CLI at once: no answer goes to the wrong caller."""
+    paths = [_file(tmp_path / f"s{i}.json", b"run %d" % i) for i in range(8)]
+    wrong: list[int] = []
+
+    def poll(i: int) -> None:
+        for _ in range(200):
+            if read_bytes(paths[i]) != b"run %d" % i or read_tail(paths[i], 3) != b"n %d" % i:
+                wrong.append(i)
+
+    callers = [threading.Thread(target=poll, args=(i,)) for i in range(8)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join()
+    assert wrong == []
+    _wait_for(lambda: bounded.stats()["idle"] == bounded.stats()["threads"] == len(_readers()) <= bounded.MAX_IDLE)
