@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -231,3 +233,23 @@ def test_callers_on_many_threads_each_get_their_own_file_and_idle_readers_are_ca
         t.join()
     assert wrong == []
     _wait_for(lambda: bounded.stats()["idle"] == bounded.stats()["threads"] == len(_readers()) <= bounded.MAX_IDLE)
+
+
+def test_a_process_with_a_stuck_read_exits_at_once(tmp_path: Path) -> None:
+    """The stuck reader thread is a daemon: `runs ls` on a hung server prints its line and exits, it does not wait."""
+    path = _file(tmp_path / "status.json")
+    script = (
+        "import sys, time\n"
+        "from simsiam_tui.store import files\n"
+        "files.READ_TIMEOUT_S = 0.2\n"
+        "files._read = lambda fd, n: time.sleep(60)\n"
+        "try:\n    files.read_bytes(sys.argv[1])\n"
+        "except files.UnsafeFile as exc:\n    print(exc)\n"
+    )
+    t = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=30)
+    assert time.monotonic() - t < 10
+    assert (proc.returncode, proc.stdout) == (
+        0,
+        "status.json: did not answer within 0.2 s (a hung network filesystem?)\n",
+    )
