@@ -197,7 +197,10 @@ class ExploreMixin(_Base):
         self.chart_layout = layout
         await self.charts_panel.set_layout(layout)
         self.save_chart_layout()
-        self.redraw_charts()
+        # the new charts are painted first, empty ("drawing…"), then their data: drawing every chart's data in
+        # the frame that shows the layout kept the old picture (or a blank one) up for a second on a busy machine
+        self._charts_dirty = True
+        self.call_after_refresh(self.redraw_charts)
 
     def set_chart_slots(self, slots: list[ChartSlot]) -> None:
         """Replace the charts (tests and the palette use this too)."""

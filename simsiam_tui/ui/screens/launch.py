@@ -8,24 +8,27 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 from textual.worker import get_current_worker
 
 from simsiam_tui.config import list_presets, list_scales, list_suites, load_suite
 from simsiam_tui.errors import SimsiamError
 from simsiam_tui.launch.slots import machine_default_scale
-from simsiam_tui.ui.actions import LaunchPlan, LaunchRequest, check_launch
+from simsiam_tui.ui.actions import LaunchForm, LaunchPlan, check_launch
 from simsiam_tui.ui.screens.fitted import FittedModal
 
 DEBOUNCE_S = 0.25  # validate once typing pauses, never per key: resolving configs reads TOML files
 FIELD_LABELS = {
     "suite": "suite",
+    "scale": "scale",
     "presets": "presets",
     "overrides": "--set",
     "config": "config",
     "gpus": "GPUs",
     "per_gpu": "runs per GPU",
     "name": "name",
+    "on_collapse": "--on-collapse",
 }
 INPUTS = ("gpus", "per_gpu", "name", "overrides")
 
@@ -48,6 +51,8 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
     LaunchScreen .row > Label { padding-left: 1; }
     LaunchScreen #error { color: $error; text-style: bold; height: auto; }
     LaunchScreen #plan { color: $success; height: auto; }
+    LaunchScreen #plan.-checking { color: $text-muted; }
+    LaunchScreen Input.-checking { border: tall $warning; }
     LaunchScreen #buttons { height: auto; align-horizontal: right; }
     LaunchScreen Button { margin-left: 2; }
     LaunchScreen.compact SelectionList { height: 5; }
@@ -69,7 +74,7 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
         self.plan: LaunchPlan | None = None
         self.error: str | None = None
         self.errors: dict[str, str] = {}
-        self.checked: LaunchRequest | None = None  # the request that plan/errors belong to
+        self.checked: LaunchForm | None = None  # the request that plan/errors belong to
         self.validations = 0
         self._timer: Timer | None = None
         self._launch_when_checked = False
@@ -120,11 +125,11 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
         self.query_one("#suite", Select).focus()  # the first field, not the scrolling container around it
         self.validate_soon(0.0)
 
-    def request(self) -> LaunchRequest:
+    def request(self) -> LaunchForm:
         """The form's current values."""
         suite = self.query_one("#suite", Select).value
         scale = self.query_one("#scale", Select).value
-        return LaunchRequest(
+        return LaunchForm(
             suite=suite if isinstance(suite, str) else None,
             presets=list(self.query_one("#presets", SelectionList).selected),
             scale=scale if isinstance(scale, str) else None,
@@ -136,21 +141,28 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
         )
 
     # -- validation: debounced, on a thread ------------------------------------------------------
-    def validate_soon(self, delay: float | None = None) -> None:
-        """(Re)start the debounce timer; the check runs on a thread when it fires."""
+    def validate_soon(self, delay: float | None = None, field: Widget | None = None) -> None:
+        """(Re)start the debounce timer; the check runs on a thread when it fires. At once, before the check:
+        the field just changed is marked as being checked and the summary says so (the old one is gone)."""
         if self._timer is not None:
             self._timer.stop()
         self.query_one("#launch", Button).disabled = True  # until the form as it is now has been checked
+        if isinstance(field, Input):
+            field.add_class("-checking")
+        what = FIELD_LABELS.get(field.id or "", field.id) if field is not None and field.id else "the form"
+        plan = self.query_one("#plan", Static)
+        plan.add_class("-checking")
+        plan.update(Text(f"checking {what}…"))
         wait = DEBOUNCE_S if delay is None else delay
         self._timer = self.set_timer(wait, lambda: self._validate(self.request()))
 
     @work(thread=True, exclusive=True, group="launch-validate")
-    def _validate(self, req: LaunchRequest) -> None:
+    def _validate(self, req: LaunchForm) -> None:
         plan, errors = check_launch(req, self.presets_dir)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, req, plan, errors)
 
-    def _show(self, req: LaunchRequest, plan: LaunchPlan | None, errors: dict[str, str]) -> None:
+    def _show(self, req: LaunchForm, plan: LaunchPlan | None, errors: dict[str, str]) -> None:
         """Show what the check found: every field's error at once, or what would start."""
         if not self.is_attached:
             return  # the dialog closed while the check ran
@@ -166,6 +178,8 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
         for key in INPUTS:
             wrong = key in errors or (key == "overrides" and "config" in errors)
             self.query_one(f"#{key}", Input).set_class(wrong, "-invalid")
+        for field in self.query(".-checking"):
+            field.remove_class("-checking")
         self.query_one("#plan", Static).update(Text(self.summary()))
         self.query_one("#launch", Button).disabled = plan is None
         if self._launch_when_checked:
@@ -193,15 +207,15 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
 
     # -- events -----------------------------------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.validate_soon()
+        self.validate_soon(field=event.input)
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
-        self.validate_soon()
+        self.validate_soon(field=event.checkbox)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "suite" and isinstance(event.value, str):
             self._suite_scale(event.value)
-        self.validate_soon()
+        self.validate_soon(field=event.select)
 
     @work(thread=True, exclusive=True, group="launch-suite")
     def _suite_scale(self, suite: str) -> None:
@@ -219,7 +233,7 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
             select.value = scale
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
-        self.validate_soon()
+        self.validate_soon(field=event.selection_list)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_launch()

@@ -118,6 +118,7 @@ class MetricChart(PlotWidget):
         self.build_seconds = 0.0  # the app paces live redraws by this
         self.drawn = 0  # draw() calls; `rendered` catches up when the frame is painted
         self.rendered = 0
+        self.paints = 0  # render() calls, with data or without (a new chart is painted before its data are drawn)
         for name, value in (("margin_top", 0), ("margin_bottom", 2), ("margin_left", 8)):
             self.set_reactive(getattr(PlotWidget, name), value)  # before mount: the watchers need the children
         self.border_title = Text(metric.title)  # plain: names come from files
@@ -209,6 +210,7 @@ class MetricChart(PlotWidget):
         if self.rendered != self.drawn:
             self.build_seconds = time.perf_counter() - start
             self.rendered = self.drawn
+        self.paints += 1
         return result
 
     def on_mount(self) -> None:
@@ -277,21 +279,29 @@ class ChartsPanel(Vertical):
         self._grid_cells: list[Any] = []
 
     @staticmethod
-    def _make_charts(layout: Layout) -> list[MetricChart]:
+    def _make_charts(layout: Layout, keep: dict[str, MetricChart] | None = None) -> list[MetricChart]:
+        """The charts of `layout`: those in `keep` (by metric slug) reused, with the layout's log-y."""
         charts, seen = [], set()
         for slot in layout.charts:
             metric = metric_for(slot.metric)
             if metric.slug in seen:
                 continue  # one chart per metric: ids stay unique
             seen.add(metric.slug)
-            charts.append(MetricChart(metric, slot.log_y))
+            chart = (keep or {}).get(metric.slug)
+            if chart is None:
+                chart = MetricChart(metric, slot.log_y)
+                chart.border_title = Text(f"{metric.title}: drawing…")  # on screen at once, its data after
+            elif chart.log_y != slot.log_y:
+                chart.log_y, chart.signature = slot.log_y, None
+            charts.append(chart)
         return charts
 
     def _cells(self) -> list[Any]:
         cells: list[Any] = []
         for chart in self._charts:
             if chart.metric.key == "rank":
-                cells.append(Horizontal(chart, self.quantiles, classes="pair"))
+                pair = chart.parent if isinstance(chart.parent, Horizontal) else None
+                cells.append(pair or Horizontal(chart, self.quantiles, classes="pair"))
             else:
                 cells.append(chart)
         if not any(c.metric.key == "rank" for c in self._charts):
@@ -328,14 +338,23 @@ class ChartsPanel(Vertical):
         yield Grid(*self._cells(), id="chart-grid")
 
     async def set_layout(self, layout: Layout) -> None:
-        """Replace the charts by those of `layout`."""
+        """Replace the charts by those of `layout`. A chart whose metric stays is kept as it is, data and all;
+        only new metrics are mounted (empty, "drawing…"): mounting every chart again took a frame of its own."""
         self.chart_layout = layout
         self.changing = True
         grid = self.query_one("#chart-grid", Grid)
-        await grid.remove_children()
-        self.quantiles = QuantileChart(id="quantiles")
-        self._charts = self._make_charts(layout)
-        await grid.mount_all(self._cells())
+        old_cells = list(self._grid_cells)
+        had_rank = any(c.metric.key == "rank" for c in self._charts)
+        self._charts = self._make_charts(layout, {c.metric.slug: c for c in self._charts})
+        if had_rank != any(c.metric.key == "rank" for c in self._charts):
+            self.quantiles = QuantileChart(id="quantiles")  # it moves in or out of the pair with effective rank
+        cells = self._cells()
+        await grid.remove_children([c for c in old_cells if c not in cells])
+        for index, cell in enumerate(cells):
+            if cell.parent is None:
+                await grid.mount(cell, before=index if index < len(grid.children) else None)
+            elif grid.children.index(cell) != index:
+                grid.move_child(cell, before=index)
         self.show_page(self.per_page, 0)
         self.changing = False
 
