@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, CellKey, RowKey
+from textual.widgets.data_table import CellDoesNotExist
 
 from simsiam_tui.ui import fmt
 from simsiam_tui.ui.model import RunSummary
@@ -96,28 +95,27 @@ class RunsTable(DataTable[object]):
         self._hold_until = 0.0
         self._held_since: float | None = None
         self._flush_timer: Timer | None = None
+        self._measuring = False  # a row was added or a growing cell updated: DataTable measures when idle
 
     # DataTable measures new and updated cells when idle, but the cells it drew before keep their render
     # cache, keyed on an update count that measuring does not move: a row drawn between an add and the
     # measure (a busy app) stayed cut to the header's width ("sim" for "simsiam") until something else
-    # changed the table. These two are DataTable's measuring steps; when the widths changed, its caches go.
-    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        before = self._render_widths()
-        super()._update_dimensions(new_rows)
-        self._redraw_if_widths_changed(before)
-
-    def _update_column_widths(self, updated_cells: set[CellKey]) -> None:
-        before = self._render_widths()
-        super()._update_column_widths(updated_cells)
-        self._redraw_if_widths_changed(before)
+    # changed the table. So after an idle pass that may have measured (a row added, a growing cell updated),
+    # the columns' widths are compared with those before it; when they changed, one cell is set again to its
+    # own value (update_cell moves the count: every cached row is drawn again, at the measured widths).
+    def on_idle(self) -> None:
+        if self._measuring:  # DataTable's own idle handler measures after this one; then the check below
+            self._measuring = False
+            self.call_next(self._redraw_if_widths_changed, self._render_widths())
 
     def _render_widths(self) -> tuple[int, ...]:
         return tuple(column.get_render_width(self) for column in self.ordered_columns)
 
     def _redraw_if_widths_changed(self, before: tuple[int, ...]) -> None:
-        if self._render_widths() != before:
-            self._clear_caches()
-            self.refresh()
+        if self._render_widths() == before or not self.row_count:
+            return
+        row_key = next(iter(self.rows))
+        self.update_cell(row_key, "sel", self.get_cell(row_key, "sel"))
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -128,6 +126,7 @@ class RunsTable(DataTable[object]):
         if key not in self.rows:
             self.pending.pop(key, None)
             self.add_row(*(values[c] for c, _, _ in COLUMNS), key=key)
+            self._measuring = True
             self._shown[key] = {column: shown_as(value) for column, value in values.items()}
             return
         if not live:
@@ -181,6 +180,7 @@ class RunsTable(DataTable[object]):
                 continue
             shown[column] = look
             self.update_cell(key, column, value, update_width=column in GROWING)
+            self._measuring |= column in GROWING
 
     def drop(self, key: str) -> None:
         """Remove a run's row."""
