@@ -20,9 +20,10 @@ from simsiam_tui.store import resolve_path, runs_root
 from simsiam_tui.store.text import printable
 from simsiam_tui.ui.actions import Backend
 from simsiam_tui.ui.app_base import AppBase
+from simsiam_tui.ui.chart_view import ChartView
 from simsiam_tui.ui.commands import ActionsMixin
 from simsiam_tui.ui.explore import ExploreMixin
-from simsiam_tui.ui.layout import load_layout
+from simsiam_tui.ui.layout import Layout, load_layout
 from simsiam_tui.ui.model import LOCAL_HOST, Catalog
 from simsiam_tui.ui.poller import Changes, Poller
 from simsiam_tui.ui.widgets.charts import PALETTE, ChartsPanel
@@ -56,11 +57,19 @@ Screen.short #gpu { max-height: 40%; }
 
 
 class PollerChanged(Message):
-    """The poller read something new (posted from its thread)."""
+    """The poller read something new (posted from its thread). While the UI thread is busy, passes queue up:
+    Textual hands a message still in the queue to the next one's can_replace, which takes its changes in, so
+    the app handles one message with everything the passes read (no pass is lost, none is handled twice)."""
 
     def __init__(self, changes: Changes) -> None:
         super().__init__()
         self.changes = changes
+
+    def can_replace(self, message: Message) -> bool:
+        if not isinstance(message, PollerChanged):
+            return False
+        message.changes.absorb(self.changes)  # `message`, the newer one, is kept: it now holds both
+        return True
 
 
 class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
@@ -128,12 +137,27 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
         self.sub_title = "  ".join(printable(shown_path(r)) for r in self.roots)  # a folder name may hold escapes
         self.closing = False
         self.seen_versions: dict[str, int] = {}
-        self.chart_layout, self.layout_notice = load_layout(self.roots[0])
-        self.set_reactive(SimsiamApp.smooth, self.chart_layout.smooth)
-        self.set_reactive(SimsiamApp.x_axis, self.chart_layout.x_axis)
-        self.x_range: tuple[float, float] | None = None  # the zoomed x range shared by every chart (None: all)
-        self.cursor_x: float | None = None
+        layout, self.layout_notice = load_layout(self.roots[0])
+        self.view = ChartView(layout)  # the charts' layout, zoom and cursor (ui/chart_view.py)
+        self.set_reactive(SimsiamApp.smooth, layout.smooth)
+        self.set_reactive(SimsiamApp.x_axis, layout.x_axis)
         self.quantile_tracks: dict[str, Any] = {}
+
+    # the view's state, read by tests and benchmarks as the app's own
+    @property
+    def x_range(self) -> tuple[float, float] | None:
+        """The zoomed x range shared by every chart (None: all the data)."""
+        return self.view.x_range
+
+    @property
+    def cursor_x(self) -> float | None:
+        """Where the cursor reads every run's value (None: no cursor)."""
+        return self.view.cursor_x
+
+    @property
+    def chart_layout(self) -> Layout:
+        """The charts' metrics, log-y, x axis and smoothing."""
+        return self.view.layout
 
     # -- layout -----------------------------------------------------------------------------------
     def notify(
@@ -154,7 +178,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
         yield Header(icon="◧")
         yield RunsTable(id="runs")
         with Horizontal(id="body"):
-            yield ChartsPanel(self.chart_layout, id="charts")
+            yield ChartsPanel(self.view.layout, id="charts")
             with Vertical(id="side"):
                 yield GpuPanel(id="gpu")
                 yield DetailsPanel(id="details")
@@ -370,7 +394,8 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
         if not self.catalog.runs:
             where = ", ".join(shown_path(r) for r in self.roots)
             empty = f"no runs in {where} yet: press l to launch (try the stop-grad suite), or run `simsiam-tui demo`"
-        self.charts_panel.draw(runs, self.x_axis, self.smooth, locks, empty, self.x_range, self.cursor_x)
+        view = self.view
+        self.charts_panel.draw(runs, self.x_axis, self.smooth, locks, empty, view.x_range, view.cursor_x)
         self.draw_quantiles()
         self._redraw_cost = time.monotonic() - self._last_redraw
         self.redraws += 1
@@ -382,13 +407,12 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
     # Watchers fire only on changes after start: __init__ restores both with set_reactive. (They were guarded by
     # `if self.is_mounted:`, a method on App, so always true; mypy's strict run on ui/ found it.)
     def watch_smooth(self) -> None:
-        self.chart_layout.smooth = self.smooth
+        self.view.layout.smooth = self.smooth
         self.save_chart_layout()
         self.redraw_charts()
 
     def watch_x_axis(self) -> None:
-        self.chart_layout.x_axis = self.x_axis
-        self.x_range, self.cursor_x = None, None  # another unit: the zoom and the cursor mean nothing there
+        self.view.set_x_axis(self.x_axis)  # another unit: the zoom and the cursor mean nothing there
         self.save_chart_layout()
         self.redraw_charts()
 

@@ -14,7 +14,7 @@ from textual.app import App
 from textual.screen import Screen
 
 from simsiam_tui.ui.actions import Backend
-from simsiam_tui.ui.layout import Layout
+from simsiam_tui.ui.chart_view import ChartView
 from simsiam_tui.ui.model import Catalog
 from simsiam_tui.ui.poller import Poller
 from simsiam_tui.ui.widgets.charts import ChartsPanel
@@ -32,9 +32,7 @@ class AppBase(App[None]):
     presets_dir: str | None
     closing: bool
     run_colors: dict[str, tuple[int, int, int]]
-    chart_layout: Layout
-    x_range: tuple[float, float] | None  # the zoomed x range shared by every chart (None: all)
-    cursor_x: float | None
+    view: ChartView  # the charts' layout, x zoom and cursor
     quantile_tracks: dict[str, Any]
     smooth: bool  # reactives on SimsiamApp
     x_axis: str

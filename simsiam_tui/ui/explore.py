@@ -24,7 +24,6 @@ else:
 CANNOT_PAGE = "every chart is on screen: n pages through the charts on a short terminal (under 30 rows)"
 QUANTILES_AFTER_S = 0.15
 VIEW_SETTLE_S = 0.08  # a drag sends a scale change per mouse move: redraw every chart once it pauses
-CURSOR_STEPS = 60  # `[` and `]` move the cursor by this fraction of the visible x range
 
 
 def group_of(model: Any) -> str | None:
@@ -89,33 +88,27 @@ class ExploreMixin(_Base):
 
     def visible_x(self) -> tuple[float, float] | None:
         """The x range on screen: the zoom, else all the data."""
-        return self.x_range or self.data_x_range()
+        return self.view.visible(self.data_x_range())
 
     def set_view(self, x_range: tuple[float, float] | None) -> None:
         """Show this x range on every chart (None: all)."""
-        if x_range is not None and not x_range[1] > x_range[0]:
-            return
-        self.x_range = x_range
-        self.redraw_charts()
+        if self.view.show(x_range):
+            self.redraw_charts()
+
+    def _apply(self, changed: bool | None, verb: str) -> None:
+        """Redraw after a view change, or say why the key did nothing (None: the charts have no data)."""
+        if changed is None:
+            self._nothing_drawn(verb)
+        elif changed:
+            self.redraw_charts()
 
     def action_zoom_x(self, factor: float) -> None:
         """`+`/`-`: zoom every chart's x axis in or out, around the cursor when it is shown."""
-        view = self.visible_x()
-        if view is None:
-            self._nothing_drawn("zoom")
-            return
-        lo, hi = view
-        center = self.cursor_x if self.cursor_x is not None and lo <= self.cursor_x <= hi else (lo + hi) / 2
-        self.set_view((center - (center - lo) * factor, center + (hi - center) * factor))
+        self._apply(self.view.zoom(factor, self.data_x_range()), "zoom")
 
     def action_pan_x(self, fraction: float) -> None:
         """`<`/`>`: move every chart's x window by a fraction of its width."""
-        view = self.visible_x()
-        if view is None:
-            self._nothing_drawn("pan")
-            return
-        shift = (view[1] - view[0]) * fraction
-        self.set_view((view[0] + shift, view[1] + shift))
+        self._apply(self.view.pan(fraction, self.data_x_range()), "pan")
 
     def action_reset_view(self) -> None:
         """`0`: every chart back to all the data."""
@@ -123,23 +116,11 @@ class ExploreMixin(_Base):
 
     def action_toggle_cursor(self) -> None:
         """`c`: a cursor in the middle of the visible x range that reads every run's value, or no cursor."""
-        view = self.visible_x()
-        if view is None and self.cursor_x is None:
-            self._nothing_drawn("put a cursor on")
-            return
-        self.cursor_x = None if self.cursor_x is not None or view is None else (view[0] + view[1]) / 2
-        self.redraw_charts()
+        self._apply(self.view.toggle_cursor(self.data_x_range()), "put a cursor on")
 
     def action_move_cursor(self, steps: int) -> None:
         """`[`/`]`: move the cursor left or right."""
-        view = self.visible_x()
-        if view is None:
-            self._nothing_drawn("move a cursor on")
-            return
-        if self.cursor_x is None:
-            self.cursor_x = (view[0] + view[1]) / 2
-        self.cursor_x += steps * (view[1] - view[0]) / CURSOR_STEPS
-        self.redraw_charts()
+        self._apply(self.view.move_cursor(steps, self.data_x_range()), "move a cursor on")
 
     def _nothing_drawn(self, verb: str) -> None:
         self.notify(f"nothing to {verb}: the charts have no data yet (space selects runs to compare)", timeout=3)
@@ -149,9 +130,8 @@ class ExploreMixin(_Base):
         if message.x_range is None:
             self.set_view(None)
             return
-        if not message.x_range[1] > message.x_range[0]:
+        if not self.view.show(message.x_range):
             return
-        self.x_range = message.x_range
         self._charts_dirty = True
         timer = getattr(self, "_view_timer", None)
         if timer is not None:
@@ -163,14 +143,12 @@ class ExploreMixin(_Base):
             self.redraw_charts()
 
     def on_metric_chart_cursor_at(self, message: MetricChart.CursorAt) -> None:
-        self.cursor_x = message.x
+        self.view.cursor_x = message.x
         self.redraw_charts()
 
     def on_metric_chart_log_toggled(self, message: MetricChart.LogToggled) -> None:
         chart = message.chart
-        for slot in self.chart_layout.charts:
-            if slot.metric == chart.metric.key:
-                slot.log_y = chart.log_y
+        self.view.set_log_y(chart.metric.key, chart.log_y)
         self.save_chart_layout()
         self.redraw_charts()  # first: the notice says which scale the data allowed
         self.notify(chart.scale_note(), timeout=8 if chart.scale == "symlog" else 1.5)
@@ -178,7 +156,7 @@ class ExploreMixin(_Base):
     # -- layout -----------------------------------------------------------------------------------
     def save_chart_layout(self) -> None:
         """Remember the charts, x axis and smoothing in the first runs folder."""
-        notice = save_layout(self.roots[0], self.chart_layout)
+        notice = save_layout(self.roots[0], self.view.layout)
         if notice:
             self.notify(notice, severity="warning")
 
@@ -188,13 +166,13 @@ class ExploreMixin(_Base):
         for model in self.catalog.models():
             with model.lock:  # the poller adds columns as new fields appear
                 fields.update(dict.fromkeys(numeric_fields([model.shown])))
-        self.push_screen(ChartPicker(self.chart_layout, list(fields)), self._charts_picked)
+        self.push_screen(ChartPicker(self.view.layout, list(fields)), self._charts_picked)
 
     async def _charts_picked(self, layout: Layout | None) -> None:
         if layout is None:
             return
         layout.x_axis, layout.smooth = self.x_axis, self.smooth
-        self.chart_layout = layout
+        self.view.layout = layout
         await self.charts_panel.set_layout(layout)
         self.save_chart_layout()
         # the new charts are painted first, empty ("drawing…"), then their data: drawing every chart's data in
@@ -230,7 +208,7 @@ class ExploreMixin(_Base):
         x, q = track.bands(self.x_axis)
         with model.lock:
             ref = model.shown.series["train"].last("z_std_ref")
-        chart.draw(self._labels().get(model.key, model.key), x, q, ref, self.x_range)
+        chart.draw(self._labels().get(model.key, model.key), x, q, ref, self.view.x_range)
         try:
             grown = model.paths.events.stat().st_size != track.offset  # grown, or truncated and rewritten
         except OSError:

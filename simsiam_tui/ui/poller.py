@@ -42,6 +42,14 @@ class Changes:
     def __bool__(self) -> bool:
         return bool(self.runs or self.new or self.gpus or self.log or self.error)
 
+    def absorb(self, older: Changes) -> None:
+        """Take in an earlier pass's changes (their message was coalesced into this one's)."""
+        self.runs |= older.runs
+        self.new = [*older.new, *(k for k in self.new if k not in older.new)]
+        self.gpus |= older.gpus
+        self.log |= older.log
+        self.error = self.error or older.error
+
 
 class Poller:
     """Reads the catalog on a thread every `interval` seconds and reports each change through `notify`."""
