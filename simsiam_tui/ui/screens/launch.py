@@ -53,6 +53,7 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
     LaunchScreen #plan { color: $success; height: auto; }
     LaunchScreen #plan.-checking { color: $text-muted; }
     LaunchScreen Input.-checking { border: tall $warning; }
+    LaunchScreen.compact Input.-checking { background: $warning 25%; }
     LaunchScreen #buttons { height: auto; align-horizontal: right; }
     LaunchScreen Button { margin-left: 2; }
     LaunchScreen.compact SelectionList { height: 5; }
