@@ -173,12 +173,12 @@ class ExploreMixin(_Base):
             return
         layout.x_axis, layout.smooth = self.x_axis, self.smooth
         self.view.layout = layout
+        self._charts_dirty = True  # drawn on the panel's LayoutReady: the new layout is painted first, then data
         await self.charts_panel.set_layout(layout)
         self.save_chart_layout()
-        # the new charts are painted first, empty ("drawing…"), then their data: drawing every chart's data in
-        # the frame that shows the layout kept the old picture (or a blank one) up for a second on a busy machine
-        self._charts_dirty = True
-        self.call_after_refresh(self.redraw_charts)
+
+    def on_charts_panel_layout_ready(self, message: ChartsPanel.LayoutReady) -> None:
+        self.redraw_charts()
 
     def set_chart_slots(self, slots: list[ChartSlot]) -> None:
         """Replace the charts (tests and the palette use this too)."""

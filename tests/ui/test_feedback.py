@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, Select, Static
 from simsiam_tui.ui import actions as ui_actions
 from simsiam_tui.ui.screens.chart_picker import ChartPicker
 from simsiam_tui.ui.screens.launch import LaunchScreen
+from simsiam_tui.ui.widgets.charts import ChartPlaceholder, MetricChart
 from tests.ui.conftest import loaded, make_app, wait_until
 
 
@@ -58,9 +59,22 @@ async def test_a_field_is_marked_as_being_checked_before_its_check_runs(suite_ro
         assert "overrides" in screen.errors and "checking" not in _text(plan)
 
 
-async def test_the_picked_layout_is_painted_before_its_data_are_drawn(suite_root, backend):
-    """Apply in the chart picker: the new chart is on screen (painted, empty, "drawing…") when its data draw
-    begins; the charts whose metric stayed are the same widgets, their data never left the screen."""
+async def test_the_picked_layout_is_painted_before_its_data_are_drawn(suite_root, backend, monkeypatch):
+    """Apply in the chart picker: the new chart's place is painted first (a placeholder with its title), then the
+    chart, empty, then its data; the charts whose metric stayed are the same widgets, their data never left."""
+    events: list[str] = []
+    real_render, real_mount = ChartPlaceholder.render, MetricChart.on_mount
+
+    def placeholder_render(self: ChartPlaceholder) -> Any:
+        events.append(f"placeholder painted {self.chart.metric.key}")
+        return real_render(self)
+
+    def chart_mount(self: MetricChart) -> None:
+        events.append(f"chart mounted {self.metric.key}")
+        real_mount(self)
+
+    monkeypatch.setattr(ChartPlaceholder, "render", placeholder_render)
+    monkeypatch.setattr(MetricChart, "on_mount", chart_mount)
     app = make_app([suite_root], backend)
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, loaded(app, 3))
@@ -87,6 +101,8 @@ async def test_the_picked_layout_is_painted_before_its_data_are_drawn(suite_root
         assert [c.metric.key for c in after] == ["loss", "train/lr", "knn", "rank"]
         assert all(after[i] is before[i] for i in (0, 2, 3))  # kept, not mounted again
         assert str(after[1].border_title) == "lr (train)"  # drawn: "drawing…" is gone
+        mine = [e for e in events if e.endswith("train/lr")]
+        assert mine[0] == "placeholder painted train/lr" and "chart mounted train/lr" in mine, events
 
 
 async def test_a_new_layout_keeps_the_grid_in_its_order(suite_root, backend):

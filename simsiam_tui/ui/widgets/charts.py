@@ -243,11 +243,35 @@ class MetricChart(PlotWidget):
         self.post_message(self.LogToggled(self))
 
 
+class ChartPlaceholder(Static):
+    """Where a new chart goes, on screen at once (its title, "drawing…") while the chart itself is built."""
+
+    DEFAULT_CSS = """
+    ChartPlaceholder {
+        height: 1fr; width: 1fr; border-top: solid $foreground 25%; border-title-color: $foreground;
+        color: $text-muted; content-align: center middle;
+    }
+    """
+
+    def __init__(self, chart: MetricChart) -> None:
+        super().__init__(Text("drawing…"))
+        self.chart = chart
+        self.border_title = Text(chart.metric.title)  # plain: names come from files
+        self.paints = 0  # render() calls: it was on a frame
+
+    def render(self) -> RenderResult:
+        self.paints += 1
+        return super().render()
+
+
 class ChartsPanel(Vertical):
     """The legend and cursor readout above a grid of charts; the std quantile view sits beside effective rank."""
 
     class NeedsRedraw(Message):
         """A chart changed size; redraw at the new width."""
+
+    class LayoutReady(Message):
+        """set_layout's charts are mounted and painted (empty): their data can be drawn."""
 
     class ViewChanged(Message):
         """The user zoomed or panned a chart with the mouse or its own keys: x range (None: all)."""
@@ -277,6 +301,8 @@ class ChartsPanel(Vertical):
         self.per_page: int | None = None  # a short terminal shows this many grid cells at a time (None: all)
         self.page = 0
         self._grid_cells: list[Any] = []
+        self._placeholders: list[ChartPlaceholder] = []  # new charts still being built (set_layout)
+        self._layouts = 0  # set_layout calls: a build of an older layout stops when a newer one came
 
     @staticmethod
     def _make_charts(layout: Layout, keep: dict[str, MetricChart] | None = None) -> list[MetricChart]:
@@ -296,12 +322,16 @@ class ChartsPanel(Vertical):
             charts.append(chart)
         return charts
 
-    def _cells(self) -> list[Any]:
+    def _cells(self, placeholders: bool = False) -> list[Any]:
+        """The grid's cells; with `placeholders`, a new chart (not mounted yet) is a ChartPlaceholder for now."""
         cells: list[Any] = []
         for chart in self._charts:
             if chart.metric.key == "rank":
                 pair = chart.parent if isinstance(chart.parent, Horizontal) else None
                 cells.append(pair or Horizontal(chart, self.quantiles, classes="pair"))
+            elif placeholders and chart.parent is None:
+                self._placeholders.append(ChartPlaceholder(chart))
+                cells.append(self._placeholders[-1])
             else:
                 cells.append(chart)
         if not any(c.metric.key == "rank" for c in self._charts):
@@ -338,17 +368,26 @@ class ChartsPanel(Vertical):
         yield Grid(*self._cells(), id="chart-grid")
 
     async def set_layout(self, layout: Layout) -> None:
-        """Replace the charts by those of `layout`. A chart whose metric stays is kept as it is, data and all;
-        only new metrics are mounted (empty, "drawing…"): mounting every chart again took a frame of its own."""
+        """Replace the charts by those of `layout`. A chart whose metric stays is kept as it is, data and all.
+        A new metric's place shows at once (a placeholder with its title, "drawing…"); its chart is built after
+        that frame (mounting a plot costs tens of ms, far more on a loaded machine), empty, and LayoutReady
+        says when its data can be drawn."""
         self.chart_layout = layout
         self.changing = True
+        self._layouts += 1
         grid = self.query_one("#chart-grid", Grid)
         old_cells = list(self._grid_cells)
         had_rank = any(c.metric.key == "rank" for c in self._charts)
         self._charts = self._make_charts(layout, {c.metric.slug: c for c in self._charts})
         if had_rank != any(c.metric.key == "rank" for c in self._charts):
             self.quantiles = QuantileChart(id="quantiles")  # it moves in or out of the pair with effective rank
-        cells = self._cells()
+        self._placeholders = []
+        cells = self._cells(placeholders=True)
+        await self._arrange(grid, old_cells, cells)
+        self.call_after_refresh(self._build_charts, self._layouts)
+
+    async def _arrange(self, grid: Grid, old_cells: list[Any], cells: list[Any]) -> None:
+        """Make the grid's children `cells`, in order: the others removed, new ones mounted, kept ones moved."""
         await grid.remove_children([c for c in old_cells if c not in cells])
         for index, cell in enumerate(cells):
             if cell.parent is None:
@@ -356,7 +395,24 @@ class ChartsPanel(Vertical):
             elif grid.children.index(cell) != index:
                 grid.move_child(cell, before=index)
         self.show_page(self.per_page, 0)
+
+    async def _build_charts(self, layout: int) -> None:
+        """After the frame with the placeholders: the new charts in their place (empty), then LayoutReady."""
+        if layout != self._layouts:
+            return  # a newer layout came meanwhile; its own build follows
+        if self._placeholders:
+            grid = self.query_one("#chart-grid", Grid)
+            cells = [p.chart if isinstance(p, ChartPlaceholder) else p for p in self._grid_cells]
+            self._placeholders = []
+            await self._arrange(grid, list(self._grid_cells), cells)
+            self._grid_cells = cells
+            self.show_page(self.per_page, 0)
         self.changing = False
+        self.call_after_refresh(self.post_message, self.LayoutReady())  # once the new charts were painted
+
+    def cells(self) -> list[Any]:
+        """The grid's cells, in order: charts, the effective-rank pair, placeholders while charts are built."""
+        return list(self._grid_cells)
 
     def charts(self) -> list[MetricChart]:
         """The metric charts, in order."""
