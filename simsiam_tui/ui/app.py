@@ -26,10 +26,11 @@ from simsiam_tui.ui.explore import ExploreMixin
 from simsiam_tui.ui.layout import Layout, load_layout
 from simsiam_tui.ui.model import LOCAL_HOST, Catalog
 from simsiam_tui.ui.poller import Changes, Poller
-from simsiam_tui.ui.widgets.charts import PALETTE, ChartsPanel
+from simsiam_tui.ui.run_rows import RunRows
+from simsiam_tui.ui.widgets.charts import ChartsPanel
 from simsiam_tui.ui.widgets.details import DetailsPanel
 from simsiam_tui.ui.widgets.gpu_panel import GpuPanel, render_gpus
-from simsiam_tui.ui.widgets.runs_table import RunsTable, cells
+from simsiam_tui.ui.widgets.runs_table import RunsTable
 
 AUTO_COMPARE = 6  # until the user picks, up to this many runs are compared automatically
 NARROW_WIDTH, SHORT_HEIGHT = 110, 30
@@ -124,7 +125,6 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
         self.export_dir = export_dir or Path.cwd()
         self.presets_dir = presets_dir
         self.clock = clock or time.time
-        self.run_colors: dict[str, tuple[int, int, int]] = {}
         self.auto_select = True
         self.chart_keys: list[str] = []
         self.redraws = 0
@@ -187,6 +187,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
     def on_mount(self) -> None:
         # widgets by reference: while a dialog is open, queries would search the dialog's screen
         self.table = self.query_one(RunsTable)
+        self.rows = RunRows(self.catalog, self.table, self.clock)  # labels, colours and cells of the table's rows
         self.charts_panel = self.query_one(ChartsPanel)
         self.gpu_panel = self.query_one(GpuPanel)
         self.details = self.query_one(DetailsPanel)
@@ -242,17 +243,17 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
         changes = message.changes
         table = self.table
         for key in changes.new:
-            self.run_colors.setdefault(key, PALETTE[len(self.run_colors) % len(PALETTE)])
+            self.rows.color(key)
             if self.auto_select and len(table.selected) < AUTO_COMPARE and key not in table.selected:
                 table.selected.append(key)
-        labels = self._labels()
+        labels = self.rows.labels()
         for key in [*changes.new, *changes.runs]:
             model = self.catalog.get(key)
             if model is not None:
                 self.seen_versions[key] = model.version
-            self._update_row(key, labels, live=True)
+            self.rows.update(key, labels, live=True)
         if changes.new:
-            self._update_all_marks(labels, live=True)
+            self.rows.update_all(labels, live=True)
         if changes.new or set(changes.runs) & set(self.chart_keys) or not self.chart_keys:
             self.request_redraw()
         if changes.gpus or changes.runs:
@@ -280,47 +281,10 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
 
         self.set_timer(wait, run)
 
-    def _labels(self) -> dict[str, str]:
-        """A short label per run: its name, with the id's suffix when two runs share a name."""
-        names: dict[str, str] = {}
-        for model in self.catalog.models():
-            summary = model.summary
-            names[model.key] = summary.name if summary else printable(model.paths.run_id)
-        counts: dict[str, int] = {}
-        for name in names.values():
-            counts[name] = counts.get(name, 0) + 1
-        return {
-            key: name if counts[name] == 1 else f"{name}-{Path(key).name.rsplit('-', 1)[-1]}"
-            for key, name in names.items()
-        }
-
-    def _update_row(self, key: str, labels: dict[str, str], live: bool = False) -> None:
-        model = self.catalog.get(key)
-        if model is None or model.summary is None:
-            return
-        table = self.table
-        selected = key in table.selected
-        values = cells(model.summary, labels.get(key, key), selected, self._hex(key), self.clock())
-        table.upsert(key, values, live=live)
-
-    def _update_all_marks(self, labels: dict[str, str] | None = None, live: bool = False) -> None:
-        labels = labels or self._labels()
-        for model in self.catalog.models():
-            self._update_row(model.key, labels, live=live)
-
-    def _hex(self, key: str) -> str | None:
-        rgb = self.run_colors.get(key)
-        return "#{:02x}{:02x}{:02x}".format(*rgb) if rgb else None
-
     def _tick(self) -> None:
         """Once a second: elapsed and ETA of live runs move on."""
-        if self.closing:
-            return
-        labels = None
-        for model in self.catalog.models():
-            if model.summary is not None and model.summary.live:
-                labels = labels or self._labels()
-                self._update_row(model.key, labels, live=True)
+        if not self.closing:
+            self.rows.tick()
 
     # -- charts -----------------------------------------------------------------------------------
     def charted(self) -> list[str]:
@@ -420,7 +384,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
     def refresh_gpu_panel(self) -> None:
         """Local GPUs from the probe, then what each live run's own `system` events say (remote hosts first)."""
         runs = []
-        labels = self._labels()
+        labels = self.rows.labels()
         for model in self.catalog.models():
             summary = model.summary
             if summary is None or not summary.live:
@@ -461,7 +425,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
 
     def on_runs_table_selection_changed(self, message: RunsTable.SelectionChanged) -> None:
         self.auto_select = False
-        self._update_all_marks()
+        self.rows.update_all()
         self.redraw_charts()
 
 

@@ -17,6 +17,7 @@ from simsiam_tui.ui.actions import Backend
 from simsiam_tui.ui.chart_view import ChartView
 from simsiam_tui.ui.model import Catalog
 from simsiam_tui.ui.poller import Poller
+from simsiam_tui.ui.run_rows import RunRows
 from simsiam_tui.ui.widgets.charts import ChartsPanel
 from simsiam_tui.ui.widgets.runs_table import RunsTable
 
@@ -31,12 +32,12 @@ class AppBase(App[None]):
     export_dir: Path
     presets_dir: str | None
     closing: bool
-    run_colors: dict[str, tuple[int, int, int]]
     view: ChartView  # the charts' layout, x zoom and cursor
     quantile_tracks: dict[str, Any]
     smooth: bool  # reactives on SimsiamApp
     x_axis: str
     table: RunsTable  # widgets, from on_mount
+    rows: RunRows  # the table's rows: labels, colours, cells (from on_mount)
     charts_panel: ChartsPanel
     main_screen: Screen[Any]
     _charts_dirty: bool
@@ -46,12 +47,6 @@ class AppBase(App[None]):
         raise NotImplementedError
 
     def redraw_charts(self) -> None:
-        raise NotImplementedError
-
-    def _labels(self) -> dict[str, str]:
-        raise NotImplementedError
-
-    def _update_row(self, key: str, labels: dict[str, str], live: bool = False) -> None:
         raise NotImplementedError
 
     def _refresh_details(self) -> None:

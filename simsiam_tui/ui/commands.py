@@ -98,7 +98,7 @@ class ActionsMixin(_Base):
         if not runs:
             self.notify(f"no run to {verb}: move the cursor to one or select some with space", severity="warning")
             return
-        labels = self._labels()
+        labels = self.rows.labels()
         names = "\n".join(f"  {labels.get(m.key, m.key)}  ({m.paths.run_id})" for m in runs[:10])
         more = f"\n  … and {len(runs) - 10} more" if len(runs) > 10 else ""
         question = f"{verb.capitalize()} {len(runs)} run(s)?\n{names}{more}"
@@ -115,11 +115,11 @@ class ActionsMixin(_Base):
 
     def _show_resuming(self, runs: list[RunModel]) -> None:
         """At once, before the launcher answers: rows read `starting`, a toast names the step each resumes from."""
-        labels = self._labels()
+        labels = self.rows.labels()
         parts = []
         for model in runs:
             model.expect("starting")
-            self._update_row(model.key, labels)
+            self.rows.update(model.key, labels)
             point = model.resume_point()
             where = f"from step {point[0]} (epoch {point[1]:.1f})" if point else "from the start (no checkpoint)"
             parts.append(f"{labels.get(model.key, model.paths.run_id)} {where}")
@@ -142,10 +142,10 @@ class ActionsMixin(_Base):
         self.poller.wake(rescan=True)
 
     def _expect(self, runs: list[RunModel], state: str | None) -> None:
-        labels = self._labels()
+        labels = self.rows.labels()
         for model in runs:
             model.expect(state)
-            self._update_row(model.key, labels)
+            self.rows.update(model.key, labels)
 
     def _forget(self, keys: Iterable[str]) -> None:
         table = self.table

@@ -12,7 +12,7 @@ from simsiam_tui.ui.layout import ChartSlot, Layout, save_layout
 from simsiam_tui.ui.quantiles import QuantileTrack
 from simsiam_tui.ui.screens.chart_picker import ChartPicker
 from simsiam_tui.ui.series import numeric_fields
-from simsiam_tui.ui.widgets.charts import PALETTE, ChartRun, ChartsPanel, MetricChart
+from simsiam_tui.ui.widgets.charts import ChartRun, ChartsPanel, MetricChart
 
 if TYPE_CHECKING:  # the app's declared state (ui/app_base.py); a plain class at run time
     from simsiam_tui.ui.app_base import AppBase
@@ -40,7 +40,7 @@ class ExploreMixin(_Base):
 
     def chart_runs(self) -> tuple[list[ChartRun], dict[str, list[threading.Lock]]]:
         """The charted runs as chart lines: replicas of one group become a single mean ± std line."""
-        labels = self._labels()
+        labels = self.rows.labels()
         runs: list[ChartRun] = []
         locks: dict[str, list[threading.Lock]] = {}
         groups: dict[str, ChartRun] = {}
@@ -48,7 +48,7 @@ class ExploreMixin(_Base):
             model = self.catalog.get(key)
             if model is None or model.summary is None:
                 continue
-            color = self.run_colors.setdefault(key, PALETTE[len(self.run_colors) % len(PALETTE)])
+            color = self.rows.color(key)
             group = group_of(model)
             if group and group in groups:
                 unit = groups[group]
@@ -208,7 +208,7 @@ class ExploreMixin(_Base):
         x, q = track.bands(self.x_axis)
         with model.lock:
             ref = model.shown.series["train"].last("z_std_ref")
-        chart.draw(self._labels().get(model.key, model.key), x, q, ref, self.view.x_range)
+        chart.draw(self.rows.labels().get(model.key, model.key), x, q, ref, self.view.x_range)
         try:
             grown = model.paths.events.stat().st_size != track.offset  # grown, or truncated and rewritten
         except OSError:
