@@ -16,6 +16,7 @@ from simsiam_tui.config.resolve import resolve_launch
 from simsiam_tui.config.schema import MAX_SEEDS
 from simsiam_tui.config.seeds import replicate
 from simsiam_tui.config.sweep import MAX_GRID, point_overrides, point_text, sweep_points
+from simsiam_tui.config.validate import brief, check_value
 from simsiam_tui.errors import SimsiamError
 from simsiam_tui.launch.errors import LaunchError
 from simsiam_tui.launch.labels import run_labels
@@ -73,9 +74,9 @@ def _field_problems(req: LaunchRequest) -> dict[str, str]:
     if not 1 <= req.seeds <= MAX_SEEDS:  # first: a huge N would copy configs for minutes, even for --dry-run
         problems["seeds"] = f"--seeds {req.seeds} is out of range: expected 1 to {MAX_SEEDS} replicas per variant"
     bad = []
-    for text in req.overrides:  # the form and the key here; the value where the config says where it came from
+    for text in req.overrides:  # every override's problem at once, in the words the resolved config uses
         try:
-            parse_override(text)
+            check_value(*parse_override(text), f" (from --set {brief(text)})")
         except ConfigError as exc:
             bad.append(str(exc))
     if bad:

@@ -12,7 +12,7 @@ from simsiam_tui.cli.main import app
 from simsiam_tui.launch.labels import run_labels
 from simsiam_tui.launch.request import LaunchRequest, check_request, plan_launch
 from simsiam_tui.ui.actions import LaunchForm, check_launch
-from tests.fakes import gpu, use_fake_nvml
+from tests.fakes import use_fake_nvml
 
 runner = CliRunner()
 

@@ -41,11 +41,11 @@ def test_demo_launches_stop_grad_at_digits_then_opens(tmp_path, monkeypatch):
 
     launched, opened = {}, {}
 
-    def fake_launch(configs, root, **kwargs):
-        launched["configs"], launched["root"] = configs, Path(root)
+    def fake_start(plan, root):
+        launched["configs"], launched["root"] = plan.configs, Path(root)
         return []
 
-    monkeypatch.setattr(api, "launch_runs", fake_launch)
+    monkeypatch.setattr(api, "start_plan", fake_start)
     monkeypatch.setattr(ui, "run_app", lambda roots, **kw: opened.setdefault("roots", list(roots)))
     result = runner.invoke(app, ["demo", "--runs", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -129,7 +129,7 @@ async def test_launch_dialog_shows_every_field_error_at_once(suite_root, backend
         await wait_until(pilot, lambda: len(screen.errors) >= 4)
         assert set(screen.errors) == {"gpus", "per_gpu", "name", "overrides"}
         shown = _text([screen.query_one("#error", Static)])
-        for part in ("is not a list of GPU indices", "--per-gpu expects", "would leave the runs folder", "did you mean 'optim.lr'",
+        for part in ("is not a list of GPU indices", "--per-gpu 0 must be at least 1", "would leave the runs folder", "did you mean 'optim.lr'",
                      "invalid value -2 for 'train.epochs'"):  # fmt: skip
             assert part in shown, part
         assert all(screen.query_one(f"#{k}", Input).has_class("-invalid") for k in ("gpus", "per_gpu", "name"))
