@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from array import array
 from collections.abc import Callable, Iterable
@@ -22,7 +21,7 @@ import msgspec
 from msgspec.structs import astuple
 
 from simsiam_tui.store.cache import read_cache, write_cache
-from simsiam_tui.store.files import open_fd
+from simsiam_tui.store.files import read_range
 from simsiam_tui.store.reader import NOT_COLUMNS, SERIES_KINDS, EventTail, KindSeries, RunHistory, number, valid_event
 from simsiam_tui.store.schema import CheckpointEvent, CollapseEvent, EvalEvent, TrainEvent
 
@@ -167,18 +166,16 @@ def read_span(
     tail = EventTail(path)
     offset, partial = start, b""
     try:
-        with os.fdopen(open_fd(path), "rb") as fh:
-            fh.seek(start)
-            while offset < end:
-                chunk = fh.read(min(block, end - offset))
-                if not chunk:
-                    break
-                offset += len(chunk)
-                data = partial + chunk
-                cut = data.rfind(b"\n") + 1
-                partial = data[cut:]
-                lines = data[:cut]
-                bulk_apply(history, decode_chunk(lines if select is None else select(lines), tail))
+        while offset < end:  # a block at a time, each read bounded in time by the store's opener
+            chunk, _ = read_range(path, offset, min(block, end - offset))
+            if not chunk:
+                break
+            offset += len(chunk)
+            data = partial + chunk
+            cut = data.rfind(b"\n") + 1
+            partial = data[cut:]
+            lines = data[:cut]
+            bulk_apply(history, decode_chunk(lines if select is None else select(lines), tail))
     except OSError as exc:
         tail.last_error = f"cannot read {path.name}: {exc.strerror}"
     return history, offset - len(partial), tail.bad_lines, tail.last_error
@@ -267,9 +264,7 @@ def _line_start(path: Path, offset: int, end: int) -> int:
     if offset == 0:
         return 0
     try:
-        with os.fdopen(open_fd(path), "rb") as fh:
-            fh.seek(offset - 1)
-            data = fh.read(min(end - offset + 1, 1 << 20))
+        data, _ = read_range(path, offset - 1, min(end - offset + 1, 1 << 20))
     except OSError:
         return offset
     newline = data.find(b"\n")

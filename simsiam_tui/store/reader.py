@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from array import array
 from bisect import bisect_right
 from pathlib import Path
@@ -12,10 +11,11 @@ from typing import Any
 
 import msgspec
 
-from simsiam_tui.store.files import open_fd
+from simsiam_tui.store.files import read_range
 from simsiam_tui.store.schema import EVENT_STRUCTS, EventBase
 
 SERIES_KINDS = ("train", "collapse", "eval", "system")
+_ALL = 1 << 62  # read to the end of the file
 # Fields that are never a numeric column, even when null: tags and non-numbers (a null std_quantiles is no metric).
 NOT_COLUMNS = frozenset({"v", "kind", "std_quantiles", "path", "reason"})
 
@@ -68,13 +68,12 @@ class EventTail:
         `reset` when the file was truncated or replaced, so the caller drops what it read before.
         """
         reset = False
-        try:
-            with os.fdopen(open_fd(self.path), "rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                if size < self.offset:  # truncated or replaced: start again
-                    self.offset, self._partial, reset = 0, b"", True
-                fh.seek(self.offset)
-                chunk = fh.read(-1 if max_bytes is None else max_bytes)
+        want = _ALL if max_bytes is None else max_bytes
+        try:  # through the store's opener: never a FIFO or a link, and bounded in time (a hung filesystem)
+            chunk, size = read_range(self.path, self.offset, want)
+            if size < self.offset:  # truncated or replaced: start again
+                self.offset, self._partial, reset = 0, b"", True
+                chunk, size = read_range(self.path, 0, want)
         except FileNotFoundError:
             return b"", False, False
         except OSError as exc:

@@ -253,3 +253,21 @@ def test_a_process_with_a_stuck_read_exits_at_once(tmp_path: Path) -> None:
         0,
         "status.json: did not answer within 0.2 s (a hung network filesystem?)\n",
     )
+
+
+def test_the_event_readers_are_bounded_too(tmp_path: Path, hang: Hang) -> None:
+    """The app's tail and the CLI's history read events.jsonl through the bounded opener: a hung file is the
+    run's one-line error, and it reads again once the filesystem answers."""
+    from simsiam_tui.store.decode import read_span
+    from simsiam_tui.store.reader import EventTail
+
+    events = hang.add(_file(tmp_path / "events.jsonl", b'{"v": 1, "kind": "train", "time": 1.0, "step": 1}\n'))
+    tail = EventTail(events)
+    started = time.monotonic()
+    assert tail.poll() == [] and "did not answer" in str(tail.last_error)
+    _, _, _, error = read_span(events, 0, events.stat().st_size)
+    assert "did not answer" in str(error)
+    assert time.monotonic() - started < 2 * BOUND + 1
+    hang.release()
+    hang.files.clear()
+    assert [e["step"] for e in EventTail(events).poll()] == [1]
