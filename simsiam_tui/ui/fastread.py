@@ -17,7 +17,7 @@ from typing import Any
 
 from simsiam_tui.store import EventTail
 from simsiam_tui.store.decode import Event, as_dict, bulk_apply, decode_chunk, load_history, thin_history
-from simsiam_tui.store.files import open_fd
+from simsiam_tui.store.files import read_range
 from simsiam_tui.store.reader import RunHistory
 
 Loaded = tuple[RunHistory, int, int, str | None]  # load_history's result: history, offset, lines, cache note
@@ -42,19 +42,17 @@ def preview_events(path: Path, size: int) -> tuple[list[Event], int]:
     events: list[Event] = []
     tail_start = max(0, size - PREVIEW_TAIL_BYTES)
     try:
-        with os.fdopen(open_fd(path), "rb") as fh:  # the store's opener: never a FIFO, never through a link
-            head = fh.read(PREVIEW_BLOCK_BYTES)
-            events += decode_chunk(head[: head.rfind(b"\n") + 1])
-            for i in range(1, PREVIEW_BLOCKS):
-                offset = tail_start * i // PREVIEW_BLOCKS
-                fh.seek(offset)
-                block = fh.read(PREVIEW_BLOCK_BYTES)
-                first, last = block.find(b"\n") + 1, block.rfind(b"\n") + 1
-                if 0 < first < last:
-                    # keep starts (resume dedupe) but sample only the metric kinds from the middle
-                    events += [e for e in decode_chunk(block[first:last]) if not (isinstance(e, dict) and e.get("kind") == "end")]
-            fh.seek(tail_start)
-            block = fh.read(size - tail_start)
+        # the store's bounded opener: never a FIFO, never through a link, never a hang on a hung filesystem
+        head, _ = read_range(path, 0, PREVIEW_BLOCK_BYTES)
+        events += decode_chunk(head[: head.rfind(b"\n") + 1])
+        for i in range(1, PREVIEW_BLOCKS):
+            offset = tail_start * i // PREVIEW_BLOCKS
+            block, _ = read_range(path, offset, PREVIEW_BLOCK_BYTES)
+            first, last = block.find(b"\n") + 1, block.rfind(b"\n") + 1
+            if 0 < first < last:
+                # keep starts (resume dedupe) but sample only the metric kinds from the middle
+                events += [e for e in decode_chunk(block[first:last]) if not (isinstance(e, dict) and e.get("kind") == "end")]
+        block, _ = read_range(path, tail_start, size - tail_start)
     except OSError:
         return [], 0
     first = block.find(b"\n") + 1 if tail_start else 0

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from simsiam_tui.store.files import open_fd
+from simsiam_tui.store.files import read_range
 
 BANDS = (0.0, 0.25, 0.5, 0.75, 1.0)  # which quantiles of the logged vector the view draws
 
@@ -59,14 +58,13 @@ class QuantileTrack:
     def _read(self) -> list[dict[str, Any]]:
         """New `start` and `collapse` events; other lines are skipped before parsing (most lines are `train`)."""
         try:
-            with os.fdopen(open_fd(self.path), "rb") as fh:  # the store's opener: never a FIFO, never through a link
-                fh.seek(0, 2)
-                if fh.tell() < self.offset:  # truncated or replaced: start again
-                    self.offset, self.partial = 0, b""
-                    with self.lock:
-                        self._truncate(-1.0)
-                fh.seek(self.offset)
-                chunk = fh.read()
+            # the store's bounded opener: never a FIFO, never through a link, never a hang on a hung filesystem
+            chunk, size = read_range(self.path, self.offset, 1 << 62)
+            if size < self.offset:  # truncated or replaced: start again
+                self.offset, self.partial = 0, b""
+                with self.lock:
+                    self._truncate(-1.0)
+                chunk, size = read_range(self.path, 0, 1 << 62)
         except OSError:
             return []
         self.offset += len(chunk)
