@@ -33,6 +33,8 @@ class LaunchForm:
     overrides: str = ""
     name: str = ""
     stop_on_collapse: bool = False  # `launch --on-collapse stop`
+    seeds: str = ""  # `--seeds N`: replicas of each variant and sweep point
+    sweeps: str = ""  # `--sweep KEY=V1,V2` as typed, space-separated for more than one key
 
 
 def check_launch(form: LaunchForm, presets_dir: str | None = None) -> tuple[LaunchPlan | None, dict[str, str]]:
@@ -46,6 +48,17 @@ def check_launch(form: LaunchForm, presets_dir: str | None = None) -> tuple[Laun
         overrides = shlex.split(form.overrides)
     except ValueError as exc:
         errors["overrides"] = f"--set: {exc}"
+    sweeps: list[str] = []
+    try:
+        sweeps = shlex.split(form.sweeps)
+    except ValueError as exc:
+        errors["sweeps"] = f"--sweep: {exc}"
+    seeds = 1
+    if form.seeds.strip():
+        try:
+            seeds = int(form.seeds)
+        except ValueError:
+            errors["seeds"] = f"--seeds expects a positive integer, got '{form.seeds}'"
     per_gpu = None
     if form.per_gpu.strip():
         try:
@@ -58,6 +71,8 @@ def check_launch(form: LaunchForm, presets_dir: str | None = None) -> tuple[Laun
         scale=form.scale,
         overrides=tuple(overrides),
         on_collapse="stop" if form.stop_on_collapse else None,
+        seeds=seeds,
+        sweeps=tuple(sweeps),
         gpus=form.gpus.strip() or None,  # an empty field is no --gpus: every visible GPU
         per_gpu=per_gpu,
         name=form.name.strip() or None,

@@ -79,3 +79,13 @@ def test_slurm_does_not_check_this_machines_gpus(tmp_path: Path, monkeypatch: py
     assert check_request(request)[0] is None
     plan = plan_launch(LaunchRequest(presets=("simsiam",), scale="digits", overrides=("train.device=cuda",), local=False))
     assert plan.slots == [] and plan.configs[0].train.device == "cuda"
+
+
+def test_the_dialog_launches_a_sweep_with_seeds_as_launch_does() -> None:
+    form = LaunchForm(presets=["simsiam"], scale="digits", seeds="2", sweeps="optim.lr=0.01,0.05")
+    plan, errors = check_launch(form)
+    assert plan is not None, errors
+    cli = plan_launch(LaunchRequest(presets=("simsiam",), scale="digits", sweeps=("optim.lr=0.01,0.05",), seeds=2))
+    assert plan.labels == cli.labels and [c.sweep for c in plan.configs] == [c.sweep for c in cli.configs]
+    _, errors = check_launch(LaunchForm(presets=["simsiam"], scale="digits", seeds="x", sweeps="optim.lr"))
+    assert set(errors) == {"seeds", "sweeps"}, errors

@@ -202,6 +202,23 @@ async def test_launch_dialog_stops_what_collapses_when_asked(suite_root, backend
         assert plan.configs and all(c.monitor.on_collapse == "stop" for c in plan.configs)
 
 
+async def test_launch_dialog_launches_a_sweep_with_seeds(suite_root, backend):
+    """The dialog's seeds and --sweep fields: the plan names the points and seeds, and launches the whole grid."""
+    app = make_app([suite_root], backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_dialog(pilot, app)
+        for field, value in (("#seeds", "2"), ("#sweeps", "optim.lr=0.01,0.05")):
+            box = screen.query_one(field, Input)
+            box.scroll_visible(animate=False)
+            await pilot.pause()
+            box.value = value
+        await wait_until(pilot, lambda: "at 2 sweep points, 2 seeds each" in screen.summary())
+        await pilot.click("#launch")
+        await wait_until(pilot, lambda: backend.calls)
+        plan = backend.calls[0][1]
+        assert len(plan.configs) == 8 and {c.sweep for c in plan.configs} == {"optim.lr=0.01", "optim.lr=0.05"}
+
+
 async def test_launch_dialog_names_the_gpus_it_sees(suite_root):
     backend = FakeBackend(gpus=[{"index": 0, "name": "A100"}, {"index": 1, "name": "A100"}])
     app = make_app([suite_root], backend)

@@ -28,9 +28,11 @@ FIELD_LABELS = {
     "gpus": "GPUs",
     "per_gpu": "runs per GPU",
     "name": "name",
+    "seeds": "seeds",
+    "sweeps": "--sweep",
     "on_collapse": "--on-collapse",
 }
-INPUTS = ("gpus", "per_gpu", "name", "overrides")
+INPUTS = ("gpus", "per_gpu", "name", "overrides", "seeds", "sweeps")
 
 
 class LaunchScreen(FittedModal["LaunchPlan | None"]):
@@ -48,6 +50,8 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
     LaunchScreen SelectionList { height: 7; }
     LaunchScreen .row { height: auto; }
     LaunchScreen .row > * { width: 1fr; }
+    LaunchScreen .seeds-row > #seeds, LaunchScreen .seeds-row > Label:first-child { width: 1fr; }
+    LaunchScreen .seeds-row > #sweeps, LaunchScreen .seeds-row > Label:last-child { width: 2fr; }
     LaunchScreen .row > Label { padding-left: 1; }
     LaunchScreen #error { color: $error; text-style: bold; height: auto; }
     LaunchScreen #plan { color: $success; height: auto; }
@@ -114,6 +118,12 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
                     yield Input(placeholder="optional", id="name")
                 yield Label("--set KEY=VALUE ...")
                 yield Input(placeholder="train.epochs=5 optim.lr=0.05", id="overrides")
+                with Horizontal(classes="row seeds-row"):
+                    yield Label("seeds per point")
+                    yield Label("--sweep KEY=V1,V2 ...")
+                with Horizontal(classes="row seeds-row"):
+                    yield Input(placeholder="1", id="seeds")
+                    yield Input(placeholder="optim.lr=0.01,0.03", id="sweeps")
                 yield Checkbox("stop a run once its verdict says collapsed (--on-collapse stop)", id="on_collapse")
             with Vertical(id="foot"):  # docked: message and buttons stay in view at any size
                 yield Static("", id="error")
@@ -139,6 +149,8 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
             overrides=self.query_one("#overrides", Input).value,
             name=self.query_one("#name", Input).value,
             stop_on_collapse=self.query_one("#on_collapse", Checkbox).value,
+            seeds=self.query_one("#seeds", Input).value,
+            sweeps=self.query_one("#sweeps", Input).value,
         )
 
     # -- validation: debounced, on a thread ------------------------------------------------------
@@ -188,10 +200,15 @@ class LaunchScreen(FittedModal["LaunchPlan | None"]):
             self.action_launch()
 
     def summary(self) -> str:
-        """`2 run(s): simsiam, no-stop-grad @ digits, 50 epochs, on the CPU`."""
+        """`2 run(s): simsiam, no-stop-grad @ digits, 50 epochs, on the CPU` (each variant named once)."""
         if self.plan is None:
             return ""
-        names = ", ".join(c.variant for c in self.plan.configs)
+        names = ", ".join(dict.fromkeys(c.variant for c in self.plan.configs))
+        points = len({c.sweep for c in self.plan.configs})
+        if points > 1:
+            names += f" at {points} sweep points"
+        if self.plan.request.seeds > 1:
+            names += f", {self.plan.request.seeds} seeds each"
         first = self.plan.configs[0]
         if self.plan.gpus == []:
             where = "the CPU"
