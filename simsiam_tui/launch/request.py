@@ -71,7 +71,7 @@ def _field_problems(req: LaunchRequest) -> dict[str, str]:
         check("name", lambda: check_name(req.name or ""))
     check("gpus", lambda: parse_gpus(req.gpus))
     check("per_gpu", lambda: check_launch_numbers(req.per_gpu, req.gpus_per_run))
-    if not 1 <= req.seeds <= MAX_SEEDS:  # first: a huge N would copy configs for minutes, even for --dry-run
+    if not 1 <= req.seeds <= MAX_SEEDS:  # before any config is copied: a huge N would take minutes, --dry-run too
         problems["seeds"] = f"--seeds {req.seeds} is out of range: expected 1 to {MAX_SEEDS} replicas per variant"
     bad = []
     for text in req.overrides:  # every override's problem at once, in the words the resolved config uses
