@@ -78,12 +78,16 @@ async def test_the_picked_layout_is_painted_before_its_data_are_drawn(suite_root
     app = make_app([suite_root], backend)
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, loaded(app, 3))
+        app.poller.stop()  # the runs are recorded: no later poll may redraw the charts between the steps timed here
+        await pilot.pause()
+        await wait_until(pilot, lambda: app.charts_current)
         before = app.charts_panel.charts()
         seen: list[list[tuple[str, int, int]]] = []
         real = app.redraw_charts
 
         def recording() -> None:
             seen.append([(c.metric.key, c.paints, len(c.lines)) for c in app.charts_panel.charts()])
+            events.append("data drawn")
             real()
 
         app.redraw_charts = recording  # type: ignore[method-assign]
@@ -92,11 +96,18 @@ async def test_the_picked_layout_is_painted_before_its_data_are_drawn(suite_root
         assert isinstance(picker, ChartPicker)
         picker.query_one("#metric-1", Select).value = "train/lr"
         await pilot.pause()
+        events.append("apply")
         await pilot.click("#apply")
         await wait_until(pilot, lambda: not isinstance(app.screen, ChartPicker))
         await wait_until(pilot, lambda: app.charts_current and app.charts_panel.charts()[1].lines)
         first = next(s for s in seen if s[1][0] == "train/lr")  # the first draw of the new layout
-        assert first[1][1] > 0 and first[1][2] == 0, first  # the new chart was painted already, with no data yet
+        assert first[1][2] == 0, first  # the new chart had no data before it
+        # the new metric's place was on screen (its placeholder painted) before any data were drawn into it;
+        # whether the empty chart itself painted before the first draw depends on the machine's load
+        clicked = events.index("apply")
+        placeholder = events.index("placeholder painted train/lr", clicked)
+        assert "data drawn" not in events[clicked:placeholder], events
+        assert events.index("chart mounted train/lr", clicked) > placeholder, events
         after = app.charts_panel.charts()
         assert [c.metric.key for c in after] == ["loss", "train/lr", "knn", "rank"]
         assert all(after[i] is before[i] for i in (0, 2, 3))  # kept, not mounted again
