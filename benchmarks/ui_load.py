@@ -227,7 +227,7 @@ async def load(app, pilot, runs: int, t0: float, out: dict[str, float], prefix: 
         models = app.catalog.models()
         if not (len(models) == runs and all(m.summary is not None for m in models) and app.table.row_count == runs):
             return False
-        if not app.chart_keys or app.charts_panel.changing:
+        if not app.charts_panel.chart_keys or app.charts_panel.changing:
             return False
         charts = [c for c in app.charts_panel.charts() if c.region.area > 0]
         return bool(charts) and all(c.rendered >= drawn_at.setdefault(id(c), c.drawn) for c in charts)
@@ -240,7 +240,7 @@ async def load(app, pilot, runs: int, t0: float, out: dict[str, float], prefix: 
     while not all(m.caught_up for m in app.catalog.models()):
         await pilot.pause(0.05)
     out[prefix + "all_read_s"] = time.perf_counter() - t0
-    charted = set(app.chart_keys)
+    charted = set(app.charts_panel.chart_keys)
     while not all(getattr(m, "full_resolution", True) for m in app.catalog.models() if m.key in charted):
         await pilot.pause(0.05)
     out[prefix + "all_read_charted_full_s"] = time.perf_counter() - t0
@@ -300,14 +300,14 @@ async def bench(
     # 2. cached: open the app again on the same runs
     app = make_app(root)
     redraws: list[float] = []
-    original_redraw = app.redraw_charts
+    original_redraw = app.charts_panel.redraw
 
     def timed_redraw() -> None:
         t = time.perf_counter()
         original_redraw()
         redraws.append(time.perf_counter() - t)
 
-    app.redraw_charts = timed_redraw  # type: ignore[method-assign]
+    app.charts_panel.redraw = timed_redraw  # type: ignore[method-assign]
     t0 = time.perf_counter()
     async with app.run_test(size=size) as pilot:
         await load(app, pilot, runs, t0, out, "")

@@ -3,31 +3,31 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from textual import events
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.notifications import SeverityLevel
-from textual.reactive import reactive
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 
 from simsiam_tui.store import resolve_path, runs_root
 from simsiam_tui.store.text import printable
 from simsiam_tui.ui.actions import Backend
-from simsiam_tui.ui.app_base import AppBase
-from simsiam_tui.ui.chart_view import ChartView
-from simsiam_tui.ui.commands import ActionsMixin
-from simsiam_tui.ui.explore import ExploreMixin
-from simsiam_tui.ui.layout import Layout, load_layout
+from simsiam_tui.ui.input_pace import InputPace
+from simsiam_tui.ui.layout import ChartSlot, Layout, load_layout
+from simsiam_tui.ui.live_charts import CANNOT_PAGE, LiveCharts, shown_path
 from simsiam_tui.ui.model import LOCAL_HOST, Catalog
 from simsiam_tui.ui.poller import Changes, Poller
+from simsiam_tui.ui.run_actions import PaletteEntry, RunActions, RunsDeleted
 from simsiam_tui.ui.run_rows import RunRows
-from simsiam_tui.ui.widgets.charts import ChartsPanel
+from simsiam_tui.ui.screens.help import HelpScreen
+from simsiam_tui.ui.series import X_AXES
 from simsiam_tui.ui.widgets.details import DetailsPanel
 from simsiam_tui.ui.widgets.gpu_panel import GpuPanel, render_gpus
 from simsiam_tui.ui.widgets.runs_table import RunsTable
@@ -35,9 +35,12 @@ from simsiam_tui.ui.widgets.runs_table import RunsTable
 AUTO_COMPARE = 6  # until the user picks, up to this many runs are compared automatically
 NARROW_WIDTH, SHORT_HEIGHT = 110, 30
 SHORT_CHART_CELLS, SLIM_WIDTH = 2, 60  # a short terminal shows one row of charts at a time; a slim one, one chart
-REDRAW_MIN_S = 0.5  # charts redraw at most twice a second while events stream in
-REDRAW_BUSY_FACTOR = 3.0  # ... and spend at most a third of the time drawing
-INPUT_QUIET_S = 0.3  # live cells and charts wait this long after a key: the key's own frame is painted first
+CANNOT = {
+    "p": "p swaps the charts and the GPU/log/config panels on a narrow terminal (under 110 columns); "
+    "here both are on screen",
+    "n": CANNOT_PAGE,
+    "y": "y sets log-y on the focused chart: click a chart (or tab to it), then y; r there sets it back",
+}
 
 CSS = """
 Screen { layout: vertical; }
@@ -73,8 +76,10 @@ class PollerChanged(Message):
         return True
 
 
-class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
-    """The Textual app on one or more run roots."""
+class SimsiamApp(App[None]):
+    """The Textual app on one or more run roots. Its parts own their state: RunRows (the table's rows), LiveCharts
+    (the chart view controller) and RunActions (launch, stop, resume, delete, export); the app lays them out,
+    routes keys and the poller's news to them, and keeps the side panels."""
 
     TITLE = "simsiam-tui"
     CSS = CSS
@@ -105,9 +110,6 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
         Binding("y", "cannot('y')", "Log y (on a focused chart)", show=False),
     ]
 
-    smooth: reactive[bool] = reactive(True)
-    x_axis: reactive[str] = reactive("step")
-
     def __init__(
         self,
         roots: Sequence[str | Path],
@@ -119,45 +121,57 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
     ) -> None:
         super().__init__()
         self.roots = [resolve_path(r) for r in roots] or [runs_root(None)]  # absolute: workers start elsewhere
-        self.backend = backend or Backend()
         self.catalog = Catalog(self.roots)
-        self.poller = Poller(self.catalog, self.backend, self._from_poller, interval=poll_interval)
-        self.export_dir = export_dir or Path.cwd()
-        self.presets_dir = presets_dir
+        backend = backend or Backend()
+        self.poller = Poller(self.catalog, backend, self._from_poller, interval=poll_interval)
         self.clock = clock or time.time
+        self.pace = InputPace()
         self.auto_select = True
-        self.chart_keys: list[str] = []
-        self.redraws = 0
-        self._redraw_pending = False
-        self._charts_dirty = False
-        self._last_redraw = 0.0
-        self._last_key = 0.0
-        self._redraw_cost = 0.0
         self._held_updates: list[Callable[[], None]] = []  # live panel updates waiting for the keys to pause
         self.sub_title = "  ".join(printable(shown_path(r)) for r in self.roots)  # a folder name may hold escapes
         self.closing = False
         self.seen_versions: dict[str, int] = {}
         layout, self.layout_notice = load_layout(self.roots[0])
-        self.view = ChartView(layout)  # the charts' layout, zoom and cursor (ui/chart_view.py)
-        self.set_reactive(SimsiamApp.smooth, layout.smooth)
-        self.set_reactive(SimsiamApp.x_axis, layout.x_axis)
-        self.quantile_tracks: dict[str, Any] = {}
+        # the parts: made here, laid out in compose
+        self.table = RunsTable(id="runs")
+        self.rows = RunRows(self.catalog, self.table, self.clock)
+        self.charts_panel = LiveCharts(self.rows, self.roots, self.pace, layout, id="charts")
+        self.gpu_panel = GpuPanel(id="gpu")
+        self.details = DetailsPanel(id="details")
+        self.actions = RunActions(
+            self,
+            backend,
+            self.rows,
+            self.poller,
+            self.roots,
+            export_dir or Path.cwd(),
+            presets_dir,
+            lambda: self.x_axis,
+        )
 
-    # the view's state, read by tests and benchmarks as the app's own
+    # the charts' state, read by tests and benchmarks as the app's own
     @property
     def x_range(self) -> tuple[float, float] | None:
         """The zoomed x range shared by every chart (None: all the data)."""
-        return self.view.x_range
+        return self.charts_panel.view.x_range
 
     @property
     def cursor_x(self) -> float | None:
         """Where the cursor reads every run's value (None: no cursor)."""
-        return self.view.cursor_x
+        return self.charts_panel.view.cursor_x
 
     @property
     def chart_layout(self) -> Layout:
         """The charts' metrics, log-y, x axis and smoothing."""
-        return self.view.layout
+        return self.charts_panel.view.layout
+
+    @property
+    def smooth(self) -> bool:
+        return self.chart_layout.smooth
+
+    @property
+    def x_axis(self) -> str:
+        return self.chart_layout.x_axis
 
     # -- layout -----------------------------------------------------------------------------------
     def notify(
@@ -176,22 +190,16 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◧")
-        yield RunsTable(id="runs")
+        yield self.table
         with Horizontal(id="body"):
-            yield ChartsPanel(self.view.layout, id="charts")
+            yield self.charts_panel
             with Vertical(id="side"):
-                yield GpuPanel(id="gpu")
-                yield DetailsPanel(id="details")
+                yield self.gpu_panel
+                yield self.details
         yield Footer()
 
     def on_mount(self) -> None:
-        # widgets by reference: while a dialog is open, queries would search the dialog's screen
-        self.table = self.query_one(RunsTable)
-        self.rows = RunRows(self.catalog, self.table, self.clock)  # labels, colours and cells of the table's rows
-        self.charts_panel = self.query_one(ChartsPanel)
-        self.gpu_panel = self.query_one(GpuPanel)
-        self.details = self.query_one(DetailsPanel)
-        self.main_screen = self.screen
+        self.main_screen = self.screen  # while a dialog is open, self.screen is the dialog
         self.table.focus()
         self._layout_for(self.size.width, self.size.height)
         self.poller.start()
@@ -204,7 +212,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
         self.closing = True
         self.poller.stop()
 
-    def on_resize(self, event: Any) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         self._layout_for(event.size.width, event.size.height)
 
     def _layout_for(self, width: int, height: int) -> None:
@@ -217,10 +225,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
             screen.set_class(short, "short")
             self.refresh_bindings()
         screen.set_class(width < SLIM_WIDTH, "slim")
-        per_page = (1 if width < SLIM_WIDTH else SHORT_CHART_CELLS) if short else None
-        if per_page != self.charts_panel.per_page:
-            self.charts_panel.show_page(per_page)
-            self.request_redraw()  # the legend names the page
+        self.charts_panel.show_page_for((1 if width < SLIM_WIDTH else SHORT_CHART_CELLS) if short else None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """`p` (charts <-> side panels) acts, and shows in the footer, on a narrow terminal; `n` (the next charts)
@@ -238,7 +243,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
         self.post_message(PollerChanged(changes))
 
     def on_poller_changed(self, message: PollerChanged) -> None:
-        if self.closing or not hasattr(self, "table"):
+        if self.closing or not self.table.is_mounted:
             return
         changes = message.changes
         table = self.table
@@ -254,8 +259,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
             self.rows.update(key, labels, live=True)
         if changes.new:
             self.rows.update_all(labels, live=True)
-        if changes.new or set(changes.runs) & set(self.chart_keys) or not self.chart_keys:
-            self.request_redraw()
+        self.charts_panel.runs_changed(changes.new, changes.runs)
         if changes.gpus or changes.runs:
             self._after_keys(self.refresh_gpu_panel)
         if changes.error:
@@ -266,7 +270,7 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
 
     def _after_keys(self, update: Callable[[], None]) -> None:
         """Run a live side-panel update now, or once the keys pause (their frames are painted first)."""
-        wait = INPUT_QUIET_S - (time.monotonic() - self._last_key)
+        wait = self.pace.wait()
         if wait <= 0:
             update()
             return
@@ -286,99 +290,17 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
         if not self.closing:
             self.rows.tick()
 
-    # -- charts -----------------------------------------------------------------------------------
-    def charted(self) -> list[str]:
-        """Runs on the charts: the selection, else the run under the cursor."""
-        table = self.table
-        keys = [k for k in table.selected if self.catalog.get(k) is not None]
-        if not keys and table.cursor_key:
-            keys = [table.cursor_key]
-        return keys
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.pace.key_pressed()
+            self.table.hold_live(self.pace.quiet_s)  # the key's frame first, from the table's render cache
+        await super().on_event(event)
 
     @property
     def charts_current(self) -> bool:
         """True when the table and charts show everything the poller has read (tests wait on this)."""
         seen = all(self.seen_versions.get(m.key) == m.version for m in self.catalog.models())
-        panel = self.charts_panel
-        building = panel.changing or any(c.pending and c.region.area > 0 for c in panel.charts())
-        return (
-            seen
-            and not self.table.pending
-            and not self._held_updates
-            and not building
-            and not self._redraw_pending
-            and not self._charts_dirty
-            and self.redraws > 0
-        )
-
-    def request_redraw(self) -> None:
-        """Redraw the charts soon, at most every REDRAW_MIN_S."""
-        self._charts_dirty = True
-        if self._redraw_pending:
-            return
-        now = time.monotonic()
-        # the first runs to draw are drawn at once: the charts had nothing to show, so no redraw pace applies
-        pace = self.redraw_interval() - (now - self._last_redraw) if self.chart_keys else 0.0
-        wait = max(pace, INPUT_QUIET_S - (now - self._last_key))
-        if wait <= 0:
-            self.redraw_charts()
-        else:
-            self._redraw_pending = True
-            self.set_timer(wait, self._deferred_redraw)
-
-    def redraw_interval(self) -> float:
-        """Seconds between live redraws: REDRAW_MIN_S, longer when drawing is slow (many runs, a slow terminal)."""
-        build = sum(c.build_seconds for c in self.charts_panel.charts())  # drawn one after another, on this thread
-        return max(REDRAW_MIN_S, REDRAW_BUSY_FACTOR * (self._redraw_cost + build))
-
-    def _deferred_redraw(self) -> None:
-        self._redraw_pending = False
-        if self.closing:
-            return
-        if time.monotonic() - self._last_key < INPUT_QUIET_S:
-            self.request_redraw()  # the user is typing: their keys' frames come before live chart updates
-        else:
-            self.redraw_charts()
-
-    async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key):
-            self._last_key = time.monotonic()
-            if hasattr(self, "table"):
-                self.table.hold_live(INPUT_QUIET_S)  # the key's frame first, from the table's render cache
-        await super().on_event(event)
-
-    def redraw_charts(self) -> None:
-        """Draw the charted runs now."""
-        self._last_redraw = time.monotonic()
-        self._charts_dirty = False
-        runs, locks = self.chart_runs()
-        self.chart_keys = [k for r in runs for k in (r.members or [r.key])]
-        self.catalog.set_charted(self.chart_keys)  # long runs off the charts keep a thin history (issue 16)
-        empty = None
-        if not self.catalog.runs:
-            where = ", ".join(shown_path(r) for r in self.roots)
-            empty = f"no runs in {where} yet: press l to launch (try the stop-grad suite), or run `simsiam-tui demo`"
-        view = self.view
-        self.charts_panel.draw(runs, self.x_axis, self.smooth, locks, empty, view.x_range, view.cursor_x)
-        self.draw_quantiles()
-        self._redraw_cost = time.monotonic() - self._last_redraw
-        self.redraws += 1
-
-    def on_charts_panel_needs_redraw(self, message: ChartsPanel.NeedsRedraw) -> None:
-        # after the refresh: a chart that just mounted has its own parts (the plot's legend) mounted by then
-        self.call_after_refresh(self.request_redraw)
-
-    # Watchers fire only on changes after start: __init__ restores both with set_reactive. (They were guarded by
-    # `if self.is_mounted:`, a method on App, so always true; mypy's strict run on ui/ found it.)
-    def watch_smooth(self) -> None:
-        self.view.layout.smooth = self.smooth
-        self.save_chart_layout()
-        self.redraw_charts()
-
-    def watch_x_axis(self) -> None:
-        self.view.set_x_axis(self.x_axis)  # another unit: the zoom and the cursor mean nothing there
-        self.save_chart_layout()
-        self.redraw_charts()
+        return seen and not self.table.pending and not self._held_updates and self.charts_panel.current
 
     # -- side panels ------------------------------------------------------------------------------
     def refresh_gpu_panel(self) -> None:
@@ -402,42 +324,133 @@ class SimsiamApp(ExploreMixin, ActionsMixin, AppBase):
         panel.update(render_gpus(self.poller.gpus, self.poller.gpu_note, self.poller.gpus_probed, remote, width))
 
     def _refresh_details(self) -> None:
-        table = self.table
-        key = table.cursor_key
+        key = self.table.cursor_key
         model = self.catalog.get(key) if key else None
-        details = self.details
         if model is None:
-            details.show_run(None, None, {})
-            details.show_log(None, [])
+            self.details.show_run(None, None, {})
+            self.details.show_log(None, [])
             return
-        details.show_run(model.summary, model.status, model.config)
-        details.show_log(key, model.log_lines)
+        self.details.show_run(model.summary, model.status, model.config)
+        self.details.show_log(key, model.log_lines)
 
+    # -- the table's messages ---------------------------------------------------------------------
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value if event.row_key else None
         self.poller.focus = key
         self.call_after_refresh(self.poller.wake)  # its reading competes for the GIL: after the key's frame
         self._refresh_details()
         if not self.table.selected:
-            self.request_redraw()
+            self.charts_panel.request_redraw()
         else:
-            self.schedule_quantiles()  # the std view follows the cursor's run
+            self.charts_panel.schedule_quantiles()  # the std view follows the cursor's run
 
     def on_runs_table_selection_changed(self, message: RunsTable.SelectionChanged) -> None:
         self.auto_select = False
         self.rows.update_all()
-        self.redraw_charts()
+        self.charts_panel.redraw()
 
+    def on_runs_deleted(self, message: RunsDeleted) -> None:
+        for key in message.keys:
+            self.catalog.forget(key)
+            self.table.drop(key)
+        self.charts_panel.redraw()
+        self._refresh_details()
 
-def shown_path(path: Path) -> str:
-    """A root as a person reads it: relative to the cwd when under it, `~/...` under home, else absolute."""
-    for base, prefix in ((Path.cwd().resolve(), ""), (Path.home().resolve(), "~/")):
-        try:
-            rel = path.relative_to(base)
-        except ValueError:
-            continue
-        return prefix + str(rel) if str(rel) != "." else (prefix.rstrip("/") or ".")
-    return str(path)
+    # -- keys: each routed to the part that owns what it changes ------------------------------------
+    def action_launch(self) -> None:
+        """Open the launch dialog."""
+        self.actions.launch()
+
+    def action_stop(self) -> None:
+        """Stop the selected runs (asks first)."""
+        self.actions.stop()
+
+    def action_resume(self) -> None:
+        """Resume the selected runs (asks first)."""
+        self.actions.resume()
+
+    def action_delete(self) -> None:
+        """Delete the selected runs (asks first)."""
+        self.actions.delete()
+
+    def action_export(self) -> None:
+        """Export the selected runs: events as CSV, or a figure (PNG/PDF) like `runs plot`."""
+        self.actions.export()
+
+    def action_toggle_smoothing(self) -> None:
+        """Smoothing (EMA) on or off."""
+        self.charts_panel.set_smooth(not self.smooth)
+
+    def action_cycle_x_axis(self) -> None:
+        """x-axis: step, epoch, wall time."""
+        self.charts_panel.set_x_axis(X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)])
+        self.notify(f"x-axis: {self.x_axis}", timeout=1.5)
+
+    def action_pick_charts(self) -> None:
+        """`v`: choose which metric each chart shows (any numeric field of train/collapse/eval/system), and log-y."""
+        self.charts_panel.pick()
+
+    def set_chart_slots(self, slots: list[ChartSlot]) -> None:
+        """Replace the charts (tests and the palette use this too)."""
+        self.charts_panel.set_slots(slots)
+
+    def action_zoom_x(self, factor: float) -> None:
+        """`+`/`-`: zoom every chart's x axis in or out, around the cursor when it is shown."""
+        self.charts_panel.zoom_x(factor)
+
+    def action_pan_x(self, fraction: float) -> None:
+        """`<`/`>`: move every chart's x window by a fraction of its width."""
+        self.charts_panel.pan_x(fraction)
+
+    def action_reset_view(self) -> None:
+        """`0`: every chart back to all the data."""
+        self.charts_panel.set_view(None)
+
+    def action_toggle_cursor(self) -> None:
+        """`c`: a cursor in the middle of the visible x range that reads every run's value, or no cursor."""
+        self.charts_panel.toggle_cursor()
+
+    def action_move_cursor(self, steps: int) -> None:
+        """`[`/`]`: move the cursor left or right."""
+        self.charts_panel.move_cursor(steps)
+
+    def action_next_charts(self) -> None:
+        """`n` on a short terminal: the next row of charts."""
+        self.charts_panel.next_page()
+
+    def action_toggle_panels(self) -> None:
+        """On a narrow terminal: show the GPU, log and config panels instead of the charts, or back."""
+        if not self.main_screen.has_class("narrow"):
+            self.action_cannot("p")  # from the palette: the key's own binding says so itself
+            return
+        self.main_screen.toggle_class("show-side")
+
+    def action_cannot(self, key: str) -> None:
+        """A key pressed where it cannot act: say why, and what would make it act."""
+        self.notify(CANNOT.get(key, f"{key} does nothing here"), timeout=4)
+
+    def action_help(self) -> None:
+        """Show the keys and the collapse rule."""
+        self.push_screen(HelpScreen())
+
+    # -- the command palette ----------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for title, help_text, callback in self.palette_entries():
+            # the palette reads help as markup: `[ and ]` are keys here, so every bracket is escaped
+            yield SystemCommand(title, help_text.replace("[", "\\["), callback)
+
+    def palette_entries(self) -> Iterable[PaletteEntry]:
+        """The app's palette entries as plain text: title, help, action."""
+        yield from self.actions.palette()
+        yield ("Pick charts", "Any numeric metric on any chart, log-y per chart", self.action_pick_charts)
+        yield ("Cursor", "Read every run's value at one x ([ and ] move it)", self.action_toggle_cursor)
+        yield ("Reset zoom", "Every chart back to all the data", self.action_reset_view)
+        yield ("Toggle smoothing", "EMA on/off; raw points stay faint behind", self.action_toggle_smoothing)
+        yield ("Switch x-axis", "step -> epoch -> wall time", self.action_cycle_x_axis)
+        yield ("Toggle panels", "Narrow terminals: charts or GPU/log/config", self.action_toggle_panels)
+        yield ("More charts", "Short terminals: the next row of charts", self.action_next_charts)
+        yield ("Help", "Keys and the collapse rule", self.action_help)
 
 
 def run_app(roots: Sequence[str | Path], **kwargs: Any) -> None:

@@ -67,10 +67,11 @@ def _quick_throttles(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     """Redraw throttles of 0.05 s instead of the app's 0.5 s (charts) and 0.3 s (after a key): the same code paths,
     less waiting. Tests of the throttles themselves are marked `real_timing` and keep the app's values."""
     if request.node.get_closest_marker("real_timing") is None:
-        import simsiam_tui.ui.app as app_module
+        import simsiam_tui.ui.input_pace as input_pace
+        import simsiam_tui.ui.live_charts as live_charts
 
-        monkeypatch.setattr(app_module, "REDRAW_MIN_S", 0.05)
-        monkeypatch.setattr(app_module, "INPUT_QUIET_S", 0.05)
+        monkeypatch.setattr(live_charts, "REDRAW_MIN_S", 0.05)
+        monkeypatch.setattr(input_pace, "INPUT_QUIET_S", 0.05)
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ async def test_zoom_pan_reset_keep_every_chart_aligned(suite_root, backend):
     app = make_app([suite_root], backend)
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_until(pilot, loaded(app, 3))
-        lo, hi = app.data_x_range()
+        lo, hi = app.charts_panel.data_x_range()
         assert (lo, hi) == (5.0, 400.0)  # steps of the finished run
         await pilot.press("plus")
         await wait_until(pilot, lambda: app.x_range is not None and app.charts_current)
@@ -188,7 +188,7 @@ async def test_std_quantile_view_follows_the_cursor_run(suite_root, backend):
         assert view.points == len(collapse)
         await pilot.press("down")  # no-stop-grad: its band falls toward zero
         await wait_until(pilot, lambda: view.run_label == "no-stop-grad" and view.points > 0)
-        track = app.quantile_tracks[str(suite_root / "20260101-000001-no-stop-grad-c3d4")]
+        track = app.charts_panel.quantile_tracks[str(suite_root / "20260101-000001-no-stop-grad-c3d4")]
         _, q = track.bands("step")
         assert q[-1, 2] < 0.5 * q[0, 2]  # the median std dies
         assert "std quantiles of no-stop-grad" in str(view.border_title)

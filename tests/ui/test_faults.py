@@ -112,7 +112,7 @@ async def test_a_reader_bug_is_reported_not_fatal(suite_root, backend):
 async def test_empty_root_says_how_to_start(tmp_path, backend):
     app = make_app([tmp_path / "nothing-here"], backend)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: app.redraws > 0 and app.poller.passes > 0)
+        await wait_until(pilot, lambda: app.charts_panel.redraws > 0 and app.poller.passes > 0)
         await wait_until(pilot, lambda: "press l to launch" in str(app.charts_panel.legend.render()))
         await pilot.press("s")  # nothing to stop: a warning, no dialog
         assert app.screen is app.main_screen

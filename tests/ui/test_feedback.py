@@ -83,14 +83,14 @@ async def test_the_picked_layout_is_painted_before_its_data_are_drawn(suite_root
         await wait_until(pilot, lambda: app.charts_current)
         before = app.charts_panel.charts()
         seen: list[list[tuple[str, int, int]]] = []
-        real = app.redraw_charts
+        real = app.charts_panel.redraw
 
         def recording() -> None:
             seen.append([(c.metric.key, c.paints, len(c.lines)) for c in app.charts_panel.charts()])
             events.append("data drawn")
             real()
 
-        app.redraw_charts = recording  # type: ignore[method-assign]
+        app.charts_panel.redraw = recording  # type: ignore[method-assign]
         await pilot.press("v")
         picker = app.screen
         assert isinstance(picker, ChartPicker)

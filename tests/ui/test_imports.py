@@ -11,7 +11,7 @@ import simsiam_tui.ui
 from simsiam_tui.ui import SimsiamApp
 from simsiam_tui.ui.app import SimsiamApp as _
 import simsiam_tui.ui.actions, simsiam_tui.ui.screens.launch, simsiam_tui.ui.export
-import simsiam_tui.cli.main, simsiam_tui.cli.ui_cmd, simsiam_tui.cli.report_cmd, simsiam_tui.ui.explore
+import simsiam_tui.cli.main, simsiam_tui.cli.ui_cmd, simsiam_tui.cli.report_cmd, simsiam_tui.ui.live_charts
 app = SimsiamApp(["runs-that-do-not-exist"])
 bad = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision", "matplotlib", "tensorboard", "tensorboardX"))
 print(",".join(bad))

@@ -54,3 +54,34 @@ def test_the_chart_view_zooms_pans_and_moves_its_cursor_without_widgets() -> Non
     assert (view.layout.x_axis, view.x_range, view.cursor_x) == ("epoch", None, None)
     view.set_log_y("loss", True)
     assert [s.log_y for s in view.layout.charts if s.metric == "loss"] == [True]
+
+
+PARTS = ("app.py", "live_charts.py", "run_actions.py", "run_rows.py", "chart_view.py", "input_pace.py")
+
+
+def test_the_parts_talk_through_public_methods_and_messages() -> None:
+    """The app is components, not mixins: SimsiamApp derives from App alone, and no part reaches into another's
+    private state (an attribute `x._name` where x is not `self`); they call public methods and post messages."""
+    import ast
+    import inspect
+
+    from textual.app import App
+
+    import simsiam_tui.ui as ui
+
+    assert SimsiamApp.__bases__ == (App,)
+    folder = Path(inspect.getfile(ui)).parent
+    reaches = []
+    for name in PARTS:
+        tree = ast.parse((folder / name).read_text())
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and not (isinstance(node.value, ast.Name) and node.value.id == "self")
+            ):
+                reaches.append(f"{name}:{node.lineno} .{node.attr}")
+    assert reaches == []
+    for gone in ("app_base.py", "explore.py", "commands.py"):
+        assert not (folder / gone).exists()

@@ -66,7 +66,7 @@ async def test_every_palette_entry_reads_as_written(tmp_path) -> None:
     """`Read every run's value at one x ([ and ] move it)` lost its brackets to the palette's markup parser."""
     app = make_app([tmp_path], FakeBackend())
     async with app.run_test(size=(120, 40)) as pilot:
-        own = list(app._own_commands())
+        own = list(app.palette_entries())
         commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
         for title, help_text_, _ in own:
             assert "[" not in title
