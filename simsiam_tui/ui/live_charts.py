@@ -268,7 +268,7 @@ class LiveCharts(ChartsPanel):
         for model in self.catalog.models():
             with model.lock:  # the poller adds columns as new fields appear
                 fields.update(dict.fromkeys(numeric_fields([model.shown])))
-        self.app.push_screen(ChartPicker(self.view.layout, list(fields)), self.use_layout)
+        self.app.push_screen(ChartPicker(self.view.layout, list(fields), apply=self.use_layout))
 
     async def use_layout(self, layout: Layout | None) -> None:
         """Show these charts (None: keep the current ones); x axis and smoothing stay as they are."""
