@@ -17,13 +17,23 @@ console = Console()
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 # Options that many commands share.
-RunsOption = typer.Option(None, "--runs", help="Runs root (default $SIMSIAM_TUI_RUNS or ./runs).")
-GpusOption = typer.Option(None, "--gpus", help="GPU indices to use, e.g. 0,2 ('cpu' for none; default: all).")
+RunsOption = typer.Option(None, "--runs", metavar="DIR", help="Runs root (default $SIMSIAM_TUI_RUNS or ./runs).")
+GpusOption = typer.Option(None, "--gpus", metavar="LIST", help="GPU indices to use, e.g. 0,2 ('cpu' for none; default: all).")
 JsonOption = typer.Option(False, "--json", help="Print JSON.")
-ScaleOption = typer.Option(None, "--scale", help="digits | cifar10 | imagenet, or a scale file.")
-SetOption = typer.Option([], "--set", help="KEY=VALUE override, repeatable.")
-SeedOption = typer.Option(None, "--seed", help="Shorthand for --set train.seed=N.")
-PresetsDirOption = typer.Option(None, "--presets", help="Extra presets folder (also $SIMSIAM_TUI_PRESETS).")
+ScaleOption = typer.Option(None, "--scale", metavar="SCALE", help="digits | cifar10 | imagenet, or a scale file.")
+SetOption = typer.Option([], "--set", metavar="KEY=VALUE", help="KEY=VALUE override, repeatable.")
+SeedOption = typer.Option(None, "--seed", metavar="N", help="Shorthand for --set train.seed=N.")
+PresetsDirOption = typer.Option(None, "--presets", metavar="DIR", help="Extra presets folder (also $SIMSIAM_TUI_PRESETS).")
+# What to run: `launch` and `slurm submit` take the same choice, made into one LaunchRequest (launch/request.py).
+PresetOption = typer.Option([], "--preset", metavar="NAME", help="Preset to run; repeatable.")
+SuiteOption = typer.Option(None, "--suite", metavar="NAME", help="Suite to run (stop-grad, predictor, loss, ...).")
+NameOption = typer.Option(None, "--name", metavar="PREFIX", help="Run name prefix (letters, digits, . _ -).")
+SeedsOption = typer.Option(
+    1, "--seeds", metavar="N", help="Replicas per variant with seeds seed..seed+N-1, grouped (runs compare --by variant)."
+)
+SweepOption = typer.Option(
+    [], "--sweep", metavar="KEY=V1,V2", help="KEY=V1,V2,...: every combination of the values (repeatable), each point with --seeds replicas."
+)
 
 
 class UserError(SimsiamError, ValueError):

@@ -11,11 +11,16 @@ from rich.live import Live
 from simsiam_tui.cli.common import (
     GpusOption,
     JsonOption,
+    NameOption,
+    PresetOption,
     PresetsDirOption,
     RunsOption,
     ScaleOption,
     SeedOption,
+    SeedsOption,
     SetOption,
+    SuiteOption,
+    SweepOption,
     console,
     err_console,
     print_json,
@@ -28,18 +33,14 @@ from simsiam_tui.store import LIVE_STATES, EventTail, RunHistory, RunPaths, runs
 
 
 def launch(
-    preset: list[str] = typer.Option([], "--preset", help="Preset to launch; repeatable."),
-    suite: str | None = typer.Option(None, "--suite", help="Suite to launch (stop-grad, predictor, loss, ...)."),
+    preset: list[str] = PresetOption,
+    suite: str | None = SuiteOption,
     scale: str | None = ScaleOption,
     overrides: list[str] = SetOption,
-    name: str | None = typer.Option(None, "--name", help="Run name prefix (letters, digits, . _ -)."),
+    name: str | None = NameOption,
     seed: int | None = SeedOption,
-    seeds: int = typer.Option(
-        1, "--seeds", help="Replicas per variant with seeds seed..seed+N-1, grouped (runs compare --by variant)."
-    ),
-    sweep: list[str] = typer.Option(
-        [], "--sweep", help="KEY=V1,V2,...: launch every combination of the values (repeatable), each point with --seeds replicas."
-    ),
+    seeds: int = SeedsOption,
+    sweep: list[str] = SweepOption,
     on_collapse: str | None = typer.Option(
         None, "--on-collapse", help="stop: end a run once its verdict is `collapsed` for monitor.collapse_patience evaluations (frees its slot)."
     ),

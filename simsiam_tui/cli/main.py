@@ -34,16 +34,33 @@ def _usage_line(exc: Any) -> str:
     return f"{exc.format_message()}{more}"
 
 
+VALUE_LABELS = {"int": "INTEGER", "float": "NUMBER", "str": "TEXT", "Path": "PATH"}
+
+
+def _value_label(param: Any) -> str:
+    """How an option's value reads in help when the option names none: click's words for its type."""
+    name = getattr(getattr(param, "type", None), "name", "") or ""
+    bare = param.bare_type() if hasattr(param, "bare_type") else name
+    inner = bare[5:-1] if bare.startswith("list[") else bare
+    return VALUE_LABELS.get(inner, name.upper() or "VALUE")
+
+
 def _tidy_help(command: Any) -> None:
-    """Help as a person reads it, whatever typer draws: flags without a type, arguments named in capitals."""
+    """Help as a person reads it, whatever typer draws: flags without a type, a value as a word (its metavar, else
+    INTEGER, NUMBER, TEXT), arguments named in capitals."""
     for param in getattr(command, "params", ()):
         if getattr(param, "param_type_name", "") == "argument":
             piece = (param.metavar or param.name or "arg").upper()  # `RUN`, not typer 0.2x's `{run}`
             piece = piece if param.required else f"[{piece}]"
             piece += "..." if param.nargs != 1 else ""
             param.get_usage_pieces = lambda ctx, piece=piece: [piece]
+            if hasattr(param, "display_type_rich"):
+                param.display_type_rich = lambda ctx: None  # its name says what it is; no `<str>` beside it
         elif getattr(param, "is_flag", False) and hasattr(param, "display_type_rich"):
             param.display_type_rich = lambda ctx: None  # no `<bool>` beside --dry-run
+        elif hasattr(param, "display_type_rich") and not param.metavar:
+            label = _value_label(param)  # `INTEGER`, not typer 0.2x's `<int>` (or `<list[str]>`)
+            param.display_type_rich = lambda ctx, label=label: label
     plain_help = getattr(command, "get_help_option", None)
     if plain_help is not None:  # --help is made on demand, not among the params
 

@@ -12,11 +12,16 @@ from rich.table import Table
 
 from simsiam_tui.cli.common import (
     JsonOption,
+    NameOption,
+    PresetOption,
     PresetsDirOption,
     RunsOption,
     ScaleOption,
     SeedOption,
+    SeedsOption,
     SetOption,
+    SuiteOption,
+    SweepOption,
     console,
     print_json,
 )
@@ -42,16 +47,14 @@ def _console() -> Console:
 
 @app.command("submit")
 def slurm_submit(
-    preset: list[str] = typer.Option([], "--preset", help="Preset to submit; repeatable."),
-    suite: str | None = typer.Option(None, "--suite", help="Suite to submit (stop-grad, predictor, loss, ...)."),
+    preset: list[str] = PresetOption,
+    suite: str | None = SuiteOption,
     scale: str | None = ScaleOption,
     overrides: list[str] = SetOption,
-    name: str | None = typer.Option(None, "--name", help="Run name prefix (letters, digits, . _ -)."),
+    name: str | None = NameOption,
     seed: int | None = SeedOption,
-    seeds: int = typer.Option(1, "--seeds", help="Replicas per variant with seeds seed..seed+N-1, grouped."),
-    sweep: list[str] = typer.Option(
-        [], "--sweep", help="KEY=V1,V2,...: submit every combination of the values (repeatable), each with --seeds."
-    ),
+    seeds: int = SeedsOption,
+    sweep: list[str] = SweepOption,
     nodes: int = typer.Option(1, "--nodes", help="Nodes per run (torchrun rendezvous on the first)."),
     gpus_per_node: int = typer.Option(0, "--gpus-per-node", help="GPUs per node, one worker each (0: CPU job)."),
     cpus_per_task: int | None = typer.Option(None, "--cpus-per-task", help="CPUs per node (default 1, or 4 per GPU)."),

@@ -41,6 +41,7 @@ def test_help_has_no_types_on_flags_and_real_argument_names(path: list[str]) -> 
     assert result.exit_code == 0, result.output
     text = result.output
     assert "<bool>" not in text
+    assert not re.search(r"<(str|int|float|path|list\[\w+\])>", text, re.IGNORECASE), text  # a value reads as a word
     usage = next(line for line in text.splitlines() if "Usage:" in line)
     assert "{" not in usage and "}" not in usage, usage
     for word in re.findall(r"\[?([A-Za-z_]+)\]?(?:\.\.\.)?", usage.split("[OPTIONS]", 1)[-1]):
