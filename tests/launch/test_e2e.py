@@ -151,6 +151,10 @@ def test_queue_never_exceeds_slots_and_finishes_after_launcher_exits(root: Path)
     wait_until(lambda: not runner_alive(root), 10, "the queue runner to exit")
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_follow_shows_live_table_and_ctrl_c_detaches(root: Path) -> None:
     import subprocess
 
@@ -162,7 +166,11 @@ def test_follow_shows_live_table_and_ctrl_c_detaches(root: Path) -> None:
     args = [*CLI, "launch", "--preset", "simsiam", *TINY, "--set", "train.epochs=1", "--runs", str(root), "--follow"]
     table = root.parent / "follow.out"  # a file, not a pipe: the test reads the table while --follow runs
     with table.open("w") as out_fh:
-        proc = subprocess.Popen(args, stdout=out_fh, stderr=subprocess.PIPE, text=True, env=env)
+        # Ctrl-C as a terminal delivers it: a test run started in the background (`cmd &` in a script) passes
+        # SIGINT down ignored, and Python then installs no KeyboardInterrupt handler at all
+        proc = subprocess.Popen(
+            args, stdout=out_fh, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_sigint_default
+        )
     try:
         run_dir = wait_until(lambda: next(iter(root.glob("*/status.json")), None), 30, "the run directory").parent
         wait_until(lambda: 4 in _train_steps(run_dir), 120, "the worker to reach step 4")
