@@ -42,7 +42,8 @@ def runs_compare(
     root = runs_root(runs, must_exist=True)
     targets = [resolve_run(root, r) for r in run] if run else list_runs(root)
     raw = [read_config_dict(p) for p in targets]  # each config.json read once, for the groups and the summaries
-    picked = [(p, r, flat_config(r)) for p, r in zip(targets, raw, strict=True) if matches(flat_config(r), wanted)]
+    flat = [flat_config(r) for r in raw]
+    picked = [(p, r, c) for p, r, c in zip(targets, raw, flat, strict=True) if matches(c, wanted)]
     rows = [run_summary(p, config=r).to_dict() for p, r, _ in picked]
     configs = [c for _, _, c in picked]
     rows = attach_linear_evals(rows, configs)

@@ -81,8 +81,8 @@ def run_rows(root: str | None) -> list[dict[str, Any]]:
     """One summary dict per run: id, variant, scale, state (dead workers show `lost`), epoch/epochs, last loss, verdict."""
     rows = []
     for paths in list_runs(_root(root)):
-        summary = run_summary(paths).to_dict()
-        status = read_status(paths.status) or {}
+        shown = run_summary(paths)
+        summary = shown.to_dict()
         rows.append(
             {
                 "id": paths.run_id,
@@ -96,7 +96,7 @@ def run_rows(root: str | None) -> list[dict[str, Any]]:
                 "verdict": summary["verdict"],
                 "verdict_reason": summary["verdict_reason"],
                 "source_run": summary["source_run"],  # a linear-eval run's source
-                "created": status.get("created"),
+                "created": shown.created,
                 "message": summary["message"],
                 "dir": str(paths.dir),
             }

@@ -53,6 +53,7 @@ class RunSummary:
     gpus: str
     host: str
     pid: int | None
+    created: float | None  # when the run folder was made (status.json)
     started: float | None
     last_time: float | None
     ended: bool
@@ -187,6 +188,7 @@ def summarize(
         gpus=str(gpus or ""),
         host=str(status.get("host") or last_start.get("host") or ""),
         pid=_integer(status.get("pid")),
+        created=status.get("created") if _number(status.get("created")) is not None else None,
         started=_number(starts[0].get("time")) if starts else None,
         last_time=last_time,
         ended=history.end is not None,
