@@ -18,7 +18,7 @@ import fcntl
 import os
 import secrets
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +26,7 @@ from simsiam_tui.store import bounded
 from simsiam_tui.store.paths import StoreError, inside_root
 
 MAX_READ_BYTES = 16 << 20  # config.json, status.json, the layout: a few KB each
+TO_END = 1 << 62  # a read_range size that reads to the end of the file
 # The time bound on every read below (open, fstat, read): past it, UnsafeFile instead of a thread blocked
 # for good on a hung NFS/Lustre server (store/bounded.py). None or 0: unbounded, on the caller's thread.
 # Writes, appends and locks are not bounded: they go to the writer's own run folder or to private_dir(),
@@ -87,9 +88,18 @@ def read_bytes(path: Path | str, cap: int = MAX_READ_BYTES, root: Path | None = 
 
 
 def read_range(path: Path | str, start: int, size: int, root: Path | None = None) -> tuple[bytes, int]:
-    """(at most `size` bytes from offset `start`, the file's size now) of a regular file."""
+    """(at most `size` bytes from offset `start`, the file's size now) of a regular file; `size` TO_END: all."""
+    blocks, length = read_ranges(path, [(start, size)], root)
+    return blocks[0], length
+
+
+def read_ranges(
+    path: Path | str, ranges: Sequence[tuple[int, int]], root: Path | None = None
+) -> tuple[list[bytes], int]:
+    """(at most `size` bytes from each `start` of (start, size) ranges, the file's size now): one open and
+    one bounded call for them all (a sample of a long file is many short reads)."""
     path = Path(path)
-    return _bounded(lambda: _read_range(path, start, size, root), path)
+    return _bounded(lambda: _read_ranges(path, list(ranges), root), path)
 
 
 def read_tail(path: Path | str, size: int, root: Path | None = None) -> bytes:
@@ -139,12 +149,15 @@ def _read_whole(path: Path, cap: int, root: Path | None) -> bytes:
     return data
 
 
-def _read_range(path: Path, start: int, size: int, root: Path | None) -> tuple[bytes, int]:
+def _read_ranges(path: Path, ranges: list[tuple[int, int]], root: Path | None) -> tuple[list[bytes], int]:
     fd = _open_read(path, root)
     try:
         length = os.fstat(fd).st_size
-        os.lseek(fd, start, os.SEEK_SET)
-        return _read_upto(fd, size), length
+        blocks = []
+        for start, size in ranges:
+            os.lseek(fd, start, os.SEEK_SET)
+            blocks.append(_read_upto(fd, size))
+        return blocks, length
     finally:
         os.close(fd)
 

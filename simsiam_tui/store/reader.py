@@ -11,11 +11,10 @@ from typing import Any
 
 import msgspec
 
-from simsiam_tui.store.files import read_range
+from simsiam_tui.store.files import TO_END, read_range
 from simsiam_tui.store.schema import EVENT_STRUCTS, EventBase
 
 SERIES_KINDS = ("train", "collapse", "eval", "system")
-_ALL = 1 << 62  # read to the end of the file
 # Fields that are never a numeric column, even when null: tags and non-numbers (a null std_quantiles is no metric).
 NOT_COLUMNS = frozenset({"v", "kind", "std_quantiles", "path", "reason"})
 
@@ -68,7 +67,7 @@ class EventTail:
         `reset` when the file was truncated or replaced, so the caller drops what it read before.
         """
         reset = False
-        want = _ALL if max_bytes is None else max_bytes
+        want = TO_END if max_bytes is None else max_bytes
         try:  # through the store's opener: never a FIFO or a link, and bounded in time (a hung filesystem)
             chunk, size = read_range(self.path, self.offset, want)
             if size < self.offset:  # truncated or replaced: start again

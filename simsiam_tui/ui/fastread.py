@@ -17,7 +17,7 @@ from typing import Any
 
 from simsiam_tui.store import EventTail
 from simsiam_tui.store.decode import Event, as_dict, bulk_apply, decode_chunk, load_history, thin_history
-from simsiam_tui.store.files import read_range
+from simsiam_tui.store.files import read_ranges
 from simsiam_tui.store.reader import RunHistory
 
 Loaded = tuple[RunHistory, int, int, str | None]  # load_history's result: history, offset, lines, cache note
@@ -41,20 +41,18 @@ def preview_events(path: Path, size: int) -> tuple[list[Event], int]:
     """A sample of a long events file (evenly spaced blocks plus its whole tail) and the offset read to."""
     events: list[Event] = []
     tail_start = max(0, size - PREVIEW_TAIL_BYTES)
-    try:
-        # the store's bounded opener: never a FIFO, never through a link, never a hang on a hung filesystem
-        head, _ = read_range(path, 0, PREVIEW_BLOCK_BYTES)
-        events += decode_chunk(head[: head.rfind(b"\n") + 1])
-        for i in range(1, PREVIEW_BLOCKS):
-            offset = tail_start * i // PREVIEW_BLOCKS
-            block, _ = read_range(path, offset, PREVIEW_BLOCK_BYTES)
-            first, last = block.find(b"\n") + 1, block.rfind(b"\n") + 1
-            if 0 < first < last:
-                # keep starts (resume dedupe) but sample only the metric kinds from the middle
-                events += [e for e in decode_chunk(block[first:last]) if not (isinstance(e, dict) and e.get("kind") == "end")]
-        block, _ = read_range(path, tail_start, size - tail_start)
+    middle = [(tail_start * i // PREVIEW_BLOCKS, PREVIEW_BLOCK_BYTES) for i in range(1, PREVIEW_BLOCKS)]
+    try:  # the store's opener, one bounded call: never a FIFO, never through a link, never a hang
+        blocks, _ = read_ranges(path, [(0, PREVIEW_BLOCK_BYTES), *middle, (tail_start, size - tail_start)])
     except OSError:
         return [], 0
+    head, block = blocks[0], blocks[-1]
+    events += decode_chunk(head[: head.rfind(b"\n") + 1])
+    for sample in blocks[1:-1]:
+        first, last = sample.find(b"\n") + 1, sample.rfind(b"\n") + 1
+        if 0 < first < last:
+            # keep starts (resume dedupe) but sample only the metric kinds from the middle
+            events += [e for e in decode_chunk(sample[first:last]) if not (isinstance(e, dict) and e.get("kind") == "end")]
     first = block.find(b"\n") + 1 if tail_start else 0
     last = block.rfind(b"\n") + 1
     events += decode_chunk(block[first:last])

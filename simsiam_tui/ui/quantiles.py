@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from simsiam_tui.store.files import read_range
+from simsiam_tui.store.files import TO_END, read_range
 
 BANDS = (0.0, 0.25, 0.5, 0.75, 1.0)  # which quantiles of the logged vector the view draws
 
@@ -59,12 +59,12 @@ class QuantileTrack:
         """New `start` and `collapse` events; other lines are skipped before parsing (most lines are `train`)."""
         try:
             # the store's bounded opener: never a FIFO, never through a link, never a hang on a hung filesystem
-            chunk, size = read_range(self.path, self.offset, 1 << 62)
+            chunk, size = read_range(self.path, self.offset, TO_END)
             if size < self.offset:  # truncated or replaced: start again
                 self.offset, self.partial = 0, b""
                 with self.lock:
                     self._truncate(-1.0)
-                chunk, size = read_range(self.path, 0, 1 << 62)
+                chunk, size = read_range(self.path, 0, TO_END)
         except OSError:
             return []
         self.offset += len(chunk)
