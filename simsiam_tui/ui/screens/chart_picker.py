@@ -47,6 +47,7 @@ class ChartPicker(FittedModal[Layout | None]):
         super().__init__()
         self.current = layout
         self.apply = apply
+        self.answered = False  # Apply or Cancel was pressed: later presses (or escape) while it closes do nothing
         builtin = [(f"{m.title}", m.key) for m in METRICS]
         known = {m.key for m in METRICS}
         extra = [s.metric for s in layout.charts if s.metric not in known and s.metric not in fields]
@@ -84,8 +85,10 @@ class ChartPicker(FittedModal[Layout | None]):
         return slots
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
+        if self.answered:
+            return
         if event.button.id == "cancel":
-            self.dismiss(None)
+            self.action_cancel()
         elif event.button.id == "defaults":
             for i in range(MAX_CHARTS):
                 value = DEFAULT_CHARTS[i] if i < len(DEFAULT_CHARTS) else Select.NULL
@@ -97,9 +100,12 @@ class ChartPicker(FittedModal[Layout | None]):
                 self.notify("pick at least one chart", severity="warning")
                 return
             layout = Layout(slots, self.current.x_axis, self.current.smooth)
+            self.answered = True
             if self.apply is not None:
                 await self.apply(layout)
             self.dismiss(layout)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.answered:
+            self.answered = True
+            self.dismiss(None)
