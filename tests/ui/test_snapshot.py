@@ -110,3 +110,12 @@ def test_80x24(snap_compare, tmp_path, monkeypatch, key):
     """80x24, the size of a fresh ssh session or a tmux split: every dialog and the side panels fit."""
     app = _suite_app(tmp_path, monkeypatch)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_settled(app, key))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", [None, "l", "v", "question_mark", "e", "s"], ids=lambda k: k or "main")
+def test_200x60(snap_compare, tmp_path, monkeypatch, key):
+    """200x60, a wide terminal: the main screen with the side panels beside the charts, and every dialog."""
+    app = _suite_app(tmp_path, monkeypatch)
+    keys = (key,) if key else ()
+    assert snap_compare(app, terminal_size=(200, 60), run_before=_settled(app, *keys))
