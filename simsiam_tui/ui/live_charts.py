@@ -15,7 +15,7 @@ from typing import Any
 from textual import work
 
 from simsiam_tui.store.text import printable
-from simsiam_tui.ui.chart_view import ChartView
+from simsiam_tui.ui.chart_view import ChartView, XRange
 from simsiam_tui.ui.input_pace import InputPace
 from simsiam_tui.ui.layout import ChartSlot, Layout, save_layout
 from simsiam_tui.ui.quantiles import QuantileTrack
@@ -29,8 +29,6 @@ REDRAW_MIN_S = 0.5  # charts redraw at most twice a second while events stream i
 REDRAW_BUSY_FACTOR = 3.0  # ... and spend at most a third of the time drawing
 QUANTILES_AFTER_S = 0.15
 VIEW_SETTLE_S = 0.08  # a drag sends a scale change per mouse move: redraw every chart once it pauses
-
-XRange = tuple[float, float]
 
 
 def group_of(model: Any) -> str | None:
