@@ -142,10 +142,10 @@ def _slurm_state(job: Any) -> str | None:
     return value
 
 
-def current_state(paths: RunPaths, status: dict[str, Any] | None = None) -> tuple[str, str | None]:
+def current_state(paths: RunPaths, status: dict[str, Any] | None) -> tuple[str, str | None]:
     """(state, message) as reading commands show them, writing nothing: the diagnosed state, and why it
-    differs from status.json's, else status.json's own message. status: status.json as the caller read it."""
-    status = read_status(paths.status) if status is None else status
+    differs from status.json's, else status.json's own message. status: status.json as the caller read it
+    (None: missing or unreadable); it is not read again."""
     state, reason = diagnose(paths, status)
     if status is not None and state == status.get("state"):
         return state, status.get("message") or None

@@ -15,9 +15,10 @@ def run_summary(
     """The run's summary with its best loss and kNN (every row read); `.to_dict()` is its JSON record.
 
     config: the run's config.json as the caller already read it (read here otherwise)."""
-    status = read_status(paths.status) or {}  # read once: the state below is diagnosed from it too
+    read = read_status(paths.status)  # read once: the state below is diagnosed from it too
+    status = read or {}
     # never writes: show, compare and exports are reading commands
-    state, message = current_state(paths, status or None) if refresh else (status.get("state", "unknown"), status.get("message"))
+    state, message = current_state(paths, read) if refresh else (status.get("state", "unknown"), status.get("message"))
     return summarize(
         key=str(paths.dir),
         run_id=paths.run_id,
