@@ -149,7 +149,7 @@ class SimsiamApp(App[None]):
             lambda: self.x_axis,
         )
 
-    # the charts' state, read by tests and benchmarks as the app's own
+    # the charts' state (LiveCharts' view), read here, by tests and by benchmarks as the app's own
     @property
     def x_range(self) -> tuple[float, float] | None:
         """The zoomed x range shared by every chart (None: all the data)."""

@@ -268,10 +268,8 @@ class LiveCharts(ChartsPanel):
                 fields.update(dict.fromkeys(numeric_fields([model.shown])))
         self.app.push_screen(ChartPicker(self.view.layout, list(fields), apply=self.use_layout))
 
-    async def use_layout(self, layout: Layout | None) -> None:
-        """Show these charts (None: keep the current ones); x axis and smoothing stay as they are."""
-        if layout is None:
-            return
+    async def use_layout(self, layout: Layout) -> None:
+        """Show these charts; x axis and smoothing stay as they are."""
         layout.x_axis, layout.smooth = self.view.layout.x_axis, self.view.layout.smooth
         self.view.layout = layout
         self._dirty = True  # drawn on LayoutReady: the new layout is painted first, then its data

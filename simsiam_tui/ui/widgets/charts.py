@@ -295,9 +295,8 @@ class ChartsPanel(Vertical):
         self.legend = Static(id="legend")
         self.readout = Static(id="readout")
         self.quantiles = QuantileChart(id="quantiles")
-        self.chart_layout = layout or Layout()
         self.changing = False  # True while set_layout swaps the charts
-        self._charts = self._make_charts(self.chart_layout)
+        self._charts = self._make_charts(layout or Layout())
         self.per_page: int | None = None  # a short terminal shows this many grid cells at a time (None: all)
         self.page = 0
         self._grid_cells: list[Any] = []
@@ -372,7 +371,6 @@ class ChartsPanel(Vertical):
         A new metric's place shows at once (a placeholder with its title, "drawing…"); its chart is built after
         that frame (mounting a plot costs tens of ms, far more on a loaded machine), empty, and LayoutReady
         says when its data can be drawn."""
-        self.chart_layout = layout
         self.changing = True
         self._layouts += 1
         grid = self.query_one("#chart-grid", Grid)
